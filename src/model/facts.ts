@@ -1,0 +1,142 @@
+import type {FpmLogEvent} from '../logs/fpm-log.js'
+import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
+
+/** Where a FastCGI peer is: a unix socket path or a TCP address (host undefined = all addresses). */
+export type Address = {kind: 'unix'; path: string} | {kind: 'tcp'; host?: string; port: number}
+
+/** A config value and where it came from: a file:line, or the built-in default. */
+export interface Sourced<T> {
+  value: T
+  source: {file: string; line: number} | 'default'
+}
+
+export interface UserFact {
+  name: string
+  uid: number
+  gid: number
+  /** Every group id the user is in: primary and supplementary. */
+  gids: number[]
+}
+
+export interface GroupFact {
+  name: string
+  gid: number
+  members: string[]
+}
+
+export interface AclEntry {
+  tag: 'user' | 'group' | 'mask' | 'other'
+  /** Named entries only; undefined for the owner/owning-group entries. */
+  qualifier?: string
+  perms: string
+}
+
+export interface PathStat {
+  path: string
+  exists: boolean
+  type?: 'socket' | 'directory' | 'file' | 'symlink' | 'other'
+  uid?: number
+  gid?: number
+  owner?: string
+  group?: string
+  /** Permission bits, e.g. 0o660. */
+  mode?: number
+  inode?: number
+  acl?: AclEntry[]
+  error?: string
+}
+
+export interface FastcgiSite {
+  file: string
+  line: number
+  server: string
+  location: string
+  /** The argument as written: `unix:/run/…`, `127.0.0.1:9000`, `php-fpm`, `$backend`. */
+  raw: string
+  via: 'direct' | 'upstream' | 'variable'
+  upstream?: string
+  /** Every address this site can send to (several for an upstream group or a map). */
+  targets: Array<Address & {file: string; line: number}>
+  unresolved: boolean
+  readTimeout: Sourced<number>
+  connectTimeout: Sourced<number>
+  sendTimeout: Sourced<number>
+  bufferSize: Sourced<number>
+  buffers: Sourced<{count: number; size: number}>
+  busyBuffersSize: Sourced<number | undefined>
+}
+
+export interface NginxFacts {
+  binary: string
+  version?: string
+  running: boolean
+  /** `nginx -t` (from -T) result. */
+  test: {ok: boolean; output: string}
+  workerUser: Sourced<string>
+  workerProcessUsers: string[]
+  sites: FastcgiSite[]
+  errorLogs: string[]
+  serviceName: string
+}
+
+export interface PoolFacts {
+  install: string
+  name: string
+  file: string
+  listen: Sourced<Address | undefined>
+  listenRaw: string
+  user: Sourced<string>
+  group: Sourced<string>
+  listenOwner: Sourced<string>
+  listenGroup: Sourced<string>
+  listenMode: Sourced<number>
+  aclUsers: Sourced<string[]>
+  aclGroups: Sourced<string[]>
+  backlog: Sourced<number>
+  pm: Sourced<string>
+  maxChildren: Sourced<number>
+  startServers: Sourced<number | undefined>
+  minSpare: Sourced<number | undefined>
+  maxSpare: Sourced<number | undefined>
+  requestTerminateTimeout: Sourced<number>
+  statusPath?: string
+  pingPath?: string
+  /** RSS/PSS in KiB of this pool's running workers. */
+  workers: Array<{pid: number; rssKb: number; pssKb?: number}>
+}
+
+export interface FpmInstallFacts {
+  /** The binary path; the install's identity. */
+  id: string
+  version?: string
+  /** e.g. 8.2, for ordering versions. */
+  versionKey: number[]
+  serviceName: string
+  mainConfig: string
+  running: boolean
+  masterPids: number[]
+  test: {ok: boolean; errors: string[]}
+  pools: PoolFacts[]
+  maxExecutionTime?: Sourced<number>
+  errorLogs: string[]
+}
+
+export interface HostFacts {
+  hostname: string
+  /** The host's clock read as a naive local time (same scale as log times), if known. */
+  now?: number
+  initSystem: 'systemd' | 'openrc' | 'sysv' | 'none'
+  nginx?: NginxFacts
+  installs: FpmInstallFacts[]
+  paths: Map<string, PathStat>
+  listeningUnix: Set<string>
+  listeningTcp: Array<{host: string; port: number; recvQ: number; sendQ: number}>
+  users: Map<string, UserFact>
+  groups: Map<string, GroupFact>
+  memory: {totalKb?: number; availableKb?: number}
+  somaxconn?: number
+  cpus?: number
+  nginxEvents: NginxErrorEvent[]
+  fpmEvents: FpmLogEvent[]
+  warnings: string[]
+}
