@@ -77,6 +77,8 @@ export interface NginxFacts {
   sites: FastcgiSite[]
   errorLogs: string[]
   serviceName: string
+  /** When the running workers started (naive host time): log lines older than this predate the live config. */
+  generation?: number
 }
 
 export interface PoolFacts {
@@ -119,6 +121,8 @@ export interface FpmInstallFacts {
   pools: PoolFacts[]
   maxExecutionTime?: Sourced<number>
   errorLogs: string[]
+  /** When the running master/children started (naive host time), as for nginx. */
+  generation?: number
 }
 
 export interface HostFacts {

@@ -1,0 +1,65 @@
+import type {FpmLogEvent} from '../logs/fpm-log.js'
+import {formatNaive} from '../logs/log-time.js'
+import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
+import type {Evidence} from '../model/finding.js'
+import type {Address, PathStat, Sourced} from '../model/facts.js'
+import {formatMode} from '../facts/access.js'
+import {addressMatches} from '../facts/pairing.js'
+import type {RuleContext} from './rule.js'
+
+type LogEvent = NginxErrorEvent | FpmLogEvent
+
+/**
+ * A log line is current when it is inside the window and not older than the running
+ * service's generation (its workers' start): a line from before the last reload or
+ * restart describes a config that no longer runs.
+ */
+export function isCurrent(event: LogEvent, context: RuleContext, generation: number | undefined): boolean {
+  if (event.time === undefined) return false
+  const now = context.facts.now
+  if (now !== undefined && event.time < now - context.windowMinutes * 60_000) return false
+  if (generation !== undefined && event.time < generation - 1000) return false
+  return true
+}
+
+export function currentNginxEvents(context: RuleContext, predicate: (event: NginxErrorEvent) => boolean): NginxErrorEvent[] {
+  const generation = context.facts.nginx?.generation
+  return context.facts.nginxEvents.filter((event) => predicate(event) && isCurrent(event, context, generation))
+}
+
+export function currentFpmEvents(context: RuleContext, generation: number | undefined, predicate: (event: FpmLogEvent) => boolean): FpmLogEvent[] {
+  return context.facts.fpmEvents.filter((event) => predicate(event) && isCurrent(event, context, generation))
+}
+
+export function eventsForAddress(events: NginxErrorEvent[], address: Address): NginxErrorEvent[] {
+  return events.filter((event) => event.upstream !== undefined && addressMatches(event.upstream, address))
+}
+
+/** At most `limit` log lines as evidence, newest last, with a count of the rest. */
+export function logEvidence(events: LogEvent[], limit = 3): Evidence[] {
+  const shown = events.slice(-limit)
+  const items: Evidence[] = shown.map((event) => ({
+    kind: 'log',
+    text: event.raw.length > 400 ? `${event.raw.slice(0, 400)}…` : event.raw,
+    source: `${event.file}:${event.line}`,
+    ...(event.time === undefined ? {} : {time: formatNaive(event.time)}),
+  }))
+  if (events.length > shown.length) {
+    items.unshift({kind: 'log', text: `${events.length} matching log lines in the window; the last ${shown.length} follow`})
+  }
+  return items
+}
+
+export function configEvidence(label: string, sourced: Sourced<unknown>, shown: string): Evidence {
+  return sourced.source === 'default'
+    ? {kind: 'config', text: `${label} = ${shown} (default)`}
+    : {kind: 'config', text: `${label} = ${shown}`, source: `${sourced.source.file}:${sourced.source.line}`}
+}
+
+export function statEvidence(stat: PathStat | undefined, path: string): Evidence {
+  if (stat === undefined) return {kind: 'stat', text: `${path}: not examined`}
+  if (!stat.exists) return {kind: 'stat', text: `${path}: does not exist`, source: path}
+  const acl = stat.acl?.filter((entry) => entry.qualifier !== undefined || entry.tag === 'mask')
+  const aclText = acl && acl.length > 0 ? ` acl ${acl.map((entry) => `${entry.tag}:${entry.qualifier ?? ''}:${entry.perms}`).join(',')}` : ''
+  return {kind: 'stat', text: `${path}: ${stat.type ?? '?'} ${stat.owner ?? stat.uid}:${stat.group ?? stat.gid} ${formatMode(stat.mode)}${aclText}`, source: path}
+}

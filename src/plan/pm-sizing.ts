@@ -1,0 +1,76 @@
+/** Process-manager settings, as php-fpm checks them (domain.md §3, "Checks on the pm settings"). */
+export interface PmSettings {
+  pm: string
+  maxChildren: number
+  startServers?: number | undefined
+  minSpare?: number | undefined
+  maxSpare?: number | undefined
+}
+
+/**
+ * The first constraint php-fpm would reject these settings with, in php-fpm's own order
+ * and words (without the `[pool x] ` prefix), or undefined when they pass.
+ */
+export function pmViolation(settings: PmSettings): string | undefined {
+  const {pm, maxChildren} = settings
+  if (!['static', 'dynamic', 'ondemand'].includes(pm)) return 'the process manager is missing (static, dynamic or ondemand)'
+  if (!(maxChildren >= 1)) return 'pm.max_children must be a positive value'
+  if (pm !== 'dynamic') return undefined
+  const min = settings.minSpare ?? 0
+  const max = settings.maxSpare ?? 0
+  if (min <= 0) return `pm.min_spare_servers(${min}) must be a positive value`
+  if (max <= 0) return `pm.max_spare_servers(${max}) must be a positive value`
+  if (min > maxChildren || max > maxChildren) {
+    return `pm.min_spare_servers(${min}) and pm.max_spare_servers(${max}) cannot be greater than pm.max_children(${maxChildren})`
+  }
+  if (max < min) return `pm.max_spare_servers(${max}) must not be less than pm.min_spare_servers(${min})`
+  const start = settings.startServers ?? min + Math.floor((max - min) / 2)
+  if (start < min || start > max) {
+    return `pm.start_servers(${start}) must not be less than pm.min_spare_servers(${min}) and not greater than pm.max_spare_servers(${max})`
+  }
+  return undefined
+}
+
+/**
+ * The smallest change to make `settings` acceptable with max_children = `maxChildren`:
+ * values already valid are kept; spare/start values are pulled inside the bounds.
+ * Returns only the keys that change.
+ */
+export function consistentPm(settings: PmSettings, maxChildren: number): Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> {
+  const changes: Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> = {}
+  const children = Math.max(1, Math.floor(maxChildren))
+  if (children !== settings.maxChildren) changes['pm.max_children'] = children
+  if (settings.pm !== 'dynamic') return changes
+  let min = settings.minSpare ?? 1
+  let max = settings.maxSpare ?? children
+  if (min < 1) min = 1
+  if (min > children) min = Math.max(1, Math.floor(children / 4))
+  if (max > children) max = children
+  if (max < min) max = Math.min(children, Math.max(min, Math.ceil(children / 2)))
+  if (min !== settings.minSpare) changes['pm.min_spare_servers'] = min
+  if (max !== settings.maxSpare) changes['pm.max_spare_servers'] = max
+  if (settings.startServers !== undefined && (settings.startServers < min || settings.startServers > max)) {
+    changes['pm.start_servers'] = min + Math.floor((max - min) / 2)
+  }
+  return changes
+}
+
+export interface MemoryBudget {
+  availableKb: number
+  totalKb: number
+  /** Memory the pool's workers use now (freed for the new count to share). */
+  currentWorkersKb: number
+  /** Average per-worker memory (PSS preferred; RSS overestimates shared pages). */
+  perWorkerKb: number
+}
+
+/**
+ * pm.max_children the host can afford: (MemAvailable + what the pool already uses
+ * − a reserve of 10% of RAM, at least 256 MiB) / per-worker memory, with a 10% margin.
+ */
+export function affordableChildren(budget: MemoryBudget): number {
+  const reserveKb = Math.max(budget.totalKb * 0.1, 256 * 1024)
+  const usableKb = budget.availableKb + budget.currentWorkersKb - reserveKb
+  if (budget.perWorkerKb <= 0 || usableKb <= 0) return 0
+  return Math.floor((usableKb * 0.9) / budget.perWorkerKb)
+}
