@@ -33,7 +33,7 @@ export interface PoolRef {
 
 export interface Pairing {
   site: FastcgiSite
-  target: Address & {file: string; line: number}
+  target: FastcgiSite['targets'][number]
   /** The pool configured to listen there, if any. */
   pool?: PoolRef
   /** Whether anything on the host listens at the target right now. */

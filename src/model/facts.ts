@@ -55,8 +55,8 @@ export interface FastcgiSite {
   raw: string
   via: 'direct' | 'upstream' | 'variable'
   upstream?: string
-  /** Every address this site can send to (several for an upstream group or a map). */
-  targets: Array<Address & {file: string; line: number}>
+  /** Every address this site can send to (several for an upstream group or a map), where each is written. */
+  targets: Array<Address & {file: string; line: number; params?: string[]}>
   unresolved: boolean
   readTimeout: Sourced<number>
   connectTimeout: Sourced<number>

@@ -1,0 +1,55 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {connectionFlags} from '../cli/connection-flags.js'
+import {targetsFromCli, withHost} from '../cli/hosts.js'
+import {ExitCode} from '../exit-codes.js'
+import {planHosts} from '../plan/plan-hosts.js'
+import {savePlan} from '../plan/plan-file.js'
+import {planJson, renderPlanText} from '../render/plan-text.js'
+import {progressMode} from '../run/host-runner.js'
+
+export default class Plan extends BaseCommand {
+  static override summary = 'Diagnose nginx → php-fpm 502s on each host and propose the minimal fix.'
+  static override description = `Gathers each host read-only, names every cause of 502s it can prove (with log, stat and config
+evidence), and shows the smallest config diff and service actions that fix them. Nothing on the host changes.
+Save the plan with -o and apply exactly that plan with \`fpmfix apply PLANFILE\`.
+
+Exit codes: 0 no errors; 1 an error (including any host that could not be planned); with --detailed-exitcode,
+2 when changes or service actions are pending.`
+  static override examples = [
+    {description: 'Diagnose this machine', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Plan a group from an inventory and save the plan for review', command: '<%= config.bin %> <%= command.id %> -i hosts.ini web -o web.plan.json'},
+    {description: 'Drift check in automation: exit 2 when anything would change', command: '<%= config.bin %> <%= command.id %> -i hosts.ini all --detailed-exitcode --json > plan.json'},
+  ]
+  static override strict = false
+  static override args = {
+    targets: Args.string({description: 'Hosts, groups, `all`, or [user@]host[:port]. None: this machine.'}),
+  }
+  static override flags = {
+    ...connectionFlags,
+    out: Flags.string({char: 'o', description: 'Save the plan (edits, actions, fingerprints) to this file for `apply`.'}),
+    'detailed-exitcode': Flags.boolean({description: 'Exit 2 when changes or actions are pending (0 when none).'}),
+    window: Flags.integer({description: 'Minutes of log history that count as evidence of a current problem.', default: 60, min: 1}),
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Plan)
+    this.jsonMode = flags.json
+    this.verboseMode = flags.verbose
+    const targets = await targetsFromCli(argv as string[], flags)
+    const plan = await planHosts(targets, {
+      forks: flags.forks,
+      progress: progressMode(flags),
+      windowMinutes: flags.window,
+      open: (target, work) => withHost(target, flags, work),
+    })
+    if (flags.out !== undefined) await savePlan(flags.out, plan)
+    if (flags.json) this.printJson(planJson(plan))
+    else this.out(renderPlanText(plan, {verbose: flags.verbose}))
+    if (flags.out !== undefined && !flags.json) process.stderr.write(`Plan saved to ${flags.out}\n`)
+    const pending = plan.summary.toChange > 0
+    if (plan.summary.failed > 0) this.setExit(ExitCode.ERROR)
+    else this.setExit(flags['detailed-exitcode'] && pending ? ExitCode.CHANGES_PENDING : ExitCode.OK)
+  }
+}

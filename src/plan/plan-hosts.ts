@@ -1,0 +1,51 @@
+import {toFpmfixError, type FpmfixError} from '../errors.js'
+import {gather} from '../gather/index.js'
+import {PLAN_FORMAT_VERSION, summarize, type HostPlan, type PlanDocument} from '../model/plan.js'
+import type {HostTarget} from '../model/target.js'
+import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
+import type {Transport} from '../transport/transport.js'
+import {FPMFIX_VERSION} from '../version.js'
+import {planFromSnapshot} from './plan-from-snapshot.js'
+
+export interface PlanHostsOptions extends RunHostsOptions {
+  windowMinutes: number
+  open: <T>(target: HostTarget, work: (transport: Transport) => Promise<T>) => Promise<T>
+}
+
+export function failedHostPlan(target: HostTarget, error: FpmfixError): HostPlan {
+  return {
+    name: target.name,
+    address: target.address,
+    status: 'failed',
+    findings: [],
+    changes: [],
+    actions: [],
+    fingerprints: [],
+    notes: [],
+    error: {code: error.code, message: error.message, ...(error.hint === undefined ? {} : {hint: error.hint})},
+  }
+}
+
+/** Gather, diagnose and plan every host; a host that fails is reported in the plan, never dropped. */
+export async function planHosts(targets: HostTarget[], options: PlanHostsOptions): Promise<PlanDocument> {
+  const outcomes = await runHosts(
+    targets,
+    (target, step) =>
+      options.open(target, async (transport) => {
+        step('gathering')
+        const snapshot = await gather(transport)
+        step('diagnosing')
+        return planFromSnapshot(target, snapshot, {windowMinutes: options.windowMinutes})
+      }),
+    options,
+  )
+  const hosts = outcomes.map((outcome) => (outcome.ok ? outcome.value : failedHostPlan(outcome.target, toFpmfixError(outcome.error))))
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    kind: 'fpmfix-plan',
+    createdAt: new Date().toISOString(),
+    fpmfixVersion: FPMFIX_VERSION,
+    hosts,
+    summary: summarize(hosts),
+  }
+}
