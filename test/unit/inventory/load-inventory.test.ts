@@ -1,0 +1,89 @@
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {loadInventory, parseHostList, resolveTargets} from '../../../src/inventory/index.js'
+import {fixturePath} from './fixture.js'
+
+async function rejection(promise: Promise<unknown>): Promise<{code?: string; message: string; hint?: string}> {
+  try {
+    await promise
+  } catch (error) {
+    return error as {code?: string; message: string; hint?: string}
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('loadInventory', () => {
+  let directory: string
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'fpmfix-inventory-'))
+  })
+  afterAll(async () => {
+    await rm(directory, {recursive: true, force: true})
+  })
+
+  it('reads an INI file and names it in the inventory', async () => {
+    const path = fixturePath('production.ini')
+    const inventory = await loadInventory(path)
+    expect(inventory.source).toBe(path)
+    expect([...inventory.hosts.keys()]).toEqual(['host1', 'host2', 'host3', 'host4', 'host5'])
+  })
+
+  it('reports a missing file with a hint about host lists', async () => {
+    const error = await rejection(loadInventory(join(directory, 'nope.ini')))
+    expect(error.code).toBe('INVENTORY_NOT_FOUND')
+    expect(error.message).toBe(`inventory file ${join(directory, 'nope.ini')} does not exist`)
+    expect(error.hint).toContain("-i 'web1,web2,'")
+  })
+
+  it('reads a value with a comma that is not a file as a host list', async () => {
+    const inventory = await loadInventory('web1.example.com, web2.example.com:2222,')
+    expect(inventory.source).toBe('host list')
+    expect(inventory.groups.get('ungrouped')?.hosts).toEqual(['web1.example.com', 'web2.example.com'])
+    expect(resolveTargets(['all'], inventory, {}).map((target) => [target.address, target.port])).toEqual([
+      ['web1.example.com', undefined],
+      ['web2.example.com', 2222],
+    ])
+  })
+
+  it('reads an existing file even when its name contains a comma', async () => {
+    const path = join(directory, 'a,b.ini')
+    await writeFile(path, '[web]\nfrom-file\n')
+    expect([...(await loadInventory(path)).hosts.keys()]).toEqual(['from-file'])
+  })
+
+  it('rejects YAML inventories by extension with a clear message', async () => {
+    const error = await rejection(loadInventory(fixturePath('hosts.yml')))
+    expect(error.code).toBe('INVENTORY_SYNTAX')
+    expect(error.message).toMatch(/only INI inventories are/)
+  })
+
+  it('rejects YAML inventories by content when the name does not tell', async () => {
+    const path = join(directory, 'hosts')
+    await writeFile(path, '---\nall:\n  hosts:\n    web1:\n')
+    const error = await rejection(loadInventory(path))
+    expect(error.code).toBe('INVENTORY_SYNTAX')
+    expect(error.message).toBe(`${path}:1: this looks like a YAML or JSON inventory; only INI inventories are supported`)
+  })
+
+  it('rejects a directory, pointing at the file inside', async () => {
+    const error = await rejection(loadInventory(directory))
+    expect(error.code).toBe('INVENTORY_NOT_FOUND')
+    expect(error.hint).toContain('DIR/hosts')
+  })
+})
+
+describe('parseHostList', () => {
+  it('accepts a single host with the trailing comma and IPv6 with a port', () => {
+    expect([...parseHostList('solo,').hosts.keys()]).toEqual(['solo'])
+    const inventory = parseHostList('[2001:db8::1]:2200,2001:db8::2,')
+    expect([...inventory.hosts.keys()]).toEqual(['2001:db8::1', '2001:db8::2'])
+    expect(inventory.hosts.get('2001:db8::1')?.vars).toEqual({ansible_port: '2200'})
+  })
+
+  it('does not expand ranges, as Ansible host lists do not', () => {
+    expect([...parseHostList('web[1:3],').hosts.keys()]).toEqual(['web[1:3]'])
+  })
+})
