@@ -22,8 +22,7 @@ export const connectionFlags = {
   }),
   forks: Flags.integer({char: 'f', description: 'Hosts handled in parallel.', default: 10, min: 1, max: 500, helpGroup: 'CONNECTION'}),
   'known-hosts': Flags.string({
-    description: 'known_hosts file to verify host keys against.',
-    default: '~/.ssh/known_hosts',
+    description: 'known_hosts file to verify host keys against [default: ssh config UserKnownHostsFile, else ~/.ssh/known_hosts].',
     helpGroup: 'CONNECTION',
   }),
   'accept-new-host-keys': Flags.boolean({
@@ -31,8 +30,7 @@ export const connectionFlags = {
     helpGroup: 'CONNECTION',
   }),
   'connect-timeout': Flags.integer({
-    description: 'Seconds to wait for a host to answer before giving up on it.',
-    default: 10,
+    description: 'Seconds to wait for a host to answer before giving up on it [default: ssh config ConnectTimeout, else 10].',
     min: 1,
     max: 600,
     helpGroup: 'CONNECTION',
@@ -46,7 +44,7 @@ export interface ConnectionFlagValues {
   'private-key'?: string | undefined
   become: boolean
   forks: number
-  'known-hosts': string
+  'known-hosts'?: string | undefined
   'accept-new-host-keys': boolean
-  'connect-timeout': number
+  'connect-timeout'?: number | undefined
 }

@@ -25,12 +25,12 @@ export async function withHost<T>(
   work: (transport: Transport) => Promise<T>,
 ): Promise<T> {
   const transport = await connectTransport(target, {
-    knownHostsFile: expandHome(flags['known-hosts']),
+    knownHostsFile: flags['known-hosts'] === undefined ? undefined : expandHome(flags['known-hosts']),
     acceptNewHostKeys: flags['accept-new-host-keys'],
     privateKeyFile: flags['private-key'] === undefined ? undefined : expandHome(flags['private-key']),
     user: flags.user,
     become: flags.become,
-    connectTimeoutMs: flags['connect-timeout'] * 1000,
+    connectTimeoutMs: flags['connect-timeout'] === undefined ? undefined : flags['connect-timeout'] * 1000,
     promptPassphrase,
   })
   try {
