@@ -58,6 +58,8 @@ export interface FastcgiSite {
   /** Every address this site can send to (several for an upstream group or a map), where each is written. */
   targets: Array<Address & {file: string; line: number; params?: string[]}>
   unresolved: boolean
+  /** The innermost block around fastcgi_pass (location or server): where a new directive goes. */
+  block: {file: string; line: number}
   readTimeout: Sourced<number>
   connectTimeout: Sourced<number>
   sendTimeout: Sourced<number>
@@ -101,6 +103,8 @@ export interface PoolFacts {
   minSpare: Sourced<number | undefined>
   maxSpare: Sourced<number | undefined>
   requestTerminateTimeout: Sourced<number>
+  /** PHP's own limit: the pool's php_(admin_)value, else the SAPI's php.ini (0 = unlimited). */
+  maxExecutionTime?: Sourced<number>
   statusPath?: string
   pingPath?: string
   /** RSS/PSS in KiB of this pool's running workers. */
@@ -119,7 +123,6 @@ export interface FpmInstallFacts {
   masterPids: number[]
   test: {ok: boolean; errors: string[]}
   pools: PoolFacts[]
-  maxExecutionTime?: Sourced<number>
   errorLogs: string[]
   /** When the running master/children started (naive host time), as for nginx. */
   generation?: number

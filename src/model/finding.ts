@@ -37,7 +37,7 @@ export interface FindingScope {
 export type Remedy =
   | {kind: 'fpm-set'; install: string; pool: string; key: string; value: string; reason: string}
   | {kind: 'nginx-set'; file: string; line: number; directive: string; args: string[]; reason: string}
-  /** Add a directive to the block that holds the directive at file:line (placed after it). */
+  /** Add a directive inside the block whose header is at file:line. */
   | {kind: 'nginx-insert'; file: string; line: number; directive: string; args: string[]; reason: string}
   | {kind: 'service'; target: ServiceTarget; action: ServiceActionKind; reason: string}
 

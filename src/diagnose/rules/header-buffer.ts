@@ -90,6 +90,6 @@ function bufferFinding(site: FastcgiSite, target: Parameters<typeof siteScope>[0
 
 function setOrInsert(site: FastcgiSite, current: Sourced<unknown>, directive: string, args: string[], reason: string): Remedy {
   return current.source === 'default'
-    ? {kind: 'nginx-insert', file: site.file, line: site.line, directive, args, reason}
+    ? {kind: 'nginx-insert', file: site.block.file, line: site.block.line, directive, args, reason}
     : {kind: 'nginx-set', file: current.source.file, line: current.source.line, directive, args, reason}
 }

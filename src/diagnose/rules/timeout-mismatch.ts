@@ -35,7 +35,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
   const base = (): Evidence[] => [
     configEvidence(`[${pool.name}] request_terminate_timeout`, pool.requestTerminateTimeout, terminate === 0 ? '0 (off)' : `${terminate}s`),
     configEvidence('fastcgi_read_timeout', readSite.readTimeout, `${readTimeout}s`),
-    ...(install.maxExecutionTime ? [configEvidence('max_execution_time', install.maxExecutionTime, `${install.maxExecutionTime.value}s`)] : []),
+    ...(pool.maxExecutionTime ? [configEvidence('max_execution_time', pool.maxExecutionTime, `${pool.maxExecutionTime.value}s`)] : []),
   ]
 
   if (terminate > 0 && terminate < readTimeout && killed.length > 0) {
@@ -83,7 +83,7 @@ function near(kill: FpmLogEvent, event: NginxErrorEvent): boolean {
 
 /** Keep PHP's own limit below php-fpm's, so PHP can fail a request cleanly before its worker is killed. */
 function executionTimeRemedy(ref: PoolRef, terminate: number): Remedy[] {
-  const limit = ref.install.maxExecutionTime?.value
+  const limit = ref.pool.maxExecutionTime?.value
   if (limit === undefined || (limit > 0 && limit < terminate)) return []
   const value = Math.max(1, terminate - Math.max(1, Math.round(terminate * 0.1)))
   return [{kind: 'fpm-set', install: ref.install.id, pool: ref.pool.name, key: 'php_admin_value[max_execution_time]', value: String(value), reason: `max_execution_time must stay below request_terminate_timeout (${terminate}s)`}]

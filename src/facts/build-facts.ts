@@ -1,0 +1,102 @@
+import {parseFpmLog} from '../logs/fpm-log.js'
+import {parseHostClock} from '../logs/log-time.js'
+import {parseNginxErrorLog} from '../logs/nginx-error-log.js'
+import type {AclEntry, GroupFact, HostFacts, PathStat, UserFact} from '../model/facts.js'
+import type {HostSnapshot, PathStat as RawStat} from '../model/snapshot.js'
+import {parseNginxDump, type NginxConfig} from '../nginx/index.js'
+import {fpmFacts, type FpmSources} from './fpm-facts.js'
+import {nginxFacts} from './nginx-facts.js'
+
+/** The parsed configs behind the facts, kept for the planner's edits. */
+export interface ConfigSources {
+  nginx?: NginxConfig
+  fpm: FpmSources[]
+}
+
+function aclEntries(lines: string[] | undefined): AclEntry[] | undefined {
+  if (lines === undefined) return undefined
+  const entries: AclEntry[] = []
+  for (const line of lines) {
+    const match = /^(user|group|mask|other):([^:]*):([rwx-]{3})/.exec(line.trim())
+    if (!match) continue
+    entries.push({tag: match[1] as AclEntry['tag'], ...(match[2] ? {qualifier: match[2]} : {}), perms: match[3]!})
+  }
+  return entries
+}
+
+function pathStat(raw: RawStat): PathStat {
+  const type = raw.type === 'socket' || raw.type === 'directory' || raw.type === 'file' || raw.type === 'symlink' ? raw.type : raw.type === undefined ? undefined : 'other'
+  const acl = aclEntries(raw.acl)
+  return {
+    path: raw.path,
+    exists: raw.exists,
+    ...(type === undefined ? {} : {type}),
+    ...(raw.uid === undefined ? {} : {uid: raw.uid}),
+    ...(raw.gid === undefined ? {} : {gid: raw.gid}),
+    ...(raw.owner === undefined ? {} : {owner: raw.owner}),
+    ...(raw.group === undefined ? {} : {group: raw.group}),
+    ...(raw.mode === undefined ? {} : {mode: Number.parseInt(raw.mode, 8) & 0o777}),
+    ...(raw.inode === undefined ? {} : {inode: raw.inode}),
+    ...(acl === undefined ? {} : {acl}),
+    ...(raw.error === undefined ? {} : {error: raw.error}),
+  }
+}
+
+function accounts(snapshot: HostSnapshot): {users: Map<string, UserFact>; groups: Map<string, GroupFact>} {
+  const groups = new Map(snapshot.groups.map((group) => [group.name, {name: group.name, gid: group.gid, members: group.members}]))
+  const users = new Map(
+    snapshot.users.map((user) => {
+      const supplementary = snapshot.groups.filter((group) => group.members.includes(user.name)).map((group) => group.gid)
+      return [user.name, {name: user.name, uid: user.uid, gid: user.gid, gids: [...new Set([user.gid, ...supplementary])]}]
+    }),
+  )
+  return {users, groups}
+}
+
+/** Turn one host's raw snapshot into the facts the rules read, keeping the parsed configs for the planner. */
+export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: ConfigSources} {
+  const {users, groups} = accounts(snapshot)
+  const gidName = new Map(snapshot.groups.map((group) => [group.gid, group.name]))
+  const primaryGroupOf = (user: string) => {
+    const entry = users.get(user)
+    return entry === undefined ? undefined : gidName.get(entry.gid)
+  }
+  const warnings = [...snapshot.warnings]
+  let nginxConfig: NginxConfig | undefined
+  if (snapshot.nginx.present && snapshot.nginx.configDump.stdout.trim() !== '') {
+    try {
+      nginxConfig = parseNginxDump(snapshot.nginx.configDump.stdout)
+      warnings.push(...nginxConfig.warnings.map((warning) => `nginx: ${warning.message}`))
+    } catch (error) {
+      warnings.push(`nginx config could not be parsed: ${(error as Error).message}`)
+    }
+  }
+  const fpm = snapshot.fpmInstalls.map((install) => fpmFacts(install, {primaryGroupOf, somaxconn: snapshot.somaxconn}))
+  const paths = new Map<string, PathStat>()
+  for (const stat of [...snapshot.dirs, ...snapshot.sockets]) paths.set(stat.path, pathStat(stat))
+  const nginxEvents = snapshot.logs.filter((log) => log.source === 'nginx' && log.text !== undefined).flatMap((log) => parseNginxErrorLog(log.text!, log.path))
+  const fpmEvents = snapshot.logs.filter((log) => log.source === 'fpm' && log.text !== undefined).flatMap((log) => parseFpmLog(log.text!, log.path))
+  const now = snapshot.localTime === undefined ? undefined : parseHostClock(snapshot.localTime)
+  const facts: HostFacts = {
+    hostname: snapshot.hostname,
+    ...(now === undefined ? {} : {now}),
+    initSystem: snapshot.initSystem,
+    ...(snapshot.nginx.present ? {nginx: nginxFacts(snapshot.nginx, nginxConfig)} : {}),
+    installs: fpm.map((entry) => entry.facts),
+    paths,
+    listeningUnix: new Set(snapshot.listeners.unix.map((listener) => listener.path)),
+    listeningTcp: snapshot.listeners.tcp.map((listener) => ({host: listener.address, port: listener.port, recvQ: listener.recvQ ?? 0, sendQ: listener.sendQ ?? 0})),
+    users,
+    groups,
+    memory: {
+      ...(snapshot.memory.memTotalKb === undefined ? {} : {totalKb: snapshot.memory.memTotalKb}),
+      ...(snapshot.memory.memAvailableKb === undefined ? {} : {availableKb: snapshot.memory.memAvailableKb}),
+    },
+    ...(snapshot.somaxconn === undefined ? {} : {somaxconn: snapshot.somaxconn}),
+    ...(snapshot.cpus === undefined ? {} : {cpus: snapshot.cpus}),
+    nginxEvents,
+    fpmEvents,
+    warnings,
+  }
+  return {facts, sources: {...(nginxConfig === undefined ? {} : {nginx: nginxConfig}), fpm: fpm.map((entry) => entry.sources)}}
+}

@@ -1,0 +1,102 @@
+import {effectivePool, parseFpmFiles, parseFpmTt, type EffectivePool, type FpmEffectiveConfig} from '../fpm/index.js'
+import type {FpmConfigSource, SourcedValue} from '../fpm/types.js'
+import type {FpmInstallFacts, PoolFacts, Sourced} from '../model/facts.js'
+import type {FpmInstall, RawFile} from '../model/snapshot.js'
+
+/** What the planner needs to edit an install's files: its parsed sources. */
+export interface FpmSources {
+  install: FpmInstall
+  source: FpmConfigSource
+  tt: FpmEffectiveConfig | undefined
+}
+
+function from<T>(value: SourcedValue<unknown>, converted: T): Sourced<T> {
+  return {value: converted, source: typeof value.source === 'object' ? {file: value.source.file, line: value.source.line} : 'default'}
+}
+
+function readTt(output: string): FpmEffectiveConfig | undefined {
+  try {
+    return parseFpmTt(output)
+  } catch {
+    return undefined
+  }
+}
+
+function phpIniMaxExecution(phpIni: RawFile | undefined): Sourced<number> | undefined {
+  if (phpIni?.content === undefined) return undefined
+  let found: Sourced<number> | undefined
+  phpIni.content.split('\n').forEach((line, index) => {
+    const match = /^\s*max_execution_time\s*=\s*"?(\d+)"?/.exec(line)
+    if (match) found = {value: Number(match[1]), source: {file: phpIni.realPath ?? phpIni.path, line: index + 1}}
+  })
+  return found
+}
+
+function maxExecutionTime(pool: EffectivePool, iniValue: Sourced<number> | undefined): Sourced<number> | undefined {
+  const override = [...pool.phpAdminValues, ...pool.phpValues].filter((entry) => entry.key === 'max_execution_time').at(-1)
+  if (override && /^\d+$/.test(override.value.trim())) return from({value: override.value, source: override.source}, Number(override.value.trim()))
+  return iniValue
+}
+
+/** One pool as the rules see it; unset values get php-fpm's documented defaults. */
+function poolFacts(install: FpmInstall, pool: EffectivePool, primaryGroupOf: (user: string) => string | undefined, iniMax: Sourced<number> | undefined, somaxconn: number | undefined): PoolFacts {
+  const user = pool.user.value ?? 'nobody'
+  const masterUser = install.processes.find((process) => process.kind === 'fpm-master')?.user ?? 'root'
+  const owner = pool.listenOwner.value ?? masterUser
+  const backlog = pool.listenBacklog.value === -1 ? (somaxconn ?? 511) : pool.listenBacklog.value
+  const workers = install.processes.filter((process) => process.kind === 'fpm-worker' && process.fpmPool === pool.name)
+  const execution = maxExecutionTime(pool, iniMax)
+  return {
+    install: install.binary,
+    name: pool.name,
+    file: pool.poolFile ?? install.mainConfigPath,
+    listen: from(pool.listen, pool.listen.value),
+    listenRaw: pool.settings.listen?.value ?? '',
+    user: from(pool.user, user),
+    group: from(pool.group, pool.group.value ?? primaryGroupOf(user) ?? user),
+    listenOwner: from(pool.listenOwner, owner),
+    listenGroup: from(pool.listenGroup, pool.listenGroup.value ?? primaryGroupOf(owner) ?? owner),
+    listenMode: from(pool.listenMode, pool.listenMode.value ?? 0o660),
+    aclUsers: from(pool.listenAclUsers, pool.listenAclUsers.value),
+    aclGroups: from(pool.listenAclGroups, pool.listenAclGroups.value),
+    backlog: from(pool.listenBacklog, backlog),
+    pm: from(pool.pm, pool.pm.value ?? ''),
+    maxChildren: from(pool.maxChildren, pool.maxChildren.value ?? 0),
+    startServers: from(pool.startServers, pool.startServers.value),
+    minSpare: from(pool.minSpareServers, pool.minSpareServers.value),
+    maxSpare: from(pool.maxSpareServers, pool.maxSpareServers.value),
+    requestTerminateTimeout: from(pool.requestTerminateTimeout, pool.requestTerminateTimeout.value ?? 0),
+    ...(execution === undefined ? {} : {maxExecutionTime: execution}),
+    ...(pool.statusPath.value === undefined ? {} : {statusPath: pool.statusPath.value}),
+    ...(pool.pingPath.value === undefined ? {} : {pingPath: pool.pingPath.value}),
+    workers: workers.map((worker) => ({pid: worker.pid, rssKb: worker.rssKb ?? 0, ...(worker.pssKb === undefined ? {} : {pssKb: worker.pssKb})})),
+  }
+}
+
+export function fpmFacts(
+  install: FpmInstall,
+  context: {primaryGroupOf: (user: string) => string | undefined; somaxconn: number | undefined},
+): {facts: FpmInstallFacts; sources: FpmSources} {
+  const tt = readTt(install.tt.output)
+  const files = install.files.filter((file) => file.content !== undefined).map((file) => ({path: file.path, content: file.content!}))
+  const source = parseFpmFiles(files, install.mainConfigPath, {prefix: install.prefix})
+  const names = tt?.ok ? tt.pools.map((pool) => pool.name) : source.pools
+  const iniMax = phpIniMaxExecution(install.phpIni)
+  const pools = names.map((name) => poolFacts(install, effectivePool(source, tt?.ok ? tt : undefined, name, install.versionNumber ? {phpVersion: install.versionNumber} : {}), context.primaryGroupOf, iniMax, context.somaxconn))
+  const errorLog = tt?.global.error_log
+  return {
+    facts: {
+      id: install.binary,
+      ...(install.versionNumber === undefined ? {} : {version: install.versionNumber}),
+      versionKey: (install.versionNumber ?? '').split('.').map(Number).filter((part) => !Number.isNaN(part)),
+      serviceName: install.serviceName,
+      mainConfig: install.mainConfigPath,
+      running: install.service.running,
+      masterPids: install.processes.filter((process) => process.kind === 'fpm-master').map((process) => process.pid),
+      test: {ok: install.tt.code === 0, errors: tt?.errors.length ? tt.errors : install.tt.code === 0 ? [] : install.tt.output.split('\n').filter(Boolean).slice(-5)},
+      pools,
+      errorLogs: errorLog ? [errorLog] : [],
+    },
+    sources: {install, source, tt},
+  }
+}

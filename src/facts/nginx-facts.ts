@@ -1,0 +1,81 @@
+import {
+  effectiveFastcgiSettings,
+  findFastcgiPasses,
+  nginxErrorLogs,
+  nginxWorkerUser,
+  parseNginxDuration,
+  parseNginxSize,
+  type FastcgiPass,
+  type LiteralTarget,
+  type NginxConfig,
+} from '../nginx/index.js'
+import type {EffectiveValue} from '../nginx/effective.js'
+import type {FastcgiSite, NginxFacts, Sourced} from '../model/facts.js'
+import type {NginxInfo} from '../model/snapshot.js'
+
+type SiteTarget = FastcgiSite['targets'][number]
+
+function sourced<T>(effective: EffectiveValue, convert: (value: string[]) => T): Sourced<T> {
+  return {value: convert(effective.value), source: effective.source === 'default' ? 'default' : {file: effective.source.file, line: effective.source.line}}
+}
+
+function literalTargets(target: LiteralTarget, pass: FastcgiPass): SiteTarget[] {
+  if (target.kind === 'unix') return [{kind: 'unix', path: target.path, file: pass.file, line: pass.line}]
+  if (target.kind === 'tcp') return [{kind: 'tcp', host: target.host, port: target.port, file: pass.file, line: pass.line}]
+  if (target.kind === 'upstream') {
+    return target.servers.flatMap((server): SiteTarget[] => {
+      const params = Object.entries(server.params).map(([key, value]) => (value === true ? key : `${key}=${value}`))
+      if (server.address.kind === 'unix') return [{kind: 'unix', path: server.address.path, file: server.file, line: server.line, params}]
+      if (server.address.kind === 'tcp') return [{kind: 'tcp', host: server.address.host, port: server.address.port, file: server.file, line: server.line, params}]
+      return []
+    })
+  }
+  return []
+}
+
+function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
+  const target = pass.target
+  const literals = target.kind === 'variable' ? (target.resolved ?? []) : [target]
+  const settings = effectiveFastcgiSettings(config, pass.treePath)
+  const seconds = (value: string[]) => parseNginxDuration(value[0] ?? '60s') / 1000
+  const size = (value: string[]) => parseNginxSize(value[0] ?? '4k')
+  const block = pass.location ?? pass.server ?? {file: pass.file, line: pass.line}
+  return {
+    file: pass.file,
+    line: pass.line,
+    server: pass.server?.names.join(' ') ?? '',
+    location: pass.location?.args.join(' ') ?? '',
+    raw: pass.raw,
+    via: target.kind === 'variable' ? 'variable' : target.kind === 'upstream' ? 'upstream' : 'direct',
+    ...(target.kind === 'upstream' ? {upstream: target.name} : {}),
+    targets: literals.flatMap((literal) => literalTargets(literal, pass)),
+    unresolved: target.kind === 'invalid' || (target.kind === 'variable' && target.resolved === undefined),
+    block: {file: block.file, line: block.line},
+    readTimeout: sourced(settings.fastcgi_read_timeout, seconds),
+    connectTimeout: sourced(settings.fastcgi_connect_timeout, seconds),
+    sendTimeout: sourced(settings.fastcgi_send_timeout, seconds),
+    bufferSize: sourced(settings.fastcgi_buffer_size, size),
+    buffers: sourced(settings.fastcgi_buffers, (value) => ({count: Number(value[0] ?? 8), size: parseNginxSize(value[1] ?? '4k')})),
+    busyBuffersSize: {
+      value: parseNginxSize(settings.fastcgi_busy_buffers_size.value[0] ?? '8k'),
+      source: settings.fastcgi_busy_buffers_size.source === 'default' ? 'default' : {file: settings.fastcgi_busy_buffers_size.source.file, line: settings.fastcgi_busy_buffers_size.source.line},
+    },
+  }
+}
+
+/** nginx as the rules see it: the parsed config's FastCGI sites, its worker user and its health. */
+export function nginxFacts(info: NginxInfo, config: NginxConfig | undefined): NginxFacts {
+  const workers = info.processes.filter((process) => process.kind === 'nginx-worker')
+  const user = config ? nginxWorkerUser(config) : undefined
+  return {
+    binary: info.binary,
+    ...(info.version === undefined ? {} : {version: info.version}),
+    running: info.service.running,
+    test: {ok: info.configDump.code === 0, output: info.configDump.stderr},
+    workerUser: user ? {value: user.user, source: user.source === 'default' ? 'default' : {file: user.source.file, line: user.source.line}} : {value: 'nobody', source: 'default'},
+    workerProcessUsers: [...new Set(workers.map((worker) => worker.user).filter((name): name is string => name !== undefined))],
+    sites: config ? findFastcgiPasses(config).map((pass) => siteOf(config, pass)) : [],
+    errorLogs: config ? nginxErrorLogs(config).filter((log) => log.kind === 'file').map((log) => log.target) : [],
+    serviceName: info.service.name,
+  }
+}

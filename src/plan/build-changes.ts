@@ -1,0 +1,101 @@
+import {createHash} from 'node:crypto'
+
+import {FpmfixError} from '../errors.js'
+import type {ConfigSources} from '../facts/build-facts.js'
+import {editTarget, setPoolDirective} from '../fpm/index.js'
+import type {FileChange} from '../model/plan.js'
+import type {RawFile} from '../model/snapshot.js'
+import {insertDirective, setDirectiveArgs} from '../nginx/index.js'
+import {unifiedDiff} from '../render/diff.js'
+import type {CollectedRemedies} from './collect-remedies.js'
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
+interface EditableFile {
+  path: string
+  raw: RawFile | undefined
+  original: string
+  text: string
+  reasons: string[]
+}
+
+/** The files a plan may edit, by the path the configs use, with their exact bytes as gathered. */
+function editableFiles(sources: ConfigSources, nginxFiles: RawFile[]): Map<string, EditableFile> {
+  const files = new Map<string, EditableFile>()
+  const rawNginx = new Map(nginxFiles.map((file) => [file.path, file]))
+  for (const file of sources.nginx?.files ?? []) {
+    files.set(file.path, {path: file.path, raw: rawNginx.get(file.path), original: file.content, text: file.content, reasons: []})
+  }
+  for (const {install} of sources.fpm) {
+    for (const file of install.files) {
+      if (file.content !== undefined) files.set(file.path, {path: file.path, raw: file, original: file.content, text: file.content, reasons: []})
+    }
+  }
+  return files
+}
+
+function fileFor(files: Map<string, EditableFile>, path: string): EditableFile {
+  const file = files.get(path)
+  if (file === undefined) throw new FpmfixError('INTERNAL', `the plan wants to edit ${path}, which was not gathered`)
+  return file
+}
+
+/**
+ * Apply every remedy to the gathered bytes with the line-preserving editors.
+ * In-place edits go first (they never move lines); insertions follow, bottom-up, so
+ * the line numbers the parse tree gave stay valid for every edit.
+ */
+export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources, nginxFiles: RawFile[]): {changes: FileChange[]; notes: string[]} {
+  const files = editableFiles(sources, nginxFiles)
+  const notes: string[] = []
+  const fpmInPlace: Array<() => void> = []
+  const fpmInserts: Array<() => void> = []
+  for (const remedy of remedies.fpm) {
+    const source = sources.fpm.find((entry) => entry.install.binary === remedy.install)?.source
+    if (source === undefined) throw new FpmfixError('INTERNAL', `no parsed config for php-fpm install ${remedy.install}`)
+    const target = editTarget(source, remedy.pool, remedy.key)
+    const file = fileFor(files, target.file)
+    const apply = () => {
+      file.text = setPoolDirective(file.text, {poolSection: target.poolSection, key: remedy.key, value: remedy.value, ...(target.line === undefined ? {} : {line: target.line})})
+      file.reasons.push(`[${remedy.pool}] ${remedy.key} = ${remedy.value}: ${remedy.reason}`)
+    }
+    ;(target.line === undefined ? fpmInserts : fpmInPlace).push(apply)
+  }
+  for (const apply of [...fpmInPlace, ...fpmInserts]) apply()
+
+  const sets = remedies.nginx.filter((remedy) => remedy.kind === 'nginx-set')
+  const inserts = remedies.nginx.filter((remedy) => remedy.kind === 'nginx-insert').sort((a, b) => b.line - a.line)
+  for (const remedy of [...sets, ...inserts]) {
+    const file = fileFor(files, remedy.file)
+    file.text =
+      remedy.kind === 'nginx-set'
+        ? setDirectiveArgs(file.text, {file: remedy.file, line: remedy.line, name: remedy.directive}, remedy.args)
+        : insertDirective(file.text, {file: remedy.file, line: remedy.line}, remedy.directive, remedy.args)
+    file.reasons.push(`${remedy.directive} ${remedy.args.join(' ')}: ${remedy.reason}`)
+  }
+
+  const changes: FileChange[] = []
+  for (const file of files.values()) {
+    if (file.text === file.original) continue
+    const beforeSha256 = sha256(file.original)
+    if (file.raw?.sha256 !== undefined && file.raw.sha256 !== beforeSha256) {
+      // nginx -T shows what nginx parsed; if that is not the file's bytes, editing it would guess.
+      notes.push(`not editing ${file.path}: its bytes on the host differ from what nginx -T printed (sha256 ${file.raw.sha256.slice(0, 12)}…)`)
+      continue
+    }
+    const real = file.raw?.isSymlink && file.raw.realPath ? file.raw.realPath : file.path
+    changes.push({
+      path: real,
+      ...(real === file.path ? {} : {viaSymlink: file.path}),
+      before: file.original,
+      after: file.text,
+      beforeSha256,
+      afterSha256: sha256(file.text),
+      diff: unifiedDiff(real, file.original, file.text),
+      reasons: file.reasons,
+    })
+  }
+  return {changes: changes.sort((a, b) => a.path.localeCompare(b.path)), notes}
+}

@@ -1,0 +1,37 @@
+import {diagnose} from '../diagnose/index.js'
+import {buildFacts} from '../facts/build-facts.js'
+import type {HostPlan} from '../model/plan.js'
+import type {HostSnapshot} from '../model/snapshot.js'
+import type {HostTarget} from '../model/target.js'
+import {buildChanges} from './build-changes.js'
+import {collectRemedies} from './collect-remedies.js'
+import {fingerprints} from './fingerprints.js'
+import {serviceActions} from './service-actions.js'
+
+export interface PlanOptions {
+  windowMinutes: number
+}
+
+/** snapshot → facts → findings → minimal edits and ordered actions. Pure. */
+export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, options: PlanOptions): HostPlan {
+  const {facts, sources} = buildFacts(snapshot)
+  const findings = diagnose(facts, {windowMinutes: options.windowMinutes})
+  const remedies = collectRemedies(findings)
+  const nginxFiles = snapshot.nginx.present ? snapshot.nginx.configFiles : []
+  const {changes, notes} = buildChanges(remedies, sources, nginxFiles)
+  const fpmFilesByInstall = new Map(snapshot.fpmInstalls.map((install) => [install.binary, new Set(install.files.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))]))
+  const nginxPaths = new Set(nginxFiles.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))
+  const actions = serviceActions(facts, remedies, changes, fpmFilesByInstall, nginxPaths)
+  const unremedied = findings.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
+  for (const finding of unremedied) notes.push(`${finding.id} (${finding.scope.label}): no config change can fix this; see the finding`)
+  return {
+    name: target.name,
+    address: target.address,
+    status: changes.length > 0 || actions.length > 0 ? 'changes' : 'unchanged',
+    findings,
+    changes,
+    actions,
+    fingerprints: fingerprints(snapshot),
+    notes,
+  }
+}
