@@ -88,6 +88,11 @@ export interface ProcessInfo {
   fpmPool?: string
   /** For 'php-fpm: master process (PATH)'. */
   fpmConfigPath?: string
+  /**
+   * Runs in another mount namespace than the gather (a container or sandbox): it sees other
+   * files and sockets, so it is listed but never attached to this host's nginx or php-fpm.
+   */
+  otherNamespace: boolean
 }
 
 /** One row of `ps -eo pid,ppid,user,group,rss,args` (every process on the host). */
@@ -201,6 +206,8 @@ export interface UnixListener {
   sendQ?: number
   inode?: number
   processes: ListenerProcess[]
+  /** Every owning process is in another mount namespace: the path is a container's, not this host's file. */
+  otherNamespace: boolean
 }
 
 export interface TcpListener {
@@ -262,6 +269,10 @@ export interface HostSnapshot {
   scriptVersion: number
   /** Host clock, ISO 8601 UTC. */
   collectedAt: string
+  /** Host wall clock in its own time zone, 'YYYY-MM-DD HH:MM:SS': the frame nginx and php-fpm log lines are stamped in. */
+  localTime?: string
+  /** Host time zone offset as date +%z prints it, e.g. '+0100'. */
+  utcOffset?: string
   /** Wall time of the gather exec, when known. */
   durationMs?: number
   hostname: string

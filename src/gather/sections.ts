@@ -1,0 +1,123 @@
+import {FpmfixError} from '../errors.js'
+
+/**
+ * Framing of the gather script's output. Each section is
+ *
+ *   <B> BEGIN <kind> <tag> <arg>\n<content>\n<B> END <kind> <status> <flags>\n
+ *
+ * where <B> is a random per-run token the content cannot know, the newline
+ * before END is always added by the script (so content keeps or lacks its own
+ * trailing newline exactly), and <arg> is either plain text or '~' + hex bytes.
+ */
+export interface Section {
+  kind: string
+  /** '-' when the section has none. */
+  tag: string
+  /** Decoded argument, '' when the section has none. */
+  arg: string
+  content: string
+  /** Exit status recorded in the END line; null when '-' or missing. */
+  status: number | null
+  flags: string[]
+  /** False when the output ended (or the next section began) before this section's END line. */
+  complete: boolean
+}
+
+export interface SplitResult {
+  sections: Section[]
+  /** Text found outside any section. */
+  stray: string[]
+}
+
+const BOUNDARY_PATTERN = /^[A-Za-z0-9]{16,128}$/
+
+export function assertBoundary(boundary: string): void {
+  if (!BOUNDARY_PATTERN.test(boundary)) {
+    throw new FpmfixError('INTERNAL', `invalid gather boundary token: ${JSON.stringify(boundary)}`)
+  }
+}
+
+/** Decode a header field or kv value: '~' + hex bytes, or the text itself. */
+export function decodeField(field: string): string {
+  if (!field.startsWith('~')) return field
+  const hex = field.slice(1)
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new FpmfixError('GATHER_PARSE', `malformed hex field in gather output: ${field.slice(0, 80)}`)
+  }
+  return Buffer.from(hex, 'hex').toString('utf8')
+}
+
+function parseStatus(text: string | undefined): number | null {
+  if (text === undefined || !/^\d+$/.test(text)) return null
+  return Number(text)
+}
+
+function lineStartIndexOf(text: string, needle: string, from: number): number {
+  let index = text.indexOf(needle, from)
+  while (index > 0 && text[index - 1] !== '\n') index = text.indexOf(needle, index + 1)
+  return index
+}
+
+export function splitSections(stdout: string, boundary: string): SplitResult {
+  assertBoundary(boundary)
+  const begin = `${boundary} BEGIN `
+  const endMarker = `\n${boundary} END `
+  const sections: Section[] = []
+  const stray: string[] = []
+  let pos = 0
+  while (pos < stdout.length) {
+    const start = lineStartIndexOf(stdout, begin, pos)
+    const before = stdout.slice(pos, start === -1 ? stdout.length : start)
+    if (before.trim() !== '') stray.push(before)
+    if (start === -1) break
+    const headerEnd = stdout.indexOf('\n', start)
+    if (headerEnd === -1) break
+    const header = stdout.slice(start + begin.length, headerEnd).split(' ')
+    const [kind = '', tag = '-', rawArg = '~'] = header
+    const contentStart = headerEnd + 1
+    const endAt = stdout.indexOf(endMarker, contentStart)
+    const nextBegin = lineStartIndexOf(stdout, begin, contentStart)
+    if (endAt === -1 || (nextBegin !== -1 && nextBegin < endAt)) {
+      const stop = nextBegin === -1 ? stdout.length : nextBegin
+      sections.push({kind, tag, arg: decodeField(rawArg), content: stdout.slice(contentStart, stop), status: null, flags: [], complete: false})
+      pos = stop
+      continue
+    }
+    const endLineStart = endAt + 1
+    const endLineEnd = stdout.indexOf('\n', endLineStart)
+    const endLine = stdout.slice(endLineStart, endLineEnd === -1 ? stdout.length : endLineEnd)
+    const [, , endKind, status, flags] = endLine.split(' ')
+    sections.push({
+      kind,
+      tag,
+      arg: decodeField(rawArg),
+      content: stdout.slice(contentStart, endAt),
+      status: parseStatus(status),
+      flags: flags === undefined || flags === '-' ? [] : flags.split(','),
+      complete: endKind === kind,
+    })
+    pos = endLineEnd === -1 ? stdout.length : endLineEnd + 1
+  }
+  return {sections, stray}
+}
+
+/** `key=value` and `key~=hex` lines; other lines are ignored. */
+export function parseKeyValues(content: string): Map<string, string> {
+  const values = new Map<string, string>()
+  for (const line of content.split('\n')) {
+    const match = /^([a-z_][a-z0-9_-]*)(~?)=(.*)$/.exec(line)
+    if (match === null) continue
+    const [, key = '', encoded, value = ''] = match
+    values.set(key, encoded === '~' ? decodeField(`~${value}`) : value)
+  }
+  return values
+}
+
+export function optionalText(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}
+
+export function optionalInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^-?\d+$/.test(value.trim())) return undefined
+  return Number(value.trim())
+}
