@@ -22,8 +22,13 @@ export function isCurrent(event: LogEvent, context: RuleContext, generation: num
   return true
 }
 
-export function currentNginxEvents(context: RuleContext, predicate: (event: NginxErrorEvent) => boolean): NginxErrorEvent[] {
-  const generation = context.facts.nginx?.generation
+/**
+ * nginx log lines still describing the running configs. Lines about a pool also have to
+ * postdate that pool's generation (`poolGeneration`): a php-fpm fix does not reload nginx.
+ */
+export function currentNginxEvents(context: RuleContext, predicate: (event: NginxErrorEvent) => boolean, poolGeneration?: number): NginxErrorEvent[] {
+  const generations = [context.facts.nginx?.generation, poolGeneration].filter((value): value is number => value !== undefined)
+  const generation = generations.length > 0 ? Math.max(...generations) : undefined
   return context.facts.nginxEvents.filter((event) => predicate(event) && isCurrent(event, context, generation))
 }
 

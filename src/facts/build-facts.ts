@@ -2,7 +2,7 @@ import {parseFpmLog} from '../logs/fpm-log.js'
 import {parseHostClock} from '../logs/log-time.js'
 import {parseNginxErrorLog} from '../logs/nginx-error-log.js'
 import type {AclEntry, GroupFact, HostFacts, PathStat, UserFact} from '../model/facts.js'
-import type {HostSnapshot, PathStat as RawStat} from '../model/snapshot.js'
+import type {HostSnapshot, ProcessInfo, PathStat as RawStat} from '../model/snapshot.js'
 import {parseNginxDump, type NginxConfig} from '../nginx/index.js'
 import {fpmFacts, type FpmSources} from './fpm-facts.js'
 import {nginxFacts} from './nginx-facts.js'
@@ -53,6 +53,16 @@ function accounts(snapshot: HostSnapshot): {users: Map<string, UserFact>; groups
   return {users, groups}
 }
 
+/**
+ * When the oldest of these processes started, on the host's naive clock: the moment
+ * the running config took effect (a reload or restart replaces every worker).
+ */
+export function generationOf(processes: ProcessInfo[], now: number | undefined): number | undefined {
+  const ages = processes.map((process) => process.elapsedSeconds).filter((age): age is number => age !== undefined)
+  if (now === undefined || ages.length === 0) return undefined
+  return now - Math.max(...ages) * 1000
+}
+
 /** Turn one host's raw snapshot into the facts the rules read, keeping the parsed configs for the planner. */
 export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: ConfigSources} {
   const {users, groups} = accounts(snapshot)
@@ -77,11 +87,17 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
   const nginxEvents = snapshot.logs.filter((log) => log.source === 'nginx' && log.text !== undefined).flatMap((log) => parseNginxErrorLog(log.text!, log.path))
   const fpmEvents = snapshot.logs.filter((log) => log.source === 'fpm' && log.text !== undefined).flatMap((log) => parseFpmLog(log.text!, log.path))
   const now = snapshot.localTime === undefined ? undefined : parseHostClock(snapshot.localTime)
+  const nginxGeneration = snapshot.nginx.present ? generationOf(snapshot.nginx.processes.filter((process) => process.kind === 'nginx-worker'), now) : undefined
+  for (const [index, install] of snapshot.fpmInstalls.entries()) {
+    const workers = install.processes.filter((process) => process.kind === 'fpm-worker')
+    const generation = generationOf(workers.length > 0 ? workers : install.processes.filter((process) => process.kind === 'fpm-master'), now)
+    if (generation !== undefined) fpm[index]!.facts.generation = generation
+  }
   const facts: HostFacts = {
     hostname: snapshot.hostname,
     ...(now === undefined ? {} : {now}),
     initSystem: snapshot.initSystem,
-    ...(snapshot.nginx.present ? {nginx: nginxFacts(snapshot.nginx, nginxConfig)} : {}),
+    ...(snapshot.nginx.present ? {nginx: {...nginxFacts(snapshot.nginx, nginxConfig), ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration})}} : {}),
     installs: fpm.map((entry) => entry.facts),
     paths,
     listeningUnix: new Set(snapshot.listeners.unix.map((listener) => listener.path)),

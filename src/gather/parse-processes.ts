@@ -63,6 +63,7 @@ export function parseProcess(
       .map(Number),
     rssKb: kilobytes(status.get('VmRSS')),
     pssKb: kilobytes(status.get('Pss')),
+    elapsedSeconds: optionalInt((values.get('etimes') ?? '').trim()),
     otherNamespace: namespace !== undefined && mountNamespace !== undefined && namespace !== mountNamespace,
   }
 }

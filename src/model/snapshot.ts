@@ -82,6 +82,8 @@ export interface ProcessInfo {
   /** Supplementary group ids as the kernel sees them for this process. */
   groups: number[]
   rssKb?: number
+  /** Seconds since the process started (`ps -o etimes`), when ps supports it. */
+  elapsedSeconds?: number
   /** Proportional set size from smaps_rollup (shared pages split between sharers); needs same uid or root. */
   pssKb?: number
   /** For 'php-fpm: pool NAME' workers. */

@@ -21,7 +21,7 @@ export const fpmCrashing: Rule = {
       const crashes = currentFpmEvents(context, undefined, (event) => event.kind === 'child-exited-signal' && event.pool === pool.name && (CRASH_SIGNALS.has(event.signalName ?? '') || (event.signalName === 'SIGKILL' && !timedOutPids.has(event.pid))))
       if (crashes.length === 0) continue
       const emergency = currentFpmEvents(context, undefined, (event) => event.kind === 'emergency-restart')
-      const dropped = pool.listen.value === undefined ? [] : eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed'), pool.listen.value)
+      const dropped = pool.listen.value === undefined ? [] : eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed', ref.install.generation), pool.listen.value)
       const signals = [...new Set(crashes.map((event) => event.signalName))].join(', ')
       const killed = crashes.every((event) => event.signalName === 'SIGKILL')
       findings.push({

@@ -29,7 +29,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const address = pool.listen.value
   if (address === undefined) return undefined
   const reached = currentFpmEvents(context, install.generation, (event) => event.kind === 'max-children-reached' && event.pool === pool.name)
-  const queueFull = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 11), address)
+  const queueFull = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 11, install.generation), address)
   const somaxconn = facts.somaxconn
   const backlogCapped = somaxconn !== undefined && pool.backlog.value > somaxconn
   if (reached.length === 0 && queueFull.length === 0) return undefined

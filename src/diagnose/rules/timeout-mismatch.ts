@@ -29,7 +29,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
   const readSite = sites.find((site) => site.readTimeout.value === readTimeout)!
   const terminate = pool.requestTerminateTimeout.value
   const killed = currentFpmEvents(context, install.generation, (event) => event.kind === 'execution-timed-out' && event.pool === pool.name)
-  const dropped = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed'), address)
+  const dropped = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed', install.generation), address)
   const correlated = dropped.filter((event) => killed.some((kill) => near(kill, event)))
   const findings: Finding[] = []
   const base = (): Evidence[] => [
@@ -54,7 +54,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
     })
   }
 
-  const gaveUp = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'timed-out' && event.action === 'reading response header from upstream'), address)
+  const gaveUp = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'timed-out' && event.action === 'reading response header from upstream', install.generation), address)
   if (gaveUp.length > 0) {
     const remedies: Remedy[] = []
     if (terminate === 0 || terminate > readTimeout) {

@@ -52,6 +52,7 @@ scan_processes() {
     kv mntns "$sp_ns"
     kv cmdline "$sp_title"
     kv exe "$sp_exe"
+    kv etimes "$(ps -o etimes= -p "$sp_pid" 2>/dev/null)"
     grep -E '^(PPid|Uid|Gid|Groups|VmRSS):' "$sp_d/status" 2>/dev/null
     grep '^Pss:' "$sp_d/smaps_rollup" 2>/dev/null
     sec_end proc - -
