@@ -7,13 +7,17 @@ import {buildChanges} from './build-changes.js'
 import {collectRemedies} from './collect-remedies.js'
 import {fingerprints} from './fingerprints.js'
 import {serviceActions} from './service-actions.js'
+import {stateKeys} from './state-fingerprints.js'
 
 export interface PlanOptions {
   windowMinutes: number
 }
 
-/** snapshot → facts → findings → minimal edits and ordered actions. Pure. */
-export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, options: PlanOptions): HostPlan {
+/**
+ * snapshot → facts → findings → minimal edits and ordered actions. Pure. `stateKeys`
+ * names the live state (services, sockets) whose fingerprints the plan still needs.
+ */
+export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, options: PlanOptions): {plan: HostPlan; stateKeys: string[]} {
   const {facts, sources} = buildFacts(snapshot)
   const findings = diagnose(facts, {windowMinutes: options.windowMinutes})
   const remedies = collectRemedies(findings)
@@ -23,8 +27,8 @@ export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, opt
   const nginxPaths = new Set(nginxFiles.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))
   const actions = serviceActions(facts, remedies, changes, fpmFilesByInstall, nginxPaths)
   const unremedied = findings.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
-  for (const finding of unremedied) notes.push(`${finding.id} (${finding.scope.label}): no config change can fix this; see the finding`)
-  return {
+  for (const finding of unremedied) notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; see the finding`)
+  const plan: HostPlan = {
     name: target.name,
     address: target.address,
     status: changes.length > 0 || actions.length > 0 ? 'changes' : 'unchanged',
@@ -34,4 +38,5 @@ export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, opt
     fingerprints: fingerprints(snapshot),
     notes,
   }
+  return {plan, stateKeys: stateKeys(actions, facts)}
 }

@@ -6,6 +6,7 @@ import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
 import type {Transport} from '../transport/transport.js'
 import {FPMFIX_VERSION} from '../version.js'
 import {planFromSnapshot} from './plan-from-snapshot.js'
+import {readStateFingerprints} from './state-fingerprints.js'
 
 export interface PlanHostsOptions extends RunHostsOptions {
   windowMinutes: number
@@ -35,7 +36,12 @@ export async function planHosts(targets: HostTarget[], options: PlanHostsOptions
         step('gathering')
         const snapshot = await gather(transport)
         step('diagnosing')
-        return planFromSnapshot(target, snapshot, {windowMinutes: options.windowMinutes})
+        const {plan, stateKeys} = planFromSnapshot(target, snapshot, {windowMinutes: options.windowMinutes})
+        if (stateKeys.length > 0) {
+          step('fingerprinting state')
+          plan.fingerprints.push(...(await readStateFingerprints(transport, stateKeys)))
+        }
+        return plan
       }),
     options,
   )
