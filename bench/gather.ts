@@ -1,8 +1,11 @@
 /**
- * How long `fpmfix facts` takes to gather N lab hosts over real SSH, against the floor of
- * doing the same remote read with one plain OpenSSH client per host.
+ * How long `fpmfix facts` (or `fpmfix plan`) takes on N lab hosts over real SSH, against the
+ * floor of doing the same remote read with one plain OpenSSH client per host.
  *
- *   npx tsx bench/gather.ts [--hosts 10] [--rounds 3] [--skip-build]
+ *   npx tsx bench/gather.ts [--hosts 10] [--rounds 3] [--skip-build] [--command facts|plan]
+ *
+ * With --command plan every other host first gets a real 502 (nginx pointed at a php8.1
+ * socket after an upgrade to 8.2), so diagnosis, diffs and state fingerprints all run.
  *
  * Measures per round (order rotated between rounds, one unmeasured warm-up round first):
  *   fpmfix     node bin/run.js facts -i INV all --known-hosts KH --json -f N   (end to end, peak RSS)
@@ -15,7 +18,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs, promisify} from 'node:util'
 import {buildGatherScript, newBoundary, parseGatherOutput} from '../src/gather/index.js'
-import {type Lab, startLab} from '../test/lab/lab/index.js'
+import {type Lab, reloadNginx, startLab} from '../test/lab/lab/index.js'
 import {canMeasurePeakRss, describeSeries, median, type Series, timedSpawn} from './measure.js'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -26,6 +29,7 @@ interface Options {
   hosts: number
   rounds: number
   build: boolean
+  command: 'facts' | 'plan'
 }
 
 interface RoundFigures {
@@ -45,20 +49,30 @@ function readOptions(): Options {
       hosts: {type: 'string', default: '10'},
       rounds: {type: 'string', default: '3'},
       'skip-build': {type: 'boolean', default: false},
+      command: {type: 'string', default: 'facts'},
     },
   })
+  const command = values.command
+  if (command !== 'facts' && command !== 'plan') throw new Error(`--command must be facts or plan, not ${command}`)
   const hosts = Number(values.hosts)
   const rounds = Number(values.rounds)
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 64) throw new Error(`--hosts must be an integer from 1 to 64, not ${values.hosts}`)
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, not ${values.rounds}`)
-  return {hosts, rounds, build: !values['skip-build']}
+  return {hosts, rounds, build: !values['skip-build'], command}
 }
 
 const cliEnv: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: undefined}
 
-async function runCliFacts(lab: Lab): Promise<Pick<RoundFigures, 'cliMs' | 'cliRssKb' | 'cliHostMs'>> {
-  const args = [CLI, 'facts', '-i', lab.inventoryPath, 'all', '--known-hosts', lab.knownHostsPath, '--json', '-f', String(lab.hosts.length)]
+async function runCli(lab: Lab, command: Options['command']): Promise<Pick<RoundFigures, 'cliMs' | 'cliRssKb' | 'cliHostMs'>> {
+  const args = [CLI, command, '-i', lab.inventoryPath, 'all', '--known-hosts', lab.knownHostsPath, '--json', '-f', String(lab.hosts.length)]
   const run = await timedSpawn(process.execPath, args, {cwd: REPO_ROOT, env: cliEnv, peakRss: true})
+  if (command === 'plan') {
+    const document = JSON.parse(run.stdout) as {hosts: Array<{name: string; status: string}>}
+    const broken = lab.hosts.filter((_, index) => index % 2 === 1).map((host) => host.name)
+    const wrong = document.hosts.filter((host) => host.status !== (broken.includes(host.name) ? 'changes' : 'unchanged'))
+    if (run.code !== 0 || wrong.length > 0) throw new Error(`fpmfix plan exited ${run.code}; wrong status: ${wrong.map((host) => `${host.name}=${host.status}`).join(', ')}\n${run.stderr}`)
+    return {cliMs: run.ms, cliRssKb: run.maxRssKb, cliHostMs: []}
+  }
   const document = JSON.parse(run.stdout) as {hosts: Array<{name: string; status: string; durationMs: number; facts?: {hostname: string}}>}
   const wrong = document.hosts.filter((host) => host.status !== 'ok' || host.facts?.hostname !== host.name)
   if (run.code !== 0 || wrong.length > 0) throw new Error(`fpmfix facts exited ${run.code}; not gathered: ${wrong.map((host) => host.name).join(', ')}\n${run.stderr}`)
@@ -122,10 +136,10 @@ async function runStartup(): Promise<number> {
   return run.ms
 }
 
-async function round(lab: Lab, index: number): Promise<RoundFigures> {
+async function round(lab: Lab, index: number, command: Options['command']): Promise<RoundFigures> {
   const figures: Partial<RoundFigures> = {}
   const steps: Array<() => Promise<void>> = [
-    async () => void Object.assign(figures, await runCliFacts(lab)),
+    async () => void Object.assign(figures, await runCli(lab, command)),
     async () => void (figures.sshMs = await runRawSsh(lab)),
     async () => void Object.assign(figures, await runInProcess(lab)),
     async () => void (figures.startupMs = await runStartup()),
@@ -140,27 +154,27 @@ function report(options: Options, rounds: RoundFigures[], labStartMs: number): s
     label,
     values: rounds.map(pick).filter((value): value is number => value !== undefined),
   })
-  const cli = series(`fpmfix facts --json -f ${options.hosts}`, (figures) => figures.cliMs)
+  const cli = series(`fpmfix ${options.command} --json -f ${options.hosts}`, (figures) => figures.cliMs)
   const ssh = series(`raw ssh, ${options.hosts} clients in parallel`, (figures) => figures.sshMs)
   const inProcess = series('in-process connect + gather (no CLI)', (figures) => figures.inProcessMs)
   const startup = series('fpmfix --version (node + oclif startup)', (figures) => figures.startupMs)
   const hostMs = {label: 'per-host durationMs reported by fpmfix', values: rounds.flatMap((figures) => figures.cliHostMs)}
-  const cliRss = series('peak RSS, fpmfix facts process', (figures) => (figures.cliRssKb === undefined ? undefined : figures.cliRssKb / 1024))
+  const cliRss = series(`peak RSS, fpmfix ${options.command} process`, (figures) => (figures.cliRssKb === undefined ? undefined : figures.cliRssKb / 1024))
   const inProcessRss = series('peak RSS, in-process gather (incl. tsx)', (figures) => figures.inProcessRssKb / 1024)
   const ratio = (a: Series, b: Series): string => (median(a.values) / median(b.values)).toFixed(2)
   return [
-    `gather benchmark: ${options.hosts} lab hosts over SSH on 127.0.0.1, ${options.rounds} measured rounds (+1 warm-up), medians`,
+    `${options.command} benchmark: ${options.hosts} lab hosts over SSH on 127.0.0.1, ${options.rounds} measured rounds (+1 warm-up), medians`,
     `lab start: ${Math.round(labStartMs)} ms`,
     '',
     describeSeries(cli),
     describeSeries(ssh),
     describeSeries(inProcess),
     describeSeries(startup),
-    describeSeries(hostMs),
+    ...(hostMs.values.length > 0 ? [describeSeries(hostMs)] : []),
     canMeasurePeakRss ? describeSeries(cliRss, 'MiB') : 'peak RSS, fpmfix facts process: n/a (/usr/bin/time not installed)',
     describeSeries(inProcessRss, 'MiB'),
     '',
-    `ratio fpmfix / raw ssh:         ${ratio(cli, ssh)}`,
+    `ratio fpmfix ${options.command} / raw ssh: ${ratio(cli, ssh)}`,
     `ratio in-process / raw ssh:     ${ratio(inProcess, ssh)}`,
   ].join('\n')
 }
@@ -178,12 +192,19 @@ async function main(): Promise<void> {
   const stopOnSignal = (): void => void lab.stop().finally(() => process.exit(130))
   process.once('SIGINT', stopOnSignal)
   try {
+    if (options.command === 'plan') {
+      for (const host of lab.hosts.filter((_, index) => index % 2 === 1)) {
+        await host.exec(`sed -i 's#php8.2-fpm.sock#php8.1-fpm.sock#' /etc/nginx/sites-available/lab`)
+        await reloadNginx(host)
+        if ((await host.http('/index.php')).status !== 502) throw new Error(`${host.name}: the injected fault did not produce a 502`)
+      }
+    }
     process.stderr.write('warm-up round…\n')
-    await round(lab, 0)
+    await round(lab, 0, options.command)
     const rounds: RoundFigures[] = []
     for (let index = 1; index <= options.rounds; index++) {
       process.stderr.write(`round ${index}/${options.rounds}…\n`)
-      rounds.push(await round(lab, index))
+      rounds.push(await round(lab, index, options.command))
     }
     process.stdout.write(`${report(options, rounds, labStartMs)}\n`)
   } finally {
