@@ -1,9 +1,10 @@
-import {parseFpmLog} from '../logs/fpm-log.js'
+import {parseFpmLog, type FpmLogEvent} from '../logs/fpm-log.js'
 import {parseHostClock} from '../logs/log-time.js'
 import {parseNginxErrorLog} from '../logs/nginx-error-log.js'
-import type {AclEntry, GroupFact, HostFacts, PathStat, UserFact} from '../model/facts.js'
+import type {AclEntry, FpmInstallFacts, GroupFact, HostFacts, NginxFacts, PathStat, UserFact} from '../model/facts.js'
 import type {HostSnapshot, ProcessInfo, PathStat as RawStat} from '../model/snapshot.js'
 import {parseNginxDump, type NginxConfig} from '../nginx/index.js'
+import {canonicalAddress, canonicalPathResolver} from './canonical-path.js'
 import {fpmFacts, type FpmSources} from './fpm-facts.js'
 import {nginxFacts} from './nginx-facts.js'
 
@@ -54,6 +55,19 @@ function accounts(snapshot: HostSnapshot): {users: Map<string, UserFact>; groups
 }
 
 /**
+ * Unix listeners are listed per network namespace, so a container (or another host
+ * sharing the network) listening at the same path shows up too. One is this host's only
+ * when its socket file exists here and, where `ss -p` could name every owner (as root),
+ * its owner is one of this host's processes.
+ */
+function ownsListener(snapshot: HostSnapshot, listener: HostSnapshot['listeners']['unix'][number]): boolean {
+  if (listener.otherNamespace) return false
+  const file = snapshot.sockets.find((socket) => socket.path === listener.path)
+  if (file !== undefined && (!file.exists || file.type !== 'socket')) return false
+  return !(snapshot.uid === 0 && snapshot.listeners.source === 'ss' && listener.processes.length === 0)
+}
+
+/**
  * When the oldest of these processes started, on the host's naive clock: the moment
  * the running config took effect (a reload or restart replaces every worker).
  */
@@ -61,6 +75,34 @@ export function generationOf(processes: ProcessInfo[], now: number | undefined):
   const ages = processes.map((process) => process.elapsedSeconds).filter((age): age is number => age !== undefined)
   if (now === undefined || ages.length === 0) return undefined
   return now - Math.max(...ages) * 1000
+}
+
+/**
+ * When the running php-fpm took its config: its master's start, or later the last time its log
+ * says that master (re)started (`fpm is running, pid N`). A reload re-executes the master in
+ * place, so its age stays; worker ages mark nothing, as pm.max_requests and dynamic or
+ * ondemand pools replace workers all the time.
+ */
+function fpmGeneration(masters: ProcessInfo[], events: FpmLogEvent[], now: number | undefined): number | undefined {
+  const started = generationOf(masters, now)
+  const pids = new Set(masters.map((master) => master.pid))
+  const restarts = events
+    .filter((event) => event.time !== undefined && pids.has(Number(/^fpm is running, pid (\d+)$/.exec(event.message)?.[1])))
+    .map((event) => event.time!)
+  const candidates = [started, ...restarts].filter((time): time is number => time !== undefined)
+  return candidates.length === 0 ? undefined : Math.max(...candidates)
+}
+
+/** Unix addresses by where they resolve, so a site and a pool naming one socket two ways pair up. */
+function canonicalSites(nginx: NginxFacts, canonical: (path: string) => string): NginxFacts {
+  return {...nginx, sites: nginx.sites.map((site) => ({...site, targets: site.targets.map((target) => canonicalAddress(target, canonical))}))}
+}
+
+function canonicalListens(install: FpmInstallFacts, canonical: (path: string) => string): FpmInstallFacts {
+  return {
+    ...install,
+    pools: install.pools.map((pool) => (pool.listen.value === undefined ? pool : {...pool, listen: {...pool.listen, value: canonicalAddress(pool.listen.value, canonical)}})),
+  }
 }
 
 /** Turn one host's raw snapshot into the facts the rules read, keeping the parsed configs for the planner. */
@@ -84,23 +126,29 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
   const fpm = snapshot.fpmInstalls.map((install) => fpmFacts(install, {primaryGroupOf, somaxconn: snapshot.somaxconn}))
   const paths = new Map<string, PathStat>()
   for (const stat of [...snapshot.dirs, ...snapshot.sockets]) paths.set(stat.path, pathStat(stat))
-  const nginxEvents = snapshot.logs.filter((log) => log.source === 'nginx' && log.text !== undefined).flatMap((log) => parseNginxErrorLog(log.text!, log.path))
+  const canonical = canonicalPathResolver(snapshot)
+  const nginxEvents = snapshot.logs
+    .filter((log) => log.source === 'nginx' && log.text !== undefined)
+    .flatMap((log) => parseNginxErrorLog(log.text!, log.path))
+    .map((event) => (event.upstream === undefined ? event : {...event, upstream: canonicalAddress(event.upstream, canonical)}))
   const fpmEvents = snapshot.logs.filter((log) => log.source === 'fpm' && log.text !== undefined).flatMap((log) => parseFpmLog(log.text!, log.path))
   const now = snapshot.localTime === undefined ? undefined : parseHostClock(snapshot.localTime)
   const nginxGeneration = snapshot.nginx.present ? generationOf(snapshot.nginx.processes.filter((process) => process.kind === 'nginx-worker'), now) : undefined
+  const claimedLogs = new Set(fpm.flatMap((entry) => entry.facts.errorLogs))
   for (const [index, install] of snapshot.fpmInstalls.entries()) {
-    const workers = install.processes.filter((process) => process.kind === 'fpm-worker')
-    const generation = generationOf(workers.length > 0 ? workers : install.processes.filter((process) => process.kind === 'fpm-master'), now)
-    if (generation !== undefined) fpm[index]!.facts.generation = generation
+    const facts = fpm[index]!.facts
+    const ownEvents = fpmEvents.filter((event) => facts.errorLogs.includes(event.file) || !claimedLogs.has(event.file))
+    const generation = fpmGeneration(install.processes.filter((process) => process.kind === 'fpm-master'), ownEvents, now)
+    if (generation !== undefined) facts.generation = generation
   }
   const facts: HostFacts = {
     hostname: snapshot.hostname,
     ...(now === undefined ? {} : {now}),
     initSystem: snapshot.initSystem,
-    ...(snapshot.nginx.present ? {nginx: {...nginxFacts(snapshot.nginx, nginxConfig), ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration})}} : {}),
-    installs: fpm.map((entry) => entry.facts),
+    ...(snapshot.nginx.present ? {nginx: {...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig), canonical), ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration})}} : {}),
+    installs: fpm.map((entry) => canonicalListens(entry.facts, canonical)),
     paths,
-    listeningUnix: new Set(snapshot.listeners.unix.map((listener) => listener.path)),
+    listeningUnix: new Set(snapshot.listeners.unix.filter((listener) => ownsListener(snapshot, listener)).map((listener) => canonical(listener.path))),
     listeningTcp: snapshot.listeners.tcp.map((listener) => ({host: listener.address, port: listener.port, recvQ: listener.recvQ ?? 0, sendQ: listener.sendQ ?? 0})),
     users,
     groups,
