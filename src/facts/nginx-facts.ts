@@ -44,6 +44,7 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
     file: pass.file,
     line: pass.line,
     server: pass.server?.names.join(' ') ?? '',
+    serverListens: pass.server?.listens ?? [],
     location: pass.location?.args.join(' ') ?? '',
     raw: pass.raw,
     via: target.kind === 'variable' ? 'variable' : target.kind === 'upstream' ? 'upstream' : 'direct',

@@ -50,6 +50,8 @@ export interface FastcgiSite {
   file: string
   line: number
   server: string
+  /** The enclosing server's `listen` directives' arguments. */
+  serverListens: string[][]
   location: string
   /** The argument as written: `unix:/run/…`, `127.0.0.1:9000`, `php-fpm`, `$backend`. */
   raw: string

@@ -1,3 +1,4 @@
+import type {ApplyProbes, FpmInstallOptions, NginxOptions} from '../apply/types.js'
 import type {Finding, ServiceActionKind, ServiceTarget} from './finding.js'
 
 export const PLAN_FORMAT_VERSION = 1
@@ -45,6 +46,8 @@ export interface HostPlan {
   fingerprints: Fingerprint[]
   /** Problems the planner saw but would not guess at (ambiguity, no config remedy). */
   notes: string[]
+  /** What apply checks after acting: the listeners each php-fpm install must serve, and the probes. */
+  verify?: {fpm: Record<string, FpmInstallOptions>; nginx: NginxOptions; probes: ApplyProbes}
   error?: {code: string; message: string; hint?: string}
 }
 

@@ -8,6 +8,7 @@ import {collectRemedies} from './collect-remedies.js'
 import {fingerprints} from './fingerprints.js'
 import {serviceActions} from './service-actions.js'
 import {stateKeys} from './state-fingerprints.js'
+import {verification} from './verification.js'
 
 export interface PlanOptions {
   windowMinutes: number
@@ -37,6 +38,7 @@ export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, opt
     actions,
     fingerprints: fingerprints(snapshot),
     notes,
+    ...(actions.length > 0 ? {verify: verification(facts, actions, remedies.fpm)} : {}),
   }
   return {plan, stateKeys: stateKeys(actions, facts)}
 }
