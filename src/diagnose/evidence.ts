@@ -2,7 +2,7 @@ import type {FpmLogEvent} from '../logs/fpm-log.js'
 import {formatNaive} from '../logs/log-time.js'
 import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
 import type {Evidence} from '../model/finding.js'
-import type {Address, PathStat, Sourced} from '../model/facts.js'
+import type {Address, FpmInstallFacts, PathStat, Sourced} from '../model/facts.js'
 import {formatMode} from '../facts/access.js'
 import {addressMatches} from '../facts/pairing.js'
 import type {RuleContext} from './rule.js'
@@ -32,8 +32,18 @@ export function currentNginxEvents(context: RuleContext, predicate: (event: Ngin
   return context.facts.nginxEvents.filter((event) => predicate(event) && isCurrent(event, context, generation))
 }
 
-export function currentFpmEvents(context: RuleContext, generation: number | undefined, predicate: (event: FpmLogEvent) => boolean): FpmLogEvent[] {
-  return context.facts.fpmEvents.filter((event) => predicate(event) && isCurrent(event, context, generation))
+/**
+ * Current php-fpm log lines of one install: the lines of its own error log (pool names
+ * repeat across installs: every Debian php-fpm has a www pool). A log no install names,
+ * when php-fpm's -tt dump was not read, may be any install's. `sinceGeneration: false`
+ * keeps lines from before the last restart too (a crash is not undone by one).
+ */
+export function currentFpmEvents(context: RuleContext, install: FpmInstallFacts, predicate: (event: FpmLogEvent) => boolean, options: {sinceGeneration: boolean} = {sinceGeneration: true}): FpmLogEvent[] {
+  const claimed = new Set(context.facts.installs.flatMap((other) => other.errorLogs))
+  const generation = options.sinceGeneration ? install.generation : undefined
+  return context.facts.fpmEvents.filter(
+    (event) => (install.errorLogs.includes(event.file) || !claimed.has(event.file)) && predicate(event) && isCurrent(event, context, generation),
+  )
 }
 
 export function eventsForAddress(events: NginxErrorEvent[], address: Address): NginxErrorEvent[] {

@@ -73,6 +73,13 @@ function poolFacts(install: FpmInstall, pool: EffectivePool, primaryGroupOf: (us
   }
 }
 
+/** `php-fpm -t` fails only on a known non-zero exit: without a verdict (-tt not run, status lost) nothing is claimed. */
+function testVerdict(install: FpmInstall, tt: FpmEffectiveConfig | undefined): FpmInstallFacts['test'] {
+  const failed = install.tt.code !== null && install.tt.code !== 0
+  if (!failed) return {ok: true, errors: []}
+  return {ok: false, errors: tt?.errors.length ? tt.errors : install.tt.output.split('\n').filter(Boolean).slice(-5)}
+}
+
 export function fpmFacts(
   install: FpmInstall,
   context: {primaryGroupOf: (user: string) => string | undefined; somaxconn: number | undefined},
@@ -93,7 +100,7 @@ export function fpmFacts(
       mainConfig: install.mainConfigPath,
       running: install.service.running,
       masterPids: install.processes.filter((process) => process.kind === 'fpm-master').map((process) => process.pid),
-      test: {ok: install.tt.code === 0, errors: tt?.errors.length ? tt.errors : install.tt.code === 0 ? [] : install.tt.output.split('\n').filter(Boolean).slice(-5)},
+      test: testVerdict(install, tt),
       pools,
       errorLogs: errorLog ? [errorLog] : [],
     },

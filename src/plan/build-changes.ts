@@ -7,7 +7,7 @@ import type {FileChange} from '../model/plan.js'
 import type {RawFile} from '../model/snapshot.js'
 import {insertDirective, setDirectiveArgs} from '../nginx/index.js'
 import {unifiedDiff} from '../render/diff.js'
-import type {CollectedRemedies} from './collect-remedies.js'
+import type {CollectedRemedies, FpmSet, NginxEdit} from './collect-remedies.js'
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')
@@ -19,6 +19,7 @@ interface EditableFile {
   original: string
   text: string
   reasons: string[]
+  remedies: Array<FpmSet | NginxEdit>
 }
 
 /** The files a plan may edit, by the path the configs use, with their exact bytes as gathered. */
@@ -26,11 +27,11 @@ function editableFiles(sources: ConfigSources, nginxFiles: RawFile[]): Map<strin
   const files = new Map<string, EditableFile>()
   const rawNginx = new Map(nginxFiles.map((file) => [file.path, file]))
   for (const file of sources.nginx?.files ?? []) {
-    files.set(file.path, {path: file.path, raw: rawNginx.get(file.path), original: file.content, text: file.content, reasons: []})
+    files.set(file.path, {path: file.path, raw: rawNginx.get(file.path), original: file.content, text: file.content, reasons: [], remedies: []})
   }
   for (const {install} of sources.fpm) {
     for (const file of install.files) {
-      if (file.content !== undefined) files.set(file.path, {path: file.path, raw: file, original: file.content, text: file.content, reasons: []})
+      if (file.content !== undefined) files.set(file.path, {path: file.path, raw: file, original: file.content, text: file.content, reasons: [], remedies: []})
     }
   }
   return files
@@ -47,7 +48,7 @@ function fileFor(files: Map<string, EditableFile>, path: string): EditableFile {
  * In-place edits go first (they never move lines); insertions follow, bottom-up, so
  * the line numbers the parse tree gave stay valid for every edit.
  */
-export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources, nginxFiles: RawFile[]): {changes: FileChange[]; notes: string[]} {
+export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources, nginxFiles: RawFile[]): {changes: FileChange[]; notes: string[]; refused: Array<FpmSet | NginxEdit>} {
   const files = editableFiles(sources, nginxFiles)
   const notes: string[] = []
   const fpmInPlace: Array<() => void> = []
@@ -60,6 +61,7 @@ export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources
     const apply = () => {
       file.text = setPoolDirective(file.text, {poolSection: target.poolSection, key: remedy.key, value: remedy.value, ...(target.line === undefined ? {} : {line: target.line})})
       file.reasons.push(`[${remedy.pool}] ${remedy.key} = ${remedy.value}: ${remedy.reason}`)
+      file.remedies.push(remedy)
     }
     ;(target.line === undefined ? fpmInserts : fpmInPlace).push(apply)
   }
@@ -74,15 +76,18 @@ export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources
         ? setDirectiveArgs(file.text, {file: remedy.file, line: remedy.line, name: remedy.directive}, remedy.args)
         : insertDirective(file.text, {file: remedy.file, line: remedy.line}, remedy.directive, remedy.args)
     file.reasons.push(`${remedy.directive} ${remedy.args.join(' ')}: ${remedy.reason}`)
+    file.remedies.push(remedy)
   }
 
   const changes: FileChange[] = []
+  const refused: Array<FpmSet | NginxEdit> = []
   for (const file of files.values()) {
     if (file.text === file.original) continue
     const beforeSha256 = sha256(file.original)
     if (file.raw?.sha256 !== undefined && file.raw.sha256 !== beforeSha256) {
       // nginx -T shows what nginx parsed; if that is not the file's bytes, editing it would guess.
       notes.push(`not editing ${file.path}: its bytes on the host differ from what nginx -T printed (sha256 ${file.raw.sha256.slice(0, 12)}…)`)
+      refused.push(...file.remedies)
       continue
     }
     const real = file.raw?.isSymlink && file.raw.realPath ? file.raw.realPath : file.path
@@ -97,5 +102,5 @@ export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources
       reasons: file.reasons,
     })
   }
-  return {changes: changes.sort((a, b) => a.path.localeCompare(b.path)), notes}
+  return {changes: changes.sort((a, b) => a.path.localeCompare(b.path)), notes, refused}
 }

@@ -1,5 +1,6 @@
 import {diagnose} from '../diagnose/index.js'
 import {buildFacts} from '../facts/build-facts.js'
+import type {Remedy} from '../model/finding.js'
 import type {HostPlan} from '../model/plan.js'
 import type {HostSnapshot} from '../model/snapshot.js'
 import type {HostTarget} from '../model/target.js'
@@ -21,9 +22,17 @@ export interface PlanOptions {
 export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, options: PlanOptions): {plan: HostPlan; stateKeys: string[]} {
   const {facts, sources} = buildFacts(snapshot)
   const findings = diagnose(facts, {windowMinutes: options.windowMinutes})
-  const remedies = collectRemedies(findings)
   const nginxFiles = snapshot.nginx.present ? snapshot.nginx.configFiles : []
-  const {changes, notes} = buildChanges(remedies, sources, nginxFiles)
+  let remedies = collectRemedies(findings)
+  let built = buildChanges(remedies, sources, nginxFiles)
+  if (built.refused.length > 0) {
+    // A finding whose edit cannot be made is not fixed by this plan: none of its remedies run (no reload for an edit that is not there).
+    const refused = new Set<Remedy>(built.refused)
+    remedies = collectRemedies(findings.map((finding) => (finding.remedies.some((remedy) => refused.has(remedy)) ? {...finding, remedies: []} : finding)))
+    const again = buildChanges(remedies, sources, nginxFiles)
+    built = {...again, notes: [...new Set([...built.notes, ...again.notes])]}
+  }
+  const {changes, notes} = built
   const fpmFilesByInstall = new Map(snapshot.fpmInstalls.map((install) => [install.binary, new Set(install.files.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))]))
   const nginxPaths = new Set(nginxFiles.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))
   const actions = serviceActions(facts, remedies, changes, fpmFilesByInstall, nginxPaths)

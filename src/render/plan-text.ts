@@ -59,6 +59,7 @@ export function renderPlanText(plan: PlanDocument, options: {verbose: boolean}):
 /** The `--json` document (ARCHITECTURE §3): stable names, extra fields allowed. */
 export function planJson(plan: PlanDocument): Record<string, unknown> {
   return {
+    formatVersion: plan.formatVersion,
     createdAt: plan.createdAt,
     hosts: plan.hosts.map((host) => ({
       name: host.name,

@@ -17,10 +17,10 @@ export const fpmCrashing: Rule = {
     const findings: Finding[] = []
     for (const ref of allPools(context.facts)) {
       const {pool} = ref
-      const timedOutPids = new Set(context.facts.fpmEvents.filter((event) => event.kind === 'execution-timed-out').map((event) => event.pid))
-      const crashes = currentFpmEvents(context, undefined, (event) => event.kind === 'child-exited-signal' && event.pool === pool.name && (CRASH_SIGNALS.has(event.signalName ?? '') || (event.signalName === 'SIGKILL' && !timedOutPids.has(event.pid))))
+      const timedOutPids = new Set(currentFpmEvents(context, ref.install, (event) => event.kind === 'execution-timed-out', {sinceGeneration: false}).map((event) => event.pid))
+      const crashes = currentFpmEvents(context, ref.install, (event) => event.kind === 'child-exited-signal' && event.pool === pool.name && (CRASH_SIGNALS.has(event.signalName ?? '') || (event.signalName === 'SIGKILL' && !timedOutPids.has(event.pid))), {sinceGeneration: false})
       if (crashes.length === 0) continue
-      const emergency = currentFpmEvents(context, undefined, (event) => event.kind === 'emergency-restart')
+      const emergency = currentFpmEvents(context, ref.install, (event) => event.kind === 'emergency-restart', {sinceGeneration: false})
       const dropped = pool.listen.value === undefined ? [] : eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed', ref.install.generation), pool.listen.value)
       const signals = [...new Set(crashes.map((event) => event.signalName))].join(', ')
       const killed = crashes.every((event) => event.signalName === 'SIGKILL')

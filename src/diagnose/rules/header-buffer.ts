@@ -21,25 +21,21 @@ export interface BufferPlan {
 /**
  * A fastcgi_buffer_size big enough for the headers seen, and fastcgi_buffers /
  * fastcgi_busy_buffers_size adjusted only as far as `nginx -t`'s own checks require:
- * busy ≥ max(buffer_size, one buffer) and busy ≤ all buffers minus one.
+ * busy ≥ max(buffer_size, one buffer) and busy ≤ all buffers minus one. `busy` is the
+ * written value; unset, nginx derives it as twice the larger of buffer_size and one buffer.
  */
 export function planBuffers(current: {bufferSize: number; buffers: {count: number; size: number}; busy: number | undefined}): BufferPlan {
   const bufferSize = Math.min(MAX_BUFFER, Math.max(32 * KB, current.bufferSize * 2))
-  let {count, size} = current.buffers
-  const busyFor = (bs: number, one: number) => current.busy ?? 2 * Math.max(bs, one)
-  const fits = (c: number, s: number) => {
-    const busy = busyFor(bufferSize, s)
-    return busy >= Math.max(bufferSize, s) && busy <= (c - 1) * s
-  }
   const plan: BufferPlan = {bufferSize}
-  if (!fits(count, size)) {
+  let {count, size} = current.buffers
+  const busyFor = (one: number) => plan.busy ?? current.busy ?? 2 * Math.max(bufferSize, one)
+  // A written busy size moves only when it falls below the new minimum.
+  if (current.busy !== undefined && current.busy < Math.max(bufferSize, size)) plan.busy = 2 * Math.max(bufferSize, size)
+  if (busyFor(size) > (count - 1) * size) {
     size = Math.max(size, bufferSize / 2)
-    count = Math.max(count, Math.ceil((2 * Math.max(bufferSize, size)) / size) + 1)
+    if (plan.busy !== undefined) plan.busy = 2 * Math.max(bufferSize, size)
+    count = Math.max(count, Math.ceil(busyFor(size) / size) + 1)
     plan.buffers = {count, size}
-  }
-  const busy = busyFor(bufferSize, size)
-  if (current.busy !== undefined && (busy < Math.max(bufferSize, size) || busy > (count - 1) * size)) {
-    plan.busy = 2 * Math.max(bufferSize, size)
   }
   return plan
 }
@@ -65,7 +61,9 @@ export const headerBuffer: Rule = {
 }
 
 function bufferFinding(site: FastcgiSite, target: Parameters<typeof siteScope>[0]['target'], events: Parameters<typeof logEvidence>[0]): Finding {
-  const plan = planBuffers({bufferSize: site.bufferSize.value, buffers: site.buffers.value, busy: site.busyBuffersSize.value})
+  // An unset fastcgi_busy_buffers_size is derived by nginx from the new sizes; only a written one can conflict.
+  const busy = site.busyBuffersSize.source === 'default' ? undefined : site.busyBuffersSize.value
+  const plan = planBuffers({bufferSize: site.bufferSize.value, buffers: site.buffers.value, busy})
   const remedies: Remedy[] = [setOrInsert(site, site.bufferSize, 'fastcgi_buffer_size', [formatSize(plan.bufferSize)], `hold response headers up to ${formatSize(plan.bufferSize)}`)]
   if (plan.buffers) {
     remedies.push(setOrInsert(site, site.buffers, 'fastcgi_buffers', [String(plan.buffers.count), formatSize(plan.buffers.size)], 'nginx -t requires busy buffers ≤ all fastcgi_buffers minus one'))

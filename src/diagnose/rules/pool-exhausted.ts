@@ -28,7 +28,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const {pool, install} = ref
   const address = pool.listen.value
   if (address === undefined) return undefined
-  const reached = currentFpmEvents(context, install.generation, (event) => event.kind === 'max-children-reached' && event.pool === pool.name)
+  const reached = currentFpmEvents(context, install, (event) => event.kind === 'max-children-reached' && event.pool === pool.name)
   const queueFull = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 11, install.generation), address)
   const somaxconn = facts.somaxconn
   const backlogCapped = somaxconn !== undefined && pool.backlog.value > somaxconn

@@ -69,7 +69,10 @@ function mismatchFinding(context: RuleContext, pairing: Pairing, live: PoolRef[]
   const remedies: Remedy[] = []
   const choice = chooseLivePool(live, target)
   let summary = `nginx sends to ${formatAddress(target)}, where no php-fpm pool listens`
-  if (choice.pool !== undefined) {
+  if (choice.pool !== undefined && site.via === 'variable') {
+    // Rewriting `fastcgi_pass $var` to one literal would drop every other value the map or set gives it.
+    summary += `; the address comes from ${site.raw} — change it where that variable is set (the live pool ${choice.pool.pool.name} listens at ${formatAddress(choice.pool.pool.listen.value)})`
+  } else if (choice.pool !== undefined) {
     const address = nginxAddress(choice.pool.pool.listen.value!)
     summary += `; the live pool ${choice.pool.pool.name}${choice.pool.install.version ? ` (php ${choice.pool.install.version})` : ''} listens at ${formatAddress(choice.pool.pool.listen.value)}`
     const args = site.via === 'upstream' ? [address, ...(target.params ?? [])] : [address]

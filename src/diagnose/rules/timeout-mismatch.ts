@@ -28,7 +28,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
   const readTimeout = Math.max(...sites.map((site) => site.readTimeout.value))
   const readSite = sites.find((site) => site.readTimeout.value === readTimeout)!
   const terminate = pool.requestTerminateTimeout.value
-  const killed = currentFpmEvents(context, install.generation, (event) => event.kind === 'execution-timed-out' && event.pool === pool.name)
+  const killed = currentFpmEvents(context, install, (event) => event.kind === 'execution-timed-out' && event.pool === pool.name)
   const dropped = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed', install.generation), address)
   const correlated = dropped.filter((event) => killed.some((kill) => near(kill, event)))
   const findings: Finding[] = []

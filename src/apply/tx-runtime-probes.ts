@@ -1,0 +1,53 @@
+import {shellQuote} from '../util/shell-quote.js'
+import {FASTCGI_CLIENT_PHP, HTTP_CLIENT_PHP} from './probe-clients.js'
+import {sh} from './sh.js'
+
+/** End-to-end probes after the services took the change: a FastCGI round trip per pool, an HTTP GET through nginx. */
+export const PROBES_RUNTIME =
+  `FCGI_CLIENT=${shellQuote(FASTCGI_CLIENT_PHP)}\nHTTP_CLIENT=${shellQuote(HTTP_CLIENT_PHP)}\n` +
+  sh`
+# probe_fcgi ADDRESS URI: ADDRESS is unix:///path or tcp://host:port.
+probe_fcgi() {
+  if ! have "$PHP_CLI"; then
+    echo "FastCGI probe of $1 skipped: no PHP CLI ($PHP_CLI) on this host"
+    log "FastCGI probe of $1 skipped: no $PHP_CLI"
+    return 0
+  fi
+  "$PHP_CLI" -n -r "$FCGI_CLIENT" -- "$1" "$2" "$PROBE_TIMEOUT_S" 2>&1 && return 0
+  echo "FastCGI probe of $1 failed"
+  return 1
+}
+
+# probe_http URL HOST_HEADER: fails on 502, 504 or no response.
+probe_http() {
+  ph_err=$D/out/http-stderr
+  if have curl; then
+    if [ -n "$2" ]; then
+      ph_code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time "$PROBE_TIMEOUT_S" -H "Host: $2" "$1" 2>"$ph_err")
+    else
+      ph_code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time "$PROBE_TIMEOUT_S" "$1" 2>"$ph_err")
+    fi
+  elif have wget; then
+    if [ -n "$2" ]; then
+      ph_out=$(wget -S -O /dev/null -T "$PROBE_TIMEOUT_S" -t 1 --header="Host: $2" "$1" 2>&1)
+    else
+      ph_out=$(wget -S -O /dev/null -T "$PROBE_TIMEOUT_S" -t 1 "$1" 2>&1)
+    fi
+    printf '%s\n' "$ph_out" > "$ph_err"
+    ph_code=$(printf '%s\n' "$ph_out" | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' | tail -n 1)
+  elif have "$PHP_CLI"; then
+    ph_code=$("$PHP_CLI" -n -r "$HTTP_CLIENT" -- "$1" "$2" "$PROBE_TIMEOUT_S" 2>"$ph_err")
+  else
+    echo "HTTP probe of $1 skipped: no curl, wget or PHP CLI on this host"
+    return 0
+  fi
+  case $ph_code in
+    000|'') ;;
+    502|504) echo "GET $1: $ph_code"; return 1 ;;
+    [0-9][0-9][0-9]) echo "GET $1: $ph_code"; return 0 ;;
+  esac
+  echo "GET $1: no HTTP response"
+  cat "$ph_err" 2>/dev/null
+  return 1
+}
+`

@@ -1,0 +1,303 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {hostname, userInfo} from 'node:os'
+import {FpmfixError} from '../errors.js'
+import type {HostPlan} from '../model/plan.js'
+import {ABSENT} from '../plan/fingerprints.js'
+import {fpmServiceNameFor, type ServiceVerb} from './service-manager.js'
+import {parseStateKey} from './state-probes.js'
+import type {
+  ApplyOptions,
+  FastcgiProbe,
+  HttpProbe,
+  ListenerExpectation,
+  NginxOptions,
+  ServiceManagerKind,
+} from './types.js'
+
+export const DEFAULT_STATE_DIR = '/var/lib/fpmfix'
+
+export interface TxFile {
+  path: string
+  viaSymlink?: string
+  /** New bytes; null removes the file (undoing a file a transaction created). */
+  after: Buffer | null
+  afterSha256: string
+  beforeSha256: string
+  /** Index of this file's precondition in `checks`. */
+  check: number
+}
+
+/** A listener expectation with its values already in the form the script compares. */
+export interface TxExpectation {
+  socket?: {path: string; owner: string; group: string; mode: string}
+  /** Port and IPv4 address as /proc/net/tcp prints them (address empty: any). */
+  tcp?: {portHex: string; addressHex: string; label: string}
+}
+
+export interface TxAction {
+  kind: 'php-fpm' | 'nginx'
+  /** php-fpm: the install's binary (its id); nginx: the nginx binary. */
+  binary: string
+  service: string
+  verb: ServiceVerb
+  mainConfig?: string
+  expect: TxExpectation[]
+  label: string
+}
+
+export interface TxCheck {
+  kind: 'file' | 'state'
+  key: string
+  sha256: string
+}
+
+export type TxValidation = {kind: 'php-fpm'; binary: string; mainConfig?: string} | {kind: 'nginx'}
+
+export interface TxSpec {
+  txid: string
+  kind: 'apply' | 'undo'
+  /** The transaction an undo reverts. */
+  undoes?: string
+  host: string
+  owner: string
+  stateDir: string
+  files: TxFile[]
+  actions: TxAction[]
+  checks: TxCheck[]
+  validations: TxValidation[]
+  nginx: NginxOptions
+  fastcgiProbes: Array<{address: string; uri: string}>
+  httpProbes: HttpProbe[]
+  serviceManager?: ServiceManagerKind
+  serviceTimeoutMs: number
+  probeTimeoutMs: number
+  phpCli: string
+}
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+export function newTxid(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return `${stamp}-${randomBytes(4).toString('hex')}`
+}
+
+export function isTxid(value: string): boolean {
+  return /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$/.test(value)
+}
+
+/** `user@host` with only characters that stay on one line of the lock file. */
+export function defaultOwner(): string {
+  let user = 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // No passwd entry for this uid (containers).
+  }
+  return sanitizeOwner(`${user}@${hostname()}`)
+}
+
+export function sanitizeOwner(owner: string): string {
+  return owner.replace(/[^A-Za-z0-9@._:+-]/g, '_').slice(0, 200) || 'unknown'
+}
+
+function invalid(message: string, hint = 'Re-run fpmfix plan and apply the new plan.'): FpmfixError {
+  return new FpmfixError('PLAN_FILE_INVALID', message, {hint})
+}
+
+function assertPath(path: string, what: string): void {
+  if (!path.startsWith('/') || path.includes('\0') || path.includes('\n')) {
+    throw invalid(`${what} must be an absolute path without NUL or newline: ${JSON.stringify(path)}`)
+  }
+}
+
+function normalizeMode(mode: string): string {
+  if (!/^0?[0-7]{3,4}$/.test(mode)) throw invalid(`socket mode must be octal like 0660, got ${JSON.stringify(mode)}`, 'Fix the apply options.')
+  return Number.parseInt(mode, 8).toString(8)
+}
+
+/** 127.0.0.1 → 0100007F, the little-endian hex /proc/net/tcp prints; '' for anything else (any address matches). */
+export function ipv4Hex(host: string): string {
+  const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)
+  if (!parts) return ''
+  const bytes = parts.slice(1).map(Number)
+  if (bytes.some((byte) => byte > 255)) return ''
+  return bytes
+    .reverse()
+    .map((byte) => byte.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase()
+}
+
+export function normalizeExpectation(expectation: ListenerExpectation): TxExpectation {
+  const result: TxExpectation = {}
+  if (expectation.socket) {
+    assertPath(expectation.socket.path, 'expected socket')
+    result.socket = {
+      path: expectation.socket.path,
+      owner: expectation.socket.owner ?? '',
+      group: expectation.socket.group ?? '',
+      mode: expectation.socket.mode === undefined ? '' : normalizeMode(expectation.socket.mode),
+    }
+  }
+  if (expectation.tcp) {
+    const {host, port} = expectation.tcp
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`expected TCP port out of range: ${port}`, 'Fix the apply options.')
+    const portHex = port.toString(16).toUpperCase().padStart(4, '0')
+    result.tcp = {portHex, addressHex: host === '0.0.0.0' || host === '*' ? '' : ipv4Hex(host), label: `${host}:${port}`}
+  }
+  return result
+}
+
+function fastcgiAddress(probe: FastcgiProbe): string {
+  if (probe.socket !== undefined) {
+    assertPath(probe.socket, 'FastCGI probe socket')
+    return `unix://${probe.socket}`
+  }
+  if (probe.tcp) {
+    const host = probe.tcp.host.includes(':') ? `[${probe.tcp.host}]` : probe.tcp.host
+    return `tcp://${host === '*' || host === '0.0.0.0' ? '127.0.0.1' : host}:${probe.tcp.port}`
+  }
+  throw invalid('a FastCGI probe needs a socket or a tcp address', 'Fix the apply options.')
+}
+
+function defaultFastcgiProbes(options: ApplyOptions, fpmInstalls: string[]): FastcgiProbe[] {
+  return fpmInstalls.flatMap((install) =>
+    (options.fpm?.[install]?.expect ?? []).flatMap((expectation): FastcgiProbe[] => {
+      if (expectation.socket) return [{socket: expectation.socket.path}]
+      if (expectation.tcp) return [{tcp: expectation.tcp}]
+      return []
+    }),
+  )
+}
+
+function buildChecks(plan: HostPlan): {checks: TxCheck[]; changeChecks: number[]} {
+  const checks: TxCheck[] = []
+  const byKey = new Map<string, number>()
+  for (const fingerprint of plan.fingerprints) {
+    if (fingerprint.kind === 'file') assertPath(fingerprint.key, 'fingerprinted file')
+    else parseStateKey(fingerprint.key)
+    const id = `${fingerprint.kind}\0${fingerprint.key}`
+    const seen = byKey.get(id)
+    if (seen !== undefined) {
+      if (checks[seen]!.sha256 !== fingerprint.sha256) throw invalid(`the plan fingerprints ${fingerprint.key} twice with different hashes`)
+      continue
+    }
+    byKey.set(id, checks.length)
+    checks.push({kind: fingerprint.kind, key: fingerprint.key, sha256: fingerprint.sha256})
+  }
+  const changeChecks = plan.changes.map((change) => {
+    const id = `file\0${change.path}`
+    const seen = byKey.get(id)
+    if (seen !== undefined) {
+      if (checks[seen]!.sha256 !== change.beforeSha256) {
+        throw invalid(`the plan's fingerprint of ${change.path} does not match the change's starting point`)
+      }
+      return seen
+    }
+    byKey.set(id, checks.length)
+    checks.push({kind: 'file', key: change.path, sha256: change.beforeSha256})
+    return checks.length - 1
+  })
+  return {checks, changeChecks}
+}
+
+function buildFiles(plan: HostPlan, changeChecks: number[]): TxFile[] {
+  const seen = new Set<string>()
+  return plan.changes.map((change, index) => {
+    assertPath(change.path, 'changed file')
+    if (seen.has(change.path)) throw invalid(`the plan changes ${change.path} twice`)
+    seen.add(change.path)
+    const after = Buffer.from(change.after, 'utf8')
+    if (sha256Hex(after) !== change.afterSha256) throw invalid(`the new content of ${change.path} does not match its afterSha256`)
+    if (change.beforeSha256 !== ABSENT && sha256Hex(change.before) !== change.beforeSha256) {
+      throw invalid(`the old content of ${change.path} does not match its beforeSha256`)
+    }
+    return {
+      path: change.path,
+      ...(change.viaSymlink === undefined ? {} : {viaSymlink: change.viaSymlink}),
+      after,
+      afterSha256: change.afterSha256,
+      beforeSha256: change.beforeSha256,
+      check: changeChecks[index]!,
+    }
+  })
+}
+
+function buildActions(plan: HostPlan, options: ApplyOptions): TxAction[] {
+  const seen = new Set<string>()
+  return plan.actions.map((action) => {
+    const key = action.target.kind === 'nginx' ? 'nginx' : action.target.install
+    if (seen.has(key)) throw invalid(`the plan has two actions for ${key}`)
+    seen.add(key)
+    if (!/^[A-Za-z0-9@._-]+$/.test(action.service)) throw invalid(`invalid service name ${JSON.stringify(action.service)}`)
+    const label = `${action.action} ${action.service}`
+    if (action.target.kind === 'nginx') {
+      return {kind: 'nginx', binary: options.nginx?.binary ?? 'nginx', service: action.service, verb: action.action, expect: [], label}
+    }
+    const install = action.target.install
+    assertPath(install, 'php-fpm install')
+    const fpm = options.fpm?.[install]
+    if (fpm?.mainConfig !== undefined) assertPath(fpm.mainConfig, 'php-fpm main config')
+    return {
+      kind: 'php-fpm',
+      binary: install,
+      service: action.service || fpmServiceNameFor(install),
+      verb: action.action,
+      ...(fpm?.mainConfig === undefined ? {} : {mainConfig: fpm.mainConfig}),
+      expect: (fpm?.expect ?? []).map(normalizeExpectation),
+      label,
+    }
+  })
+}
+
+/** php-fpm -t for every install acted on; nginx -t when nginx is acted on or one of its files changes. */
+function buildValidations(plan: HostPlan, actions: TxAction[]): TxValidation[] {
+  const validations: TxValidation[] = actions
+    .filter((action) => action.kind === 'php-fpm')
+    .map((action) => ({kind: 'php-fpm', binary: action.binary, ...(action.mainConfig ? {mainConfig: action.mainConfig} : {})}))
+  const nginxTouched = plan.changes.some((change) => /\/nginx\//.test(change.path) || /\/nginx\//.test(change.viaSymlink ?? ''))
+  if (actions.some((action) => action.kind === 'nginx') || nginxTouched) validations.push({kind: 'nginx'})
+  return validations
+}
+
+const DEFAULT_SERVICE_TIMEOUT_MS = 15_000
+const DEFAULT_PROBE_TIMEOUT_MS = 10_000
+
+/** Everything one host's transaction does, checked and normalised; pure. */
+export function buildTxSpec(plan: HostPlan, options: ApplyOptions = {}, txid: string = newTxid()): TxSpec {
+  if (!isTxid(txid)) throw new FpmfixError('INTERNAL', `invalid transaction id ${txid}`)
+  const {checks, changeChecks} = buildChecks(plan)
+  const files = buildFiles(plan, changeChecks)
+  const actions = buildActions(plan, options)
+  const fpmInstalls = actions.filter((action) => action.kind === 'php-fpm').map((action) => action.binary)
+  const fastcgi = options.probes?.fastcgi ?? defaultFastcgiProbes(options, fpmInstalls)
+  const http = options.probes?.http ?? []
+  for (const probe of http) {
+    if (!/^http:\/\/[^\s/]+(\/\S*)?$/.test(probe.url)) throw invalid(`HTTP probe URL must be http://host[:port]/path, got ${JSON.stringify(probe.url)}`, 'Fix the apply options.')
+    if (probe.hostHeader !== undefined && !/^[A-Za-z0-9.:[\]_-]+$/.test(probe.hostHeader)) {
+      throw invalid(`invalid Host header ${JSON.stringify(probe.hostHeader)}`, 'Fix the apply options.')
+    }
+  }
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
+  assertPath(stateDir, 'state directory')
+  return {
+    txid,
+    kind: 'apply',
+    host: plan.name,
+    owner: sanitizeOwner(options.owner ?? defaultOwner()),
+    stateDir: stateDir.replace(/\/+$/, '') || '/',
+    files,
+    actions,
+    checks,
+    validations: buildValidations(plan, actions),
+    nginx: options.nginx ?? {},
+    fastcgiProbes: fastcgi.map((probe) => ({address: fastcgiAddress(probe), uri: probe.pingPath ?? `/fpmfix-probe-${txid}.php`})),
+    httpProbes: http,
+    ...(options.serviceManager === undefined ? {} : {serviceManager: options.serviceManager}),
+    serviceTimeoutMs: options.serviceTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS,
+    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    phpCli: options.phpCli ?? 'php',
+  }
+}

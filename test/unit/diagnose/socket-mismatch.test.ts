@@ -1,0 +1,147 @@
+import {describe, expect, it} from 'vitest'
+
+import {findFastcgiPasses, findUpstreams, formatNginxAddress, parseNginxDump} from '../../../src/nginx/index.js'
+import type {HostSnapshot} from '../../../src/model/snapshot.js'
+import {DEFAULT_LOCAL_TIME, poolAddress, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
+import {captured, lines, minutesBefore, restamp} from './support/captured-logs.js'
+import {changeOf, findingsOf, lineEdit, nginxAfter, onlyFinding, planFor, problems} from './support/pipeline.js'
+
+const LEGACY_ENABLED = '/etc/nginx/sites-enabled/legacy.example.com'
+const LEGACY_AVAILABLE = '/etc/nginx/sites-available/legacy.example.com'
+
+function passesIn(snapshot: HostSnapshot, file: string) {
+  if (!snapshot.nginx.present) throw new Error('no nginx')
+  return findFastcgiPasses(parseNginxDump(snapshot.nginx.configDump.stdout)).filter((pass) => pass.file === file)
+}
+
+describe('socket-mismatch', () => {
+  describe('Debian after a PHP upgrade: nginx still sends to 8.1, only 8.2 is installed', () => {
+    const missing = restamp(captured('nginx-error-mixed.log', /\(2: No such file or directory\)/), minutesBefore(DEFAULT_LOCAL_TIME, 1)).map((line) => line.replaceAll('php8.2-fpm.sock', 'php8.1-fpm.sock'))
+    const snapshot = snapshotFromLayout('debian-multi-php', {installs: ['php8.2-fpm'], nginxLog: lines(missing)})
+    const plan = planFor(snapshot)
+    const www82 = poolAddress(snapshot, 'php8.2-fpm', 'www')
+
+    it('is critical, names the live 8.2 pool, and cites the 8.1 connect failures', () => {
+      const finding = onlyFinding(plan, 'socket-mismatch')
+      expect(finding.severity).toBe('critical')
+      expect(finding.summary).toContain('nginx sends to unix:/run/php/php8.1-fpm.sock, where no php-fpm pool listens')
+      expect(finding.summary).toContain(`listens at unix:${www82.kind === 'unix' ? www82.path : ''}`)
+      expect(finding.evidence.filter((item) => item.kind === 'log').map((item) => item.text)).toEqual(missing)
+      expect(findingsOf(plan, 'fpm-down')).toEqual([])
+    })
+
+    it('rewrites that fastcgi_pass in the sites-available file the symlink points at, and nothing else', () => {
+      expect(plan.changes.map((change) => [change.path, change.viaSymlink])).toEqual([[LEGACY_AVAILABLE, LEGACY_ENABLED]])
+      const change = changeOf(plan, LEGACY_AVAILABLE)
+      const [pass] = passesIn(snapshot, LEGACY_ENABLED)
+      const {replaced} = lineEdit(change.before, change.after)
+      expect(replaced.map((line) => line.line)).toEqual([pass!.line])
+      expect(change.diff.split('\n').slice(0, 3)).toEqual([`diff --git a${LEGACY_AVAILABLE} b${LEGACY_AVAILABLE}`, `--- a${LEGACY_AVAILABLE}`, `+++ b${LEGACY_AVAILABLE}`])
+    })
+
+    it('after the edit nginx sends the legacy site to the 8.2 www pool', () => {
+      const after = findFastcgiPasses(nginxAfter(snapshot, plan)).filter((pass) => pass.file === LEGACY_ENABLED)
+      expect(after.map((pass) => pass.target)).toEqual([www82])
+    })
+
+    it('reloads nginx only', () => {
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'nginx', action: 'reload'}])
+    })
+
+    it('with 8.1 still installed but stopped it is fpm-down instead: its pool is what nginx means', () => {
+      const stopped = planFor(snapshotFromLayout('debian-multi-php', {stopped: ['php8.1-fpm']}))
+      expect(findingsOf(stopped, 'socket-mismatch')).toEqual([])
+      expect(onlyFinding(stopped, 'fpm-down').scope.pool?.install).toBe('/usr/sbin/php-fpm8.1')
+    })
+  })
+
+  describe('RHEL: the pool moved to TCP, the upstream block still names the socket', () => {
+    const upstreamFile = '/etc/nginx/conf.d/php-fpm.conf'
+    const snapshot = snapshotFromLayout('rhel-remi', {
+      fpm: [{pool: 'www', key: 'listen', value: '127.0.0.1:9000'}],
+      files: {[upstreamFile]: (text) => text.replace('server unix:/run/php-fpm/www.sock;', 'server unix:/run/php-fpm/www.sock max_fails=3 fail_timeout=30s;')},
+    })
+    const plan = planFor(snapshot)
+
+    it('edits the server line of the upstream, keeping its parameters', () => {
+      const finding = onlyFinding(plan, 'socket-mismatch')
+      expect(finding.evidence[0]).toMatchObject({kind: 'config', text: 'upstream php-fpm server unix:/run/php-fpm/www.sock'})
+      expect(plan.changes.map((change) => change.path)).toEqual([upstreamFile])
+      const before = findUpstreams(parseNginxDump(snapshot.nginx.present ? snapshot.nginx.configDump.stdout : '')).get('php-fpm')!
+      const after = findUpstreams(nginxAfter(snapshot, plan)).get('php-fpm')!
+      expect(after.servers).toHaveLength(1)
+      expect(after.servers[0]!.address).toEqual({kind: 'tcp', host: '127.0.0.1', port: 9000})
+      expect(after.servers[0]!.params).toEqual(before.servers[0]!.params)
+      expect(after.servers[0]!.params).toEqual({max_fails: '3', fail_timeout: '30s'})
+      const {replaced} = lineEdit(changeOf(plan, upstreamFile).before, changeOf(plan, upstreamFile).after)
+      expect(replaced.map((line) => line.line)).toEqual([before.servers[0]!.line])
+    })
+
+    it('and the location that uses the upstream is untouched', () => {
+      expect(plan.changes.some((change) => change.path.includes('default.d'))).toBe(false)
+    })
+  })
+
+  it('Alpine: php-fpm82 moved to port 9001 → fastcgi_pass follows it', () => {
+    const site = '/etc/nginx/http.d/default.conf'
+    const snapshot = snapshotFromLayout('alpine-php82', {fpm: [{pool: 'www', key: 'listen', value: '127.0.0.1:9001'}]})
+    const plan = planFor(snapshot)
+    const finding = onlyFinding(plan, 'socket-mismatch')
+    expect(finding.summary).toContain('nginx sends to 127.0.0.1:9000, where no php-fpm pool listens')
+    expect(finding.evidence).toContainEqual({kind: 'listener', text: 'no TCP listener on port 9000'})
+    const after = findFastcgiPasses(nginxAfter(snapshot, plan)).filter((pass) => pass.file === site)
+    expect(after.map((pass) => pass.target)).toEqual([{kind: 'tcp', host: '127.0.0.1', port: 9001}])
+    const {replaced} = lineEdit(changeOf(plan, site).before, changeOf(plan, site).after)
+    expect(replaced.map((line) => line.line)).toEqual(passesIn(snapshot, site).map((pass) => pass.line))
+    expect(replaced[0]!.to).toMatch(/^\t\tfastcgi_pass {6}127\.0\.0\.1:9001;\n$/)
+  })
+
+  it('two live pools of the newest version and neither matches by name → no edit, and it says so', () => {
+    const snapshot = snapshotFromLayout('debian-multi-php', {
+      installs: ['php8.2-fpm'],
+      files: {[LEGACY_ENABLED]: (text) => text.replace('php8.1-fpm.sock', 'php8.1-fpm-legacy.sock')},
+    })
+    const plan = planFor(snapshot)
+    const finding = onlyFinding(plan, 'socket-mismatch')
+    expect(finding.summary).toMatch(/several live pools could be meant \(.*www at unix:\/run\/php\/php8\.2-fpm\.sock.*\) — not guessing/)
+    expect(finding.summary).toContain('shop at unix:/run/php/php8.2-fpm-shop.sock')
+    expect(finding.remedies).toEqual([])
+    expect(plan.changes).toEqual([])
+    expect(plan.actions).toEqual([])
+    expect(plan.notes.some((note) => note.startsWith('socket-mismatch'))).toBe(true)
+  })
+
+  describe('the apps layout (real-world site configs) on a php8.2-fpm host', () => {
+    const plan = planFor(snapshotFromLayout('apps'))
+
+    it('/var/run/php/… and Debian’s php-fpm.sock link name the live socket: no mismatch', () => {
+      const labels = findingsOf(plan, 'socket-mismatch').map((finding) => finding.scope.label)
+      expect(labels.some((label) => label.includes('sites-enabled/laravel'))).toBe(false)
+      expect(labels.some((label) => label.includes('sites-enabled/symfony'))).toBe(false)
+      expect(plan.changes.map((change) => change.path)).not.toContain('/etc/nginx/sites-available/laravel')
+    })
+
+    it('a dead value of a map behind `fastcgi_pass $var` is reported without rewriting the variable away', () => {
+      const mapped = findingsOf(plan, 'socket-mismatch').filter((finding) => finding.scope.nginx?.file === '/etc/nginx/sites-enabled/multi-tenant')
+      expect(mapped.map((finding) => finding.scope.label.split(' → ')[1]?.split(' ')[0])).toEqual(['unix:/run/php/php7.4-fpm.sock', '127.0.0.1:9083'])
+      for (const finding of mapped) {
+        expect(finding.summary).toContain('the address comes from $php_backend')
+        expect(finding.remedies).toEqual([])
+      }
+      expect(plan.changes.map((change) => change.path)).not.toContain('/etc/nginx/sites-available/multi-tenant')
+    })
+  })
+
+  describe('negative', () => {
+    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)('healthy %s: no mismatch', (layout) => {
+      expect(findingsOf(planFor(snapshotFromLayout(layout)), 'socket-mismatch')).toEqual([])
+    })
+
+    it('a TCP pool listening on all addresses matches nginx’s host name for it (docker: php:9000 → listen = 9000)', () => {
+      const snapshot = snapshotFromLayout('docker-php-fpm')
+      const passes = findFastcgiPasses(parseNginxDump(snapshot.nginx.present ? snapshot.nginx.configDump.stdout : ''))
+      expect(passes.map((pass) => (pass.target.kind === 'tcp' ? formatNginxAddress(pass.target) : pass.raw))).toEqual(['php:9000'])
+      expect(problems(planFor(snapshot))).toEqual([])
+    })
+  })
+})
