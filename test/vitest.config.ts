@@ -19,8 +19,9 @@ export default defineConfig({
           include: ['test/lab/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
-          fileParallelism: false,
+          // One fork, one file at a time: lab hosts share this machine's cores and loopback.
           pool: 'forks',
+          poolOptions: {forks: {singleFork: true}},
         },
       },
     ],
