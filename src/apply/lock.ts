@@ -3,16 +3,9 @@ import type {Transport} from '../transport/transport.js'
 import {shellQuote} from '../util/shell-quote.js'
 import {attachTransaction} from './run-apply.js'
 import {journalRoot} from './transaction-script.js'
-import {newBoundary, parseKeyValues, splitSections} from './tx-report.js'
+import {newBoundary, parseKeyValues, SECTION_FUNCTION, splitSections, TX_ALIVE_FUNCTION} from './tx-report.js'
 import {DEFAULT_STATE_DIR, isTxid} from './tx-spec.js'
 import type {LockInfo, TransactionReport} from './types.js'
-
-const TX_ALIVE = `tx_alive() {
-  case $1 in ''|*[!0-9]*) return 1 ;; esac
-  [ -d "/proc/$1" ] || return 1
-  case $(tr '\\000' ' ' 2>/dev/null < "/proc/$1/cmdline") in *"/$2/tx.sh"*) return 0 ;; esac
-  return 1
-}`
 
 function lockPath(stateDir: string): string {
   return `${stateDir === '/' ? '' : stateDir.replace(/\/+$/, '')}/lock`
@@ -23,18 +16,24 @@ function journalStatusCommand(stateDir: string, boundary: string): string {
   return [
     'LC_ALL=C',
     'export LC_ALL',
-    TX_ALIVE,
+    TX_ALIVE_FUNCTION,
     `L=${shellQuote(lockPath(stateDir))}`,
     `J=${shellQuote(journalRoot({stateDir}))}`,
     `B=${shellQuote(boundary)}`,
-    'section() { printf \'\\n%s %s\\n\' "$B" "$1"; }',
+    SECTION_FUNCTION,
     'if [ -d "$L" ]; then',
     '  section lock; cat "$L/info" 2>/dev/null',
     '  pid=$(sed -n "s/^pid=//p" "$L/info" 2>/dev/null | head -n 1)',
     '  txid=$(sed -n "s/^txid=//p" "$L/info" 2>/dev/null | head -n 1)',
     '  section alive; if tx_alive "$pid" "$txid"; then echo 1; else echo 0; fi',
     'fi',
-    'section latest; ls -1 "$J" 2>/dev/null | grep -E "^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$" | sort | tail -n 1',
+    // Refusals because of the lock say nothing about the host; report the newest real attempt.
+    'section latest',
+    'for tx in $(ls -1 "$J" 2>/dev/null | grep -E "^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$" | sort -r); do',
+    '  [ "$(tail -n 1 "$J/$tx/state" 2>/dev/null)" = locked ] && continue',
+    '  echo "$tx"',
+    '  break',
+    'done',
     'section end',
   ].join('\n')
 }
@@ -54,7 +53,7 @@ function toLockInfo(info: string, alive: boolean): LockInfo {
 export interface HostJournalStatus {
   /** Who holds the lock now (alive false: a dead transaction's lock, recovered by the next apply). */
   lock?: LockInfo
-  /** The newest transaction in the journal: in progress, finished, or interrupted. */
+  /** The newest transaction that got past the lock: in progress, finished, or interrupted. */
   latest?: TransactionReport
 }
 
@@ -97,10 +96,10 @@ export async function forceUnlock(transport: Transport, lockId: string, options:
   const command = [
     'LC_ALL=C',
     'export LC_ALL',
-    TX_ALIVE,
+    TX_ALIVE_FUNCTION,
     `L=${shellQuote(lock)}`,
     `B=${shellQuote(boundary)}`,
-    'section() { printf \'\\n%s %s\\n\' "$B" "$1"; }',
+    SECTION_FUNCTION,
     '[ -d "$L" ] || { section none; exit 0; }',
     'section lock; cat "$L/info" 2>/dev/null',
     'pid=$(sed -n "s/^pid=//p" "$L/info" 2>/dev/null | head -n 1)',

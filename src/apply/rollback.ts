@@ -1,13 +1,17 @@
 import {FpmfixError} from '../errors.js'
+import {ABSENT} from '../plan/fingerprints.js'
 import type {Transport} from '../transport/transport.js'
 import {shellQuote} from '../util/shell-quote.js'
 import type {ServiceVerb} from './service-manager.js'
 import {journalRoot} from './transaction-script.js'
-import {newBoundary, parseKeyValues, splitSections} from './tx-report.js'
+import {newBoundary, parseKeyValues, SECTION_FUNCTION, splitSections} from './tx-report.js'
 import {runTransaction} from './run-apply.js'
 import {
+  DEFAULT_PROBE_TIMEOUT_MS,
+  DEFAULT_SERVICE_TIMEOUT_MS,
   DEFAULT_STATE_DIR,
   defaultOwner,
+  fastcgiProbeTarget,
   isTxid,
   newTxid,
   normalizeExpectation,
@@ -20,8 +24,6 @@ import {
 } from './tx-spec.js'
 import type {ApplyOptions, ApplyResult, NginxOptions, ServiceManagerKind} from './types.js'
 
-const ABSENT = 'absent'
-
 /** The journal of the newest committed apply that was not undone yet: its manifest, backups and pre-apply service states. */
 function readLastCommittedCommand(root: string, boundary: string): string {
   return [
@@ -29,7 +31,7 @@ function readLastCommittedCommand(root: string, boundary: string): string {
     'export LC_ALL',
     `J=${shellQuote(root)}`,
     `B=${shellQuote(boundary)}`,
-    'section() { printf \'\\n%s %s\\n\' "$B" "$1"; }',
+    SECTION_FUNCTION,
     'found=',
     'for tx in $(ls -1 "$J" 2>/dev/null | sort -r); do',
     '  case $tx in *[!A-Za-z0-9-]*) continue ;; esac',
@@ -115,10 +117,7 @@ export function buildUndoSpec(sections: Map<string, string>, options: RollbackOp
     const expect = action.kind === 'php-fpm' ? (options.fpm?.[action.binary]?.expect ?? []).map(normalizeExpectation) : []
     return {...action, verb, expect, label: `${verb} ${action.service}`}
   })
-  const fastcgi = (options.probes?.fastcgi ?? []).map((probe) => ({
-    address: probe.socket !== undefined ? `unix://${probe.socket}` : `tcp://${probe.tcp?.host ?? '127.0.0.1'}:${probe.tcp?.port ?? 9000}`,
-    uri: probe.pingPath ?? `/fpmfix-probe-${txid}.php`,
-  }))
+  const fastcgi = (options.probes?.fastcgi ?? []).map((probe) => fastcgiProbeTarget(probe, txid))
   const serviceManager = options.serviceManager ?? manifest.serviceManager
   return {
     txid,
@@ -135,8 +134,8 @@ export function buildUndoSpec(sections: Map<string, string>, options: RollbackOp
     fastcgiProbes: fastcgi,
     httpProbes: options.probes?.http ?? [],
     ...(serviceManager ? {serviceManager} : {}),
-    serviceTimeoutMs: options.serviceTimeoutMs ?? 15_000,
-    probeTimeoutMs: options.probeTimeoutMs ?? 10_000,
+    serviceTimeoutMs: options.serviceTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS,
+    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
     phpCli: options.phpCli ?? 'php',
   }
 }

@@ -12,7 +12,7 @@ export const SERVICE_MANAGERS: readonly ServiceManagerKind[] = ['systemd', 'sysv
  */
 export const DETECT_MANAGER_FUNCTION = String.raw`svc_manager() {
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 &&
-    [ "$(systemctl show -p LoadState --value "$1.service" 2>/dev/null)" = loaded ]; then
+    [ "$(systemctl show -p LoadState "$1.service" 2>/dev/null)" = LoadState=loaded ]; then
     echo systemd
   elif command -v rc-service >/dev/null 2>&1 && [ -d /run/openrc ] && [ -e "/etc/init.d/$1" ]; then
     echo openrc

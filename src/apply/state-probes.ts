@@ -55,8 +55,9 @@ function serviceProbe(service: string): string {
   return `(
   sp_pids=
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 &&
-    [ "$(systemctl show -p LoadState --value ${unit} 2>/dev/null)" = loaded ]; then
-    sp_main=$(systemctl show -p MainPID --value ${unit} 2>/dev/null)
+    [ "$(systemctl show -p LoadState ${unit} 2>/dev/null)" = LoadState=loaded ]; then
+    sp_main=$(systemctl show -p MainPID ${unit} 2>/dev/null)
+    sp_main=\${sp_main#MainPID=}
     case $sp_main in ''|0|*[!0-9]*) ;; *) sp_pids=$sp_main ;; esac
   else
     sp_self=$(readlink /proc/self/ns/mnt 2>/dev/null)

@@ -22,13 +22,16 @@ export function newBoundary(): string {
   return `@@fpmfix-${randomBytes(8).toString('hex')}@@`
 }
 
-/** sh fragment: `tx_alive PID TXID`, true when that pid runs that transaction's script. */
-const TX_ALIVE = `tx_alive() {
+/** sh function `tx_alive PID TXID`: true when that pid runs that transaction's script (not a recycled pid). */
+export const TX_ALIVE_FUNCTION = `tx_alive() {
   case $1 in ''|*[!0-9]*) return 1 ;; esac
   [ -d "/proc/$1" ] || return 1
   case $(tr '\\000' ' ' 2>/dev/null < "/proc/$1/cmdline") in *"/$2/tx.sh"*) return 0 ;; esac
   return 1
 }`
+
+/** sh function `section NAME` printing a section header for splitSections; needs $B. */
+export const SECTION_FUNCTION = `section() { printf '\\n%s %s\\n' "$B" "$1"; }`
 
 export interface PollParams {
   journalDir: string
@@ -50,10 +53,10 @@ export function pollCommand(params: PollParams): string {
   return [
     'LC_ALL=C',
     'export LC_ALL',
-    TX_ALIVE,
+    TX_ALIVE_FUNCTION,
     `D=${dir}`,
     `B=${b}`,
-    'section() { printf \'\\n%s %s\\n\' "$B" "$1"; }',
+    SECTION_FUNCTION,
     'i=0',
     `while [ "$i" -lt ${rounds} ]; do`,
     '  [ -f "$D/result" ] && break',

@@ -121,6 +121,7 @@ fail_clean() {
 }
 
 refuse_stale() {
+  save_output
   result_kv stale "$(echo $STALE)"
   finish refused-stale
   lock_release
@@ -257,6 +258,7 @@ main_recover() {
 }
 
 main_unpack() {
+  exec 3>&1
   mkdir -p "$D/new" "$D/files" "$D/out" "$D/pre" "$D/run" || exit 1
   printf '%s\n' "$KIND" > "$D/kind" || exit 1
   printf '' > "$D/state" || exit 1

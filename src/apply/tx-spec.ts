@@ -150,14 +150,16 @@ export function normalizeExpectation(expectation: ListenerExpectation): TxExpect
   return result
 }
 
-function fastcgiAddress(probe: FastcgiProbe): string {
+/** Where and what a FastCGI probe asks: the pool's ping path, else a script that cannot exist. */
+export function fastcgiProbeTarget(probe: FastcgiProbe, txid: string): {address: string; uri: string} {
+  const uri = probe.pingPath ?? `/fpmfix-probe-${txid}.php`
   if (probe.socket !== undefined) {
     assertPath(probe.socket, 'FastCGI probe socket')
-    return `unix://${probe.socket}`
+    return {address: `unix://${probe.socket}`, uri}
   }
   if (probe.tcp) {
-    const host = probe.tcp.host.includes(':') ? `[${probe.tcp.host}]` : probe.tcp.host
-    return `tcp://${host === '*' || host === '0.0.0.0' ? '127.0.0.1' : host}:${probe.tcp.port}`
+    const host = probe.tcp.host === '*' || probe.tcp.host === '0.0.0.0' ? '127.0.0.1' : probe.tcp.host
+    return {address: `tcp://${host.includes(':') ? `[${host}]` : host}:${probe.tcp.port}`, uri}
   }
   throw invalid('a FastCGI probe needs a socket or a tcp address', 'Fix the apply options.')
 }
@@ -262,8 +264,8 @@ function buildValidations(plan: HostPlan, actions: TxAction[]): TxValidation[] {
   return validations
 }
 
-const DEFAULT_SERVICE_TIMEOUT_MS = 15_000
-const DEFAULT_PROBE_TIMEOUT_MS = 10_000
+export const DEFAULT_SERVICE_TIMEOUT_MS = 15_000
+export const DEFAULT_PROBE_TIMEOUT_MS = 10_000
 
 /** Everything one host's transaction does, checked and normalised; pure. */
 export function buildTxSpec(plan: HostPlan, options: ApplyOptions = {}, txid: string = newTxid()): TxSpec {
@@ -293,7 +295,7 @@ export function buildTxSpec(plan: HostPlan, options: ApplyOptions = {}, txid: st
     checks,
     validations: buildValidations(plan, actions),
     nginx: options.nginx ?? {},
-    fastcgiProbes: fastcgi.map((probe) => ({address: fastcgiAddress(probe), uri: probe.pingPath ?? `/fpmfix-probe-${txid}.php`})),
+    fastcgiProbes: fastcgi.map((probe) => fastcgiProbeTarget(probe, txid)),
     httpProbes: http,
     ...(options.serviceManager === undefined ? {} : {serviceManager: options.serviceManager}),
     serviceTimeoutMs: options.serviceTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS,

@@ -1,0 +1,61 @@
+import {applyHostPlan, forceUnlock} from '../apply/index.js'
+import type {ApplyOptions, ApplyResult} from '../apply/types.js'
+import {FpmfixError} from '../errors.js'
+import type {HostPlan, PlanDocument} from '../model/plan.js'
+import type {HostTarget} from '../model/target.js'
+import type {ApplyOutcome} from '../render/apply-text.js'
+import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
+import type {ConnectionFlagValues} from './connection-flags.js'
+import {targetsFromCli, withHost} from './hosts.js'
+
+export interface ApplyPlanOptions extends RunHostsOptions {
+  flags: ConnectionFlagValues
+  probeUrls: string[]
+  forceUnlock?: string | undefined
+}
+
+/** The inventory (or ad-hoc) target for each planned host, by the name the plan recorded. */
+async function targetsFor(plan: PlanDocument, flags: ConnectionFlagValues): Promise<Map<string, HostTarget>> {
+  const names = plan.hosts.map((host) => host.name)
+  const targets = await targetsFromCli(names, {...flags, limit: undefined})
+  return new Map(targets.map((target) => [target.name, target]))
+}
+
+function optionsFor(host: HostPlan, options: ApplyPlanOptions, step: (label: string) => void): ApplyOptions {
+  const verify = host.verify
+  const http = options.probeUrls.length > 0 ? options.probeUrls.map((url) => ({url})) : verify?.probes.http
+  return {
+    ...(verify === undefined ? {} : {fpm: verify.fpm, nginx: verify.nginx}),
+    probes: {...(verify?.probes.fastcgi === undefined ? {} : {fastcgi: verify.probes.fastcgi}), ...(http === undefined ? {} : {http})},
+    onStep: (event) => step(event.label),
+  }
+}
+
+/** Apply every host of a plan (at most `forks` at once); each host ends applied, unchanged or rolled back on its own. */
+export async function applyPlan(plan: PlanDocument, options: ApplyPlanOptions): Promise<ApplyOutcome[]> {
+  const targets = await targetsFor(plan, options.flags)
+  const byName = new Map(plan.hosts.map((host) => [host.name, host]))
+  const ordered = plan.hosts.map((host) => {
+    const target = targets.get(host.name)
+    if (target === undefined) throw new FpmfixError('UNKNOWN_TARGET', `the plan names host ${host.name}, which the inventory does not resolve`, {hint: 'Apply with the same -i inventory the plan was made with.'})
+    return target
+  })
+  return runHosts<ApplyResult>(
+    ordered,
+    async (target, step) => {
+      const host = byName.get(target.name)!
+      if (host.status === 'unchanged' && options.forceUnlock === undefined) return {status: 'unchanged', steps: []}
+      return withHost(target, options.flags, async (transport) => {
+        if (options.forceUnlock !== undefined) {
+          step('force-unlock')
+          const unlocked = await forceUnlock(transport, options.forceUnlock)
+          if (!unlocked.removed && unlocked.lock !== undefined) {
+            throw new FpmfixError('LOCKED', `lock ${unlocked.lock.txid} was not removed: ${unlocked.lock.alive ? 'its transaction is still running' : 'it belongs to another transaction'}`, {host: target.name})
+          }
+        }
+        return applyHostPlan(transport, host, optionsFor(host, options, step))
+      })
+    },
+    options,
+  )
+}
