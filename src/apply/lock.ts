@@ -27,13 +27,7 @@ function journalStatusCommand(stateDir: string, boundary: string): string {
     '  txid=$(sed -n "s/^txid=//p" "$L/info" 2>/dev/null | head -n 1)',
     '  section alive; if tx_alive "$pid" "$txid"; then echo 1; else echo 0; fi',
     'fi',
-    // Refusals because of the lock say nothing about the host; report the newest real attempt.
-    'section latest',
-    'for tx in $(ls -1 "$J" 2>/dev/null | grep -E "^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$" | sort -r); do',
-    '  [ "$(tail -n 1 "$J/$tx/state" 2>/dev/null)" = locked ] && continue',
-    '  echo "$tx"',
-    '  break',
-    'done',
+    'section latest; tail -n 1 "$J/.sequence" 2>/dev/null',
     'section end',
   ].join('\n')
 }
@@ -53,7 +47,7 @@ function toLockInfo(info: string, alive: boolean): LockInfo {
 export interface HostJournalStatus {
   /** Who holds the lock now (alive false: a dead transaction's lock, recovered by the next apply). */
   lock?: LockInfo
-  /** The newest transaction that got past the lock: in progress, finished, or interrupted. */
+  /** The last transaction that held the lock: in progress, finished, or interrupted. */
   latest?: TransactionReport
 }
 

@@ -33,7 +33,7 @@ function readLastCommittedCommand(root: string, boundary: string): string {
     `B=${shellQuote(boundary)}`,
     SECTION_FUNCTION,
     'found=',
-    'for tx in $(ls -1 "$J" 2>/dev/null | sort -r); do',
+    'for tx in $(awk \'{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }\' "$J/.sequence" 2>/dev/null); do',
     '  case $tx in *[!A-Za-z0-9-]*) continue ;; esac',
     '  [ "$(cat "$J/$tx/kind" 2>/dev/null)" = apply ] || continue',
     '  [ "$(tail -n 1 "$J/$tx/state" 2>/dev/null)" = committed ] || continue',

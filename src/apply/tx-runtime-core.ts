@@ -167,6 +167,7 @@ is_final() {
 
 # Keep the newest KEEP_JOURNALS finished transactions.
 prune_journal() {
+  tail -n 200 "$J/.sequence" > "$J/.sequence.tmp" 2>/dev/null && mv -f "$J/.sequence.tmp" "$J/.sequence"
   ls -1 "$J" 2>/dev/null | sort -r | tail -n +$(( KEEP_JOURNALS + 1 )) | while IFS= read -r pj_tx; do
     case $pj_tx in *[!A-Za-z0-9-]*|'') continue ;; esac
     [ "$pj_tx" = "$TXID" ] && continue
@@ -220,6 +221,8 @@ main_run() {
     result_kv recovered_started "$RECOVERED_STARTED"
     recover_previous >> "$OUT" 2>&1 </dev/null || fail_clean recover-previous
   fi
+  # Lock holders in the order they held it: the host's own history, whatever the clients' clocks say.
+  printf '%s\n' "$TXID" >> "$J/.sequence"
   step_done lock
   step check run_checks
   case $? in

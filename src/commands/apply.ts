@@ -32,7 +32,7 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
     {description: 'Apply a reviewed plan', command: '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini'},
     {description: 'Plan and apply this machine after confirming', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Unattended, with an explicit health check URL', command: '<%= config.bin %> <%= command.id %> -i hosts.ini web --auto-approve --probe-url http://127.0.0.1/health.php'},
-    {description: 'Remove the lock of a transaction whose process is gone', command: '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini --force-unlock 20261123T221500Z-ab12cd'},
+    {description: 'Remove the lock of a transaction whose process is gone', command: '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini --force-unlock 20261123T221500Z-ab12cd34'},
   ]
   static override strict = false
   static override args = {
