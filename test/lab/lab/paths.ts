@@ -8,10 +8,20 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** Directories every lab host overlays or remounts: files the launcher puts there are invisible inside. */
 const HIDDEN_IN_HOSTS = ['/etc', '/var', '/run', '/tmp']
 
-/** Where labs live: $FPMFIX_LAB_DIR, else `<repo>/.lab`. */
+/** Where labs live when the repository itself is somewhere the hosts hide (a checkout under /tmp). */
+const FALLBACK_LAB_BASE = '/srv/fpmfix-lab'
+
+/** Where labs live: $FPMFIX_LAB_DIR, else `<repo>/.lab`, else /srv/fpmfix-lab when the repo is under a hidden directory. */
 export function defaultLabBase(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env['FPMFIX_LAB_DIR']
-  return fromEnv ? path.resolve(fromEnv) : path.join(REPO_ROOT, '.lab')
+  if (fromEnv) return path.resolve(fromEnv)
+  const inRepo = path.join(REPO_ROOT, '.lab')
+  try {
+    assertUsableLabBase(inRepo)
+    return inRepo
+  } catch {
+    return FALLBACK_LAB_BASE
+  }
 }
 
 /** Refuse a lab directory that the hosts would hide from themselves. */
