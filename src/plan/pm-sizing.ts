@@ -1,5 +1,5 @@
-/** Process-manager settings, as php-fpm checks them (domain.md §3, "Checks on the pm settings"). */
-export interface PmSettings {
+/** The process-manager numbers a repair or a resize works on. */
+export interface PmNumbers {
   pm: string
   maxChildren: number
   startServers?: number | undefined
@@ -8,35 +8,11 @@ export interface PmSettings {
 }
 
 /**
- * The first constraint php-fpm would reject these settings with, in php-fpm's own order
- * and words (without the `[pool x] ` prefix), or undefined when they pass.
- */
-export function pmViolation(settings: PmSettings): string | undefined {
-  const {pm, maxChildren} = settings
-  if (!['static', 'dynamic', 'ondemand'].includes(pm)) return 'the process manager is missing (static, dynamic or ondemand)'
-  if (!(maxChildren >= 1)) return 'pm.max_children must be a positive value'
-  if (pm !== 'dynamic') return undefined
-  const min = settings.minSpare ?? 0
-  const max = settings.maxSpare ?? 0
-  if (min <= 0) return `pm.min_spare_servers(${min}) must be a positive value`
-  if (max <= 0) return `pm.max_spare_servers(${max}) must be a positive value`
-  if (min > maxChildren || max > maxChildren) {
-    return `pm.min_spare_servers(${min}) and pm.max_spare_servers(${max}) cannot be greater than pm.max_children(${maxChildren})`
-  }
-  if (max < min) return `pm.max_spare_servers(${max}) must not be less than pm.min_spare_servers(${min})`
-  const start = settings.startServers ?? min + Math.floor((max - min) / 2)
-  if (start < min || start > max) {
-    return `pm.start_servers(${start}) must not be less than pm.min_spare_servers(${min}) and not greater than pm.max_spare_servers(${max})`
-  }
-  return undefined
-}
-
-/**
  * The smallest change to make `settings` acceptable with max_children = `maxChildren`:
  * values already valid are kept; spare/start values are pulled inside the bounds.
  * Returns only the keys that change.
  */
-export function consistentPm(settings: PmSettings, maxChildren: number): Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> {
+export function consistentPm(settings: PmNumbers, maxChildren: number): Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> {
   const changes: Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> = {}
   const children = Math.max(1, Math.floor(maxChildren))
   if (children !== settings.maxChildren) changes['pm.max_children'] = children
