@@ -39,9 +39,14 @@ export interface FakeSshd {
 
 export function generateKeyPair(type: 'ed25519' | 'rsa' = 'ed25519', passphrase?: string): {private: string; public: string} {
   if (type === 'rsa') return ssh2.utils.generateKeyPairSync('rsa', {bits: 2048})
-  return passphrase === undefined
-    ? ssh2.utils.generateKeyPairSync('ed25519')
-    : ssh2.utils.generateKeyPairSync('ed25519', {passphrase, cipher: 'aes256-ctr', rounds: 2})
+  // ssh2 1.17 strips a leading zero byte of an ed25519 public key (mscdex/ssh2#1513), so about
+  // one pair in 256 cannot be parsed back; draw again until both halves parse.
+  for (;;) {
+    const pair = passphrase === undefined
+      ? ssh2.utils.generateKeyPairSync('ed25519')
+      : ssh2.utils.generateKeyPairSync('ed25519', {passphrase, cipher: 'aes256-ctr', rounds: 2})
+    if (!(ssh2.utils.parseKey(pair.public) instanceof Error) && !(ssh2.utils.parseKey(pair.private, passphrase) instanceof Error)) return pair
+  }
 }
 
 export async function startFakeSshd(options: FakeSshdOptions): Promise<FakeSshd> {
