@@ -5,6 +5,7 @@ import {Args, Flags} from '@oclif/core'
 import {applyPlan} from '../cli/apply-plan.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {connectionFlags} from '../cli/connection-flags.js'
+import {planningFlags, policyFromFlags} from '../cli/planning-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
 import {canPrompt, promptLine} from '../cli/prompt.js'
 import {FpmfixError} from '../errors.js'
@@ -43,7 +44,7 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
     'auto-approve': Flags.boolean({description: 'Apply without asking (needed when stdin is not a terminal).'}),
     'probe-url': Flags.string({description: 'URL that must not answer 502/504 after the change (repeatable).', multiple: true}),
     'force-unlock': Flags.string({description: 'Remove the host lock held by this transaction id when its process is gone.'}),
-    window: Flags.integer({description: 'Minutes of log history that count as evidence (when planning here).', default: 60, min: 1}),
+    ...planningFlags,
   }
 
   async run(): Promise<void> {
@@ -61,8 +62,9 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
           hint: 'Review a saved plan (fpmfix plan -o PLANFILE) and apply that, or pass --auto-approve.',
         })
       }
+      const policy = await policyFromFlags(flags)
       const targets = await targetsFromCli(words, flags)
-      plan = await planHosts(targets, {forks: flags.forks, progress, windowMinutes: flags.window, open: (target, work) => withHost(target, flags, work)})
+      plan = await planHosts(targets, {forks: flags.forks, progress, policy, open: (target, work) => withHost(target, flags, work)})
       process.stderr.write(renderPlanText(plan, {verbose: flags.verbose}))
       if (plan.summary.toChange === 0) {
         if (flags.json) this.printJson(applyJson([]))

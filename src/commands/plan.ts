@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {connectionFlags} from '../cli/connection-flags.js'
+import {planningFlags, policyFromFlags} from '../cli/planning-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
 import {ExitCode} from '../exit-codes.js'
 import {planHosts} from '../plan/plan-hosts.js'
@@ -30,18 +31,19 @@ Exit codes: 0 no errors; 1 an error (including any host that could not be planne
     ...connectionFlags,
     out: Flags.string({char: 'o', description: 'Save the plan (edits, actions, fingerprints) to this file for `apply`.'}),
     'detailed-exitcode': Flags.boolean({description: 'Exit 2 when changes or actions are pending (0 when none).'}),
-    window: Flags.integer({description: 'Minutes of log history that count as evidence of a current problem.', default: 60, min: 1}),
+    ...planningFlags,
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Plan)
     this.jsonMode = flags.json
     this.verboseMode = flags.verbose
+    const policy = await policyFromFlags(flags)
     const targets = await targetsFromCli(argv as string[], flags)
     const plan = await planHosts(targets, {
       forks: flags.forks,
       progress: progressMode(flags),
-      windowMinutes: flags.window,
+      policy,
       open: (target, work) => withHost(target, flags, work),
     })
     if (flags.out !== undefined) await savePlan(flags.out, plan)

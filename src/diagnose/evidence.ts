@@ -17,7 +17,7 @@ type LogEvent = NginxErrorEvent | FpmLogEvent
 export function isCurrent(event: LogEvent, context: RuleContext, generation: number | undefined): boolean {
   if (event.time === undefined) return false
   const now = context.facts.now
-  if (now !== undefined && event.time < now - context.windowMinutes * 60_000) return false
+  if (now !== undefined && event.time < now - context.policy.windowMinutes * 60_000) return false
   if (generation !== undefined && event.time < generation - 1000) return false
   return true
 }

@@ -1,6 +1,7 @@
 import {pairSites} from '../facts/pairing.js'
 import {SEVERITY_ORDER, type Finding} from '../model/finding.js'
 import type {HostFacts} from '../model/facts.js'
+import type {Policy} from '../model/policy.js'
 import type {Rule} from './rule.js'
 import {configInvalid} from './rules/config-invalid.js'
 import {fpmCrashing} from './rules/fpm-crashing.js'
@@ -14,11 +15,11 @@ import {timeoutMismatch} from './rules/timeout-mismatch.js'
 export const RULES: Rule[] = [configInvalid, fpmDown, socketMismatch, socketPermission, poolExhausted, timeoutMismatch, headerBuffer, fpmCrashing]
 
 export interface DiagnoseOptions {
-  windowMinutes: number
+  policy: Policy
 }
 
 /** Run every rule over one host's facts; findings come most severe first. */
 export function diagnose(facts: HostFacts, options: DiagnoseOptions): Finding[] {
-  const context = {facts, pairings: pairSites(facts), windowMinutes: options.windowMinutes}
+  const context = {facts, pairings: pairSites(facts), policy: options.policy}
   return RULES.flatMap((rule) => rule.diagnose(context)).sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity])
 }

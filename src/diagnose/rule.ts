@@ -1,12 +1,12 @@
 import type {Pairing} from '../facts/pairing.js'
 import type {Finding} from '../model/finding.js'
 import type {HostFacts} from '../model/facts.js'
+import type {Policy} from '../model/policy.js'
 
 export interface RuleContext {
   facts: HostFacts
   pairings: Pairing[]
-  /** Log lines older than this many minutes never count as evidence of a current problem. */
-  windowMinutes: number
+  policy: Policy
 }
 
 /** A diagnosis rule: pure, one per finding id, one per file. */

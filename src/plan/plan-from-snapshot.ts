@@ -2,6 +2,7 @@ import {diagnose} from '../diagnose/index.js'
 import {buildFacts} from '../facts/build-facts.js'
 import type {Remedy} from '../model/finding.js'
 import type {HostPlan} from '../model/plan.js'
+import type {Policy} from '../model/policy.js'
 import type {HostSnapshot} from '../model/snapshot.js'
 import type {HostTarget} from '../model/target.js'
 import {buildChanges} from './build-changes.js'
@@ -12,7 +13,7 @@ import {stateKeys} from './state-fingerprints.js'
 import {verification} from './verification.js'
 
 export interface PlanOptions {
-  windowMinutes: number
+  policy: Policy
 }
 
 /**
@@ -21,7 +22,7 @@ export interface PlanOptions {
  */
 export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, options: PlanOptions): {plan: HostPlan; stateKeys: string[]} {
   const {facts, sources} = buildFacts(snapshot)
-  const findings = diagnose(facts, {windowMinutes: options.windowMinutes})
+  const findings = diagnose(facts, {policy: options.policy})
   const nginxFiles = snapshot.nginx.present ? snapshot.nginx.configFiles : []
   let remedies = collectRemedies(findings)
   let built = buildChanges(remedies, sources, nginxFiles)

@@ -2,6 +2,7 @@ import {readHostJournal} from '../apply/index.js'
 import {toFpmfixError, type FpmfixError} from '../errors.js'
 import {gather} from '../gather/index.js'
 import {PLAN_FORMAT_VERSION, summarize, type HostPlan, type PlanDocument} from '../model/plan.js'
+import type {Policy} from '../model/policy.js'
 import type {HostTarget} from '../model/target.js'
 import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
 import type {Transport} from '../transport/transport.js'
@@ -10,7 +11,7 @@ import {planFromSnapshot} from './plan-from-snapshot.js'
 import {readStateFingerprints} from './state-fingerprints.js'
 
 export interface PlanHostsOptions extends RunHostsOptions {
-  windowMinutes: number
+  policy: Policy
   open: <T>(target: HostTarget, work: (transport: Transport) => Promise<T>) => Promise<T>
 }
 
@@ -56,7 +57,7 @@ export async function planHosts(targets: HostTarget[], options: PlanHostsOptions
         step('gathering')
         const snapshot = await gather(transport)
         step('diagnosing')
-        const {plan, stateKeys} = planFromSnapshot(target, snapshot, {windowMinutes: options.windowMinutes})
+        const {plan, stateKeys} = planFromSnapshot(target, snapshot, {policy: options.policy})
         plan.notes.push(...(await journalNotes(transport)))
         if (stateKeys.length > 0) {
           step('fingerprinting state')

@@ -1,3 +1,5 @@
+import {DEFAULT_POLICY, type Policy} from '../model/policy.js'
+
 /** The process-manager numbers a repair or a resize works on. */
 export interface PmNumbers {
   pm: string
@@ -42,11 +44,11 @@ export interface MemoryBudget {
 
 /**
  * pm.max_children the host can afford: (MemAvailable + what the pool already uses
- * − a reserve of 10% of RAM, at least 256 MiB) / per-worker memory, with a 10% margin.
+ * − a reserve of RAM) / per-worker memory, less a headroom margin.
  */
-export function affordableChildren(budget: MemoryBudget): number {
-  const reserveKb = Math.max(budget.totalKb * 0.1, 256 * 1024)
+export function affordableChildren(budget: MemoryBudget, sizing: Policy['sizing'] = DEFAULT_POLICY.sizing): number {
+  const reserveKb = Math.max((budget.totalKb * sizing.reservePercent) / 100, sizing.reserveMinMb * 1024)
   const usableKb = budget.availableKb + budget.currentWorkersKb - reserveKb
   if (budget.perWorkerKb <= 0 || usableKb <= 0) return 0
-  return Math.floor((usableKb * 0.9) / budget.perWorkerKb)
+  return Math.floor((usableKb * (100 - sizing.headroomPercent)) / 100 / budget.perWorkerKb)
 }

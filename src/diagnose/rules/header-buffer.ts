@@ -1,12 +1,12 @@
 import {addressMatches} from '../../facts/pairing.js'
 import type {Finding, Remedy} from '../../model/finding.js'
+import {DEFAULT_POLICY, type Policy} from '../../model/policy.js'
 import type {FastcgiSite, Sourced} from '../../model/facts.js'
 import {configEvidence, currentNginxEvents, logEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {siteScope} from '../scope.js'
 
 const KB = 1024
-const MAX_BUFFER = 256 * KB
 
 export function formatSize(bytes: number): string {
   return bytes % (1024 * KB) === 0 ? `${bytes / (1024 * KB)}m` : bytes % KB === 0 ? `${bytes / KB}k` : String(bytes)
@@ -24,8 +24,8 @@ export interface BufferPlan {
  * busy ≥ max(buffer_size, one buffer) and busy ≤ all buffers minus one. `busy` is the
  * written value; unset, nginx derives it as twice the larger of buffer_size and one buffer.
  */
-export function planBuffers(current: {bufferSize: number; buffers: {count: number; size: number}; busy: number | undefined}): BufferPlan {
-  const bufferSize = Math.min(MAX_BUFFER, Math.max(32 * KB, current.bufferSize * 2))
+export function planBuffers(current: {bufferSize: number; buffers: {count: number; size: number}; busy: number | undefined}, bounds: Policy['buffers'] = DEFAULT_POLICY.buffers): BufferPlan {
+  const bufferSize = Math.min(bounds.maxBufferSizeKb * KB, Math.max(bounds.minBufferSizeKb * KB, current.bufferSize * 2))
   const plan: BufferPlan = {bufferSize}
   let {count, size} = current.buffers
   const busyFor = (one: number) => plan.busy ?? current.busy ?? 2 * Math.max(bufferSize, one)
@@ -54,16 +54,16 @@ export const headerBuffer: Rule = {
       const mine = events.filter((event) => event.upstream !== undefined && addressMatches(event.upstream, pairing.target) && (event.server === undefined || event.server === '' || site.server.split(' ').includes(event.server)))
       if (mine.length === 0) continue
       done.add(site)
-      findings.push(bufferFinding(site, pairing.target, mine))
+      findings.push(bufferFinding(site, pairing.target, mine, context.policy.buffers))
     }
     return findings
   },
 }
 
-function bufferFinding(site: FastcgiSite, target: Parameters<typeof siteScope>[0]['target'], events: Parameters<typeof logEvidence>[0]): Finding {
+function bufferFinding(site: FastcgiSite, target: Parameters<typeof siteScope>[0]['target'], events: Parameters<typeof logEvidence>[0], bounds: Policy['buffers']): Finding {
   // An unset fastcgi_busy_buffers_size is derived by nginx from the new sizes; only a written one can conflict.
   const busy = site.busyBuffersSize.source === 'default' ? undefined : site.busyBuffersSize.value
-  const plan = planBuffers({bufferSize: site.bufferSize.value, buffers: site.buffers.value, busy})
+  const plan = planBuffers({bufferSize: site.bufferSize.value, buffers: site.buffers.value, busy}, bounds)
   const remedies: Remedy[] = [setOrInsert(site, site.bufferSize, 'fastcgi_buffer_size', [formatSize(plan.bufferSize)], `hold response headers up to ${formatSize(plan.bufferSize)}`)]
   if (plan.buffers) {
     remedies.push(setOrInsert(site, site.buffers, 'fastcgi_buffers', [String(plan.buffers.count), formatSize(plan.buffers.size)], 'nginx -t requires busy buffers ≤ all fastcgi_buffers minus one'))

@@ -5,8 +5,6 @@ import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, 
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
 
-const DEFAULT_WORKER_KB = 64 * 1024
-
 /**
  * Every child busy: php-fpm logs "server reached pm.max_children", and once the listen
  * queue is full nginx gets EAGAIN (11) on connect — a 502 php-fpm itself never logs.
@@ -44,8 +42,9 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const remedies: Remedy[] = []
   const notes: string[] = []
   const workers = pool.workers.map((worker) => worker.pssKb ?? worker.rssKb).filter((kb) => kb > 0)
-  const perWorkerKb = workers.length > 0 ? workers.reduce((sum, kb) => sum + kb, 0) / workers.length : DEFAULT_WORKER_KB
-  evidence.push({kind: 'process', text: workers.length > 0 ? `${workers.length} workers, ${Math.round(perWorkerKb / 1024)} MiB each on average (${pool.workers.some((worker) => worker.pssKb !== undefined) ? 'PSS' : 'RSS'})` : `no running workers to measure; assuming ${DEFAULT_WORKER_KB / 1024} MiB per worker`})
+  const {sizing} = context.policy
+  const perWorkerKb = workers.length > 0 ? workers.reduce((sum, kb) => sum + kb, 0) / workers.length : sizing.assumedWorkerMb * 1024
+  evidence.push({kind: 'process', text: workers.length > 0 ? `${workers.length} workers, ${Math.round(perWorkerKb / 1024)} MiB each on average (${pool.workers.some((worker) => worker.pssKb !== undefined) ? 'PSS' : 'RSS'})` : `no running workers to measure; assuming ${sizing.assumedWorkerMb} MiB per worker (policy)`})
   if (facts.memory.availableKb !== undefined && facts.memory.totalKb !== undefined) {
     evidence.push({kind: 'stat', text: `MemAvailable ${Math.round(facts.memory.availableKb / 1024)} MiB of ${Math.round(facts.memory.totalKb / 1024)} MiB`, source: '/proc/meminfo'})
     const affordable = affordableChildren({
@@ -53,9 +52,8 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
       totalKb: facts.memory.totalKb,
       currentWorkersKb: workers.reduce((sum, kb) => sum + kb, 0),
       perWorkerKb,
-    })
-    // Grow at most 4× in one step: a pool that is still short after that has a slower cause worth a look.
-    const target = Math.min(affordable, Math.max(pool.maxChildren.value * 4, pool.maxChildren.value + 4))
+    }, sizing)
+    const target = Math.min(affordable, Math.max(pool.maxChildren.value * sizing.maxGrowthFactor, pool.maxChildren.value + sizing.maxGrowthFactor))
     if (target > pool.maxChildren.value) {
       const settings = {pm: pool.pm.value, maxChildren: pool.maxChildren.value, startServers: pool.startServers.value, minSpare: pool.minSpare.value, maxSpare: pool.maxSpare.value}
       for (const [key, value] of Object.entries(consistentPm(settings, target))) {

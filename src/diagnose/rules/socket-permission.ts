@@ -69,7 +69,8 @@ function permissionFinding(context: RuleContext, pairing: Pairing, ref: PoolRef,
     const groupName = workerGroups[0] ?? worker.name
     if (pool.listenOwner.value !== worker.name) set('listen.owner', worker.name, `the nginx worker user must own or share the socket`)
     if (pool.listenGroup.value !== groupName) set('listen.group', groupName, `the nginx worker's group`)
-    if (pool.listenMode.value !== 0o660) set('listen.mode', '0660', 'owner and group read/write, nobody else (never 0666)')
+    const mode = context.policy.sockets.listenMode
+    if (pool.listenMode.value !== mode) set('listen.mode', `0${mode.toString(8)}`, 'owner and group only, nobody else (never 0666)')
   }
   if (remedies.length > 0) {
     remedies.push({kind: 'service', target: {kind: 'php-fpm', install: install.id}, action: 'restart', reason: 'listen.* only takes effect when php-fpm re-creates the socket'})

@@ -1,3 +1,4 @@
+import {DEFAULT_POLICY} from '../../../../src/model/policy.js'
 import {diffArrays} from 'diff'
 import {expect} from 'vitest'
 
@@ -19,7 +20,8 @@ import {planFromSnapshot} from '../../../../src/plan/plan-from-snapshot.js'
 export const WINDOW_MINUTES = 60
 
 export function planFor(snapshot: HostSnapshot, windowMinutes = WINDOW_MINUTES): HostPlan {
-  return planFromSnapshot({name: snapshot.hostname, connection: 'ssh', address: '192.0.2.10', vars: {}}, snapshot, {windowMinutes}).plan
+  const policy = {...DEFAULT_POLICY, windowMinutes}
+  return planFromSnapshot({name: snapshot.hostname, connection: 'ssh', address: '192.0.2.10', vars: {}}, snapshot, {policy}).plan
 }
 
 export function findingsOf(plan: HostPlan, id: FindingId): Finding[] {
