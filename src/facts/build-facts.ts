@@ -141,6 +141,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     const generation = fpmGeneration(install.processes.filter((process) => process.kind === 'fpm-master'), ownEvents, now)
     if (generation !== undefined) facts.generation = generation
   }
+  const ownUnix = snapshot.listeners.unix.filter((listener) => ownsListener(snapshot, listener))
   const facts: HostFacts = {
     hostname: snapshot.hostname,
     ...(now === undefined ? {} : {now}),
@@ -148,7 +149,8 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     ...(snapshot.nginx.present ? {nginx: {...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig), canonical), ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration})}} : {}),
     installs: fpm.map((entry) => canonicalListens(entry.facts, canonical)),
     paths,
-    listeningUnix: new Set(snapshot.listeners.unix.filter((listener) => ownsListener(snapshot, listener)).map((listener) => canonical(listener.path))),
+    listeningUnix: new Set(ownUnix.map((listener) => canonical(listener.path))),
+    unixQueues: new Map(ownUnix.filter((listener) => listener.recvQ !== undefined).map((listener) => [canonical(listener.path), {recvQ: listener.recvQ!, sendQ: listener.sendQ ?? 0}])),
     listeningTcp: snapshot.listeners.tcp.map((listener) => ({host: listener.address, port: listener.port, recvQ: listener.recvQ ?? 0, sendQ: listener.sendQ ?? 0})),
     users,
     groups,

@@ -139,6 +139,8 @@ export interface HostFacts {
   installs: FpmInstallFacts[]
   paths: Map<string, PathStat>
   listeningUnix: Set<string>
+  /** Accept queue of each of this host's unix listeners right now (`ss` Recv-Q / Send-Q = backlog). */
+  unixQueues: Map<string, {recvQ: number; sendQ: number}>
   listeningTcp: Array<{host: string; port: number; recvQ: number; sendQ: number}>
   users: Map<string, UserFact>
   groups: Map<string, GroupFact>

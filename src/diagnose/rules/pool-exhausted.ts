@@ -36,8 +36,9 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   evidence.push(configEvidence('pm', pool.pm, pool.pm.value), configEvidence('pm.max_children', pool.maxChildren, String(pool.maxChildren.value)))
   evidence.push(configEvidence('listen.backlog', pool.backlog, String(pool.backlog.value)))
   if (somaxconn !== undefined) evidence.push({kind: 'config', text: `net.core.somaxconn = ${somaxconn}${backlogCapped ? ' (the kernel caps listen.backlog to it)' : ''}`, source: '/proc/sys/net/core/somaxconn'})
-  const listener = address.kind === 'tcp' ? facts.listeningTcp.find((entry) => entry.port === address.port) : undefined
-  if (listener) evidence.push({kind: 'listener', text: `accept queue ${listener.recvQ}/${listener.sendQ} on ${formatAddress(address)}`})
+  // php-fpm logs nothing when its listen queue overflows; the kernel's queue depth is the direct reading.
+  const queue = address.kind === 'tcp' ? facts.listeningTcp.find((entry) => entry.port === address.port) : facts.unixQueues.get(address.path)
+  if (queue) evidence.push({kind: 'listener', text: `listen queue now ${queue.recvQ} waiting of ${queue.sendQ} (ss Recv-Q/Send-Q) on ${formatAddress(address)}`})
 
   const remedies: Remedy[] = []
   const notes: string[] = []

@@ -67,6 +67,19 @@ describe('pool-exhausted', () => {
       expect(new Set(removed.map(keyOf))).toEqual(new Set(['pm.max_children', 'listen.backlog']))
     })
 
+    it('reads the kernel listen queue of the pool socket as evidence, since php-fpm logs no overflow', () => {
+      const queued = snapshotFromLayout('debian-php82', {
+        fpm: CAPTURED_POOL,
+        nginxLog: logs.nginx,
+        fpmLog: logs.fpm,
+        edit: (draft) => {
+          for (const listener of draft.listeners.unix) Object.assign(listener, {recvQ: 2, sendQ: 1})
+        },
+      })
+      const socket = queued.listeners.unix[0]!.path
+      expect(onlyFinding(planFor(queued), 'pool-exhausted').evidence).toContainEqual(expect.objectContaining({kind: 'listener', text: `listen queue now 2 waiting of 1 (ss Recv-Q/Send-Q) on unix:${socket}`}))
+    })
+
     it('restarts php-fpm: a new backlog needs a new socket', () => {
       expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'restart'}])
     })
