@@ -1,0 +1,293 @@
+import {copyFile, writeFile} from 'node:fs/promises'
+import {hostname, userInfo} from 'node:os'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {journalFile, lockExists, servicePids} from './apply-lab-helpers.js'
+import {expectStatus, httpGetLargeHeaders, socketOwnedByRoot, versionSocketMismatch} from './lab/faults-502.js'
+import {tcpAccepts} from './lab/http-probe.js'
+import {FPM_POOL_FILE, LAB_SITE_AVAILABLE, type Lab, type LabHost, setPoolDirectiveText, startLab} from './lab/index.js'
+import {
+  applyPlanFile,
+  applyRun,
+  changedPaths,
+  configSnapshot,
+  connectionArgs,
+  editPlannedChange,
+  type JsonApplyDocument,
+  journalEntries,
+  planDirectory,
+  readPlanFile,
+  type SavedPlan,
+  savePlan,
+  startCli,
+  unexplainedChanges,
+  waitForLockDir,
+  waitForTransactionEnd,
+} from './support/apply-cli-helpers.js'
+import {buildCli, problems, runPlan} from './support/plan-helpers.js'
+import {describeRun, runCli} from './support/run-cli.js'
+
+const SOCKET_82 = 'fastcgi_pass unix:/run/php/php8.2-fpm.sock;'
+const HOSTS = ['nginxInvalid', 'fpmInvalid', 'probeFails', 'stale', 'lock', 'killEarly', 'killInProbe', 'noTty', 'rollback', 'tampered'] as const
+type Role = (typeof HOSTS)[number]
+
+describe('fpmfix apply and rollback through the CLI over SSH: failures roll back, refusals write nothing', () => {
+  let lab: Lab
+  let plans: Awaited<ReturnType<typeof planDirectory>>
+  const host = (role: Role): LabHost => lab.hosts[HOSTS.indexOf(role)]!
+  const planFor = (role: Role, name = 'plan'): Promise<SavedPlan> => savePlan(lab, host(role), `${plans.dir}/${role}-${name}.json`)
+
+  beforeAll(async () => {
+    plans = await planDirectory()
+    ;[lab] = await Promise.all([startLab({hosts: HOSTS.length, namePrefix: 'applycli'}), buildCli()])
+  })
+
+  afterAll(async () => {
+    await lab?.stop()
+    await plans?.cleanup()
+  })
+
+  it('rolls back a candidate nginx -t rejects: exit 4, failed step validate, files byte-identical, nginx never reloaded', async () => {
+    const target = host('nginxInvalid')
+    await versionSocketMismatch(target)
+    const plan = await planFor('nginxInvalid')
+    const pristine = `${plans.dir}/nginxInvalid-pristine.json`
+    await copyFile(plan.file, pristine)
+    await editPlannedChange(plan.file, target.name, LAB_SITE_AVAILABLE, (after) => after.replace(SOCKET_82, 'fastcgi_pass unix:/run/php/php8.2-fpm.sock'))
+    const before = await configSnapshot(target)
+    const pids = await servicePids(target)
+
+    const applied = await applyPlanFile(lab, target, plan.file)
+
+    expect(applied.run.code, applied.report).toBe(4)
+    expect(applied.host, applied.report).toMatchObject({status: 'rolled-back', failedStep: 'validate'})
+    expect(applied.host.output, applied.report).toMatch(/\[emerg\] .* in \/etc\/nginx\/sites-enabled\/lab:\d+/)
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+    expect((await servicePids(target)).nginxWorkers, 'nginx was not reloaded').toEqual(pids.nginxWorkers)
+    expect((await target.http('/index.php')).status).toBe(502)
+    expect(await lockExists(target)).toBe(false)
+
+    // The restored bytes are exactly what the plan was made from: the unedited plan still applies.
+    const retry = await applyPlanFile(lab, target, pristine)
+    expect(retry.run.code, retry.report).toBe(0)
+    expect((await target.http('/index.php')).status).toBe(200)
+  })
+
+  it('rolls back a pool change php-fpm -t rejects (pm.max_children = 0): exit 4, php-fpm left running as it was', async () => {
+    const target = host('fpmInvalid')
+    await socketOwnedByRoot(target)
+    const plan = await planFor('fpmInvalid')
+    await editPlannedChange(plan.file, target.name, FPM_POOL_FILE, (after) => setPoolDirectiveText(after, 'www', 'pm.max_children', '0'))
+    const before = await configSnapshot(target)
+    const pids = await servicePids(target)
+
+    const applied = await applyPlanFile(lab, target, plan.file)
+
+    expect(applied.run.code, applied.report).toBe(4)
+    expect(applied.host, applied.report).toMatchObject({status: 'rolled-back', failedStep: 'validate'})
+    expect(applied.host.output, applied.report).toContain('pm.max_children')
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+    const after = await servicePids(target)
+    expect(after.fpmMaster, 'php-fpm was not restarted').toBe(pids.fpmMaster)
+    expect(after.fpmWorkers).toEqual(pids.fpmWorkers)
+    expect((await target.http('/index.php')).status).toBe(502)
+  })
+
+  it('rolls back when the probe fails (nothing listening, or a 502): files restored, nginx back on the old config', async () => {
+    const target = host('probeFails')
+    await versionSocketMismatch(target)
+    const plan = await planFor('probeFails')
+    const before = await configSnapshot(target)
+    const deadPort = target.sparePorts[0]!
+    expect(await tcpAccepts(deadPort), `something listens on ${deadPort}`).toBe(false)
+    expect((await httpGetLargeHeaders(target.httpPort, '/big-header.php?kb=16')).status, 'the 502 probe target').toBe(502)
+
+    for (const url of [`http://127.0.0.1:${deadPort}/`, `http://127.0.0.1:${target.httpPort}/big-header.php?kb=16`]) {
+      const applied = await applyPlanFile(lab, target, plan.file, ['--probe-url', url])
+
+      expect(applied.run.code, applied.report).toBe(4)
+      expect(applied.host, applied.report).toMatchObject({status: 'rolled-back', failedStep: 'probe'})
+      expect(applied.host.steps.map((step) => step.name), applied.report).toContain('action-0')
+      expect(changedPaths(before, await configSnapshot(target)), url).toEqual([])
+      // The reload that activated the change was undone: the site is broken again in the old way.
+      expect((await target.http('/index.php')).status, url).toBe(502)
+    }
+
+    const retry = await applyPlanFile(lab, target, plan.file)
+    expect(retry.run.code, retry.report).toBe(0)
+    expect((await target.http('/index.php')).status).toBe(200)
+  })
+
+  it('refuses a stale plan: a planned file edited on the host after planning → exit 6, nothing written', async () => {
+    const target = host('stale')
+    await versionSocketMismatch(target)
+    const plan = await planFor('stale')
+    await target.exec(`printf '# edited by hand after the plan\\n' >> ${LAB_SITE_AVAILABLE}`)
+    const before = await configSnapshot(target)
+
+    const applied = await applyPlanFile(lab, target, plan.file)
+
+    expect(applied.run.code, applied.report).toBe(6)
+    expect(applied.host, applied.report).toMatchObject({status: 'refused-stale'})
+    expect(applied.host.stale, applied.report).toContain(LAB_SITE_AVAILABLE)
+    expect(applied.host.steps.map((step) => step.name)).not.toContain('write')
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+    expect((await target.http('/index.php')).status).toBe(502)
+    expect(await lockExists(target)).toBe(false)
+  })
+
+  it('refuses a second apply while a slow one holds the host lock: exit 7 naming the holder; the first completes', async () => {
+    const target = host('lock')
+    await versionSocketMismatch(target)
+    const first = await planFor('lock', 'first')
+    const second = await planFor('lock', 'second')
+    const slowProbe = `http://127.0.0.1:${target.httpPort}/slow.php?s=4`
+    const running = await startCli(['apply', first.file, ...connectionArgs(lab), '--json', '--probe-url', slowProbe])
+    await waitForLockDir(target)
+
+    const refused = await applyPlanFile(lab, target, second.file)
+
+    expect(refused.run.code, refused.report).toBe(7)
+    expect(refused.host, refused.report).toMatchObject({
+      status: 'locked',
+      lock: {owner: `${userInfo().username}@${hostname()}`, alive: true, txid: expect.stringMatching(/^\d{8}T\d{6}Z-/)},
+    })
+    const refusedText = await runCli(['apply', second.file, ...connectionArgs(lab)])
+    expect(refusedText.code, describeRun(refusedText)).toBe(7)
+    expect(refusedText.stdout).toContain(`locked by ${userInfo().username}@${hostname()}, transaction ${refused.host.lock!.txid}`)
+
+    const finished = await running.done
+    const firstDocument = JSON.parse(finished.stdout) as JsonApplyDocument
+    expect(finished.code, finished.stderr).toBe(0)
+    expect(firstDocument.hosts[0]).toMatchObject({status: 'applied', txid: refused.host.lock!.txid})
+    expect(await target.readFile(LAB_SITE_AVAILABLE)).toBe(first.saved.changes[0]!.after)
+    expect((await target.http('/index.php')).status).toBe(200)
+    // The refused plan was made from the files the first apply replaced.
+    const late = await applyPlanFile(lab, target, second.file)
+    expect(late.run.code, late.report).toBe(6)
+  })
+
+  for (const [role, moment] of [
+    ['killEarly', 'as soon as the host lock exists'],
+    ['killInProbe', 'while the transaction waits on its probe'],
+  ] as const) {
+    it(`SIGKILL of the client ${moment}: the host ends fully applied or fully rolled back, and later commands agree`, async () => {
+      const target = host(role)
+      await versionSocketMismatch(target)
+      const plan = await planFor(role)
+      const before = await configSnapshot(target)
+      const extra = role === 'killInProbe' ? ['--probe-url', `http://127.0.0.1:${target.httpPort}/slow.php?s=3`] : []
+      const running = await startCli(['apply', plan.file, ...connectionArgs(lab), '--json', ...extra])
+      await waitForLockDir(target)
+      if (role === 'killInProbe') {
+        await target.exec(`timeout 30 sh -c 'until grep -qx action-0 /var/lib/fpmfix/journal/*/state 2>/dev/null; do sleep 0.05; done'`)
+      }
+      running.child.kill('SIGKILL')
+      const killed = await running.done
+      expect(killed.signal).toBe('SIGKILL')
+      expect(killed.stdout, 'the client died before it could report an outcome').toBe('')
+
+      const {txid, outcome} = await waitForTransactionEnd(target)
+      const state = await configSnapshot(target)
+      const log = await journalFile(target, txid, 'log')
+      expect(['committed', 'rolled-back'], log).toContain(outcome)
+      const replan = await runPlan(lab, target, {detailedExitcode: true})
+      if (outcome === 'committed') {
+        expect(unexplainedChanges(before, state, plan.saved), log).toEqual([])
+        expect(await target.readFile(LAB_SITE_AVAILABLE)).toBe(plan.saved.changes[0]!.after)
+        expect((await target.http('/index.php')).status).toBe(200)
+        expect(replan.json.status).toBe('unchanged')
+        expect(problems(replan.json)).toEqual([])
+        const again = await applyPlanFile(lab, target, plan.file)
+        expect(again.run.code, again.report).toBe(6)
+        expect(again.host.status).toBe('refused-stale')
+      } else {
+        expect(changedPaths(before, state), log).toEqual([])
+        expect((await target.http('/index.php')).status).toBe(502)
+        expect(replan.json.status).toBe('changes')
+        expect(replan.saved.changes).toEqual(plan.saved.changes)
+        const again = await applyPlanFile(lab, target, plan.file)
+        expect(again.run.code, again.report).toBe(0)
+        expect(again.host.status).toBe('applied')
+        expect((await target.http('/index.php')).status).toBe(200)
+      }
+      const final = await runPlan(lab, target, {detailedExitcode: true})
+      expect(final.exitCode, JSON.stringify(final.json, null, 2)).toBe(0)
+      expect(final.json.status).toBe('unchanged')
+    })
+  }
+
+  it('apply TARGET refuses without a terminal unless --auto-approve (exit 64 NOT_A_TTY), then plans and applies', async () => {
+    const target = host('noTty')
+    await socketOwnedByRoot(target)
+    const before = await configSnapshot(target)
+
+    const text = await runCli(['apply', ...connectionArgs(lab), target.name])
+    expect(text.code, describeRun(text)).toBe(64)
+    expect(text.stderr).toContain('[NOT_A_TTY]')
+    const json = await runCli<JsonApplyDocument>(['apply', ...connectionArgs(lab), target.name, '--json'])
+    expect(json.code, describeRun(json)).toBe(64)
+    expect(json.json?.error?.code).toBe('NOT_A_TTY')
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+    expect(await journalEntries(target)).toEqual([])
+    expect((await target.http('/index.php')).status).toBe(502)
+
+    const approved = await applyRun(target, await runCli<JsonApplyDocument>(['apply', ...connectionArgs(lab), target.name, '--auto-approve', '--json'], {timeoutMs: 180_000}))
+    expect(approved.run.code, approved.report).toBe(0)
+    expect(approved.host.status, approved.report).toBe('applied')
+    expect(approved.run.stderr, 'the plan is shown before applying').toContain(FPM_POOL_FILE)
+    expect((await target.http('/index.php')).status).toBe(200)
+    expect((await configSnapshot(target)).get(FPM_POOL_FILE)).toMatchObject({mode: before.get(FPM_POOL_FILE)!.mode, owner: before.get(FPM_POOL_FILE)!.owner})
+  })
+
+  it('rollback TARGET --auto-approve restores the original config and brings the 502 back', async () => {
+    const target = host('rollback')
+    await socketOwnedByRoot(target)
+    const plan = await planFor('rollback')
+    const before = await configSnapshot(target)
+    const applied = await applyPlanFile(lab, target, plan.file)
+    expect(applied.run.code, applied.report).toBe(0)
+    expect((await target.http('/index.php')).status).toBe(200)
+
+    const unconfirmed = await runCli(['rollback', ...connectionArgs(lab), target.name])
+    expect(unconfirmed.code, describeRun(unconfirmed)).toBe(64)
+    expect(unconfirmed.stderr).toContain('[NOT_A_TTY]')
+    expect((await target.http('/index.php')).status).toBe(200)
+
+    await target.exec(': > /var/log/nginx/error.log')
+    const undone = await applyRun(target, await runCli<JsonApplyDocument>(['rollback', ...connectionArgs(lab), target.name, '--auto-approve', '--json'], {timeoutMs: 180_000}))
+
+    expect(undone.run.code, undone.report).toBe(0)
+    expect(undone.host, undone.report).toMatchObject({status: 'applied', note: `undo of transaction ${applied.host.txid}`})
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+    expect((await target.http('/index.php')).status).toBe(502)
+    expect(await target.readFile('/var/log/nginx/error.log')).toMatch(/php8\.2-fpm\.sock failed \(13: Permission denied\)/)
+
+    const nothingLeft = await applyRun(target, await runCli<JsonApplyDocument>(['rollback', ...connectionArgs(lab), target.name, '--auto-approve', '--json']))
+    expect(nothingLeft.run.code, nothingLeft.report).toBe(0)
+    expect(nothingLeft.host.status).toBe('unchanged')
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+  })
+
+  it('rejects a plan file whose edited content no longer matches its afterSha256, before touching the host', async () => {
+    const target = host('tampered')
+    await versionSocketMismatch(target)
+    const plan = await planFor('tampered')
+    const document = await readPlanFile(plan.file)
+    const change = document.hosts[0]!.changes[0]!
+    change.after = change.after.replace(SOCKET_82, 'fastcgi_pass unix:/run/php/php7.4-fpm.sock;')
+    await writeFile(plan.file, JSON.stringify(document))
+
+    const applied = await applyPlanFile(lab, target, plan.file)
+
+    expect(applied.run.code, applied.report).toBe(3)
+    expect(applied.host, applied.report).toMatchObject({status: 'failed', error: {code: 'PLAN_FILE_INVALID'}})
+    expect(applied.host.error?.message).toContain(`the new content of ${LAB_SITE_AVAILABLE} does not match its afterSha256`)
+    expect(await journalEntries(target)).toEqual([])
+
+    await writeFile(plan.file, '{"kind": "something else"}')
+    const notAPlan = await runCli<JsonApplyDocument>(['apply', plan.file, ...connectionArgs(lab), '--json'])
+    expect(notAPlan.code, describeRun(notAPlan)).toBe(65)
+    expect(notAPlan.json?.error?.code).toBe('PLAN_FILE_INVALID')
+    await expectStatus(target, '/index.php', 502)
+  })
+})
