@@ -1,7 +1,7 @@
 import {posix} from 'node:path'
 
 import {FpmfixError} from '../errors.js'
-import {globMatch} from './glob.js'
+import {globMatch} from '../util/glob.js'
 import {iniScalar, parseIniLine, type IniEntryLine} from './ini-line.js'
 import {ARRAY_OPTIONS, GLOBAL_OPTIONS, POOL_OPTIONS, optionValueError} from './options.js'
 import type {FpmConfigIssue, FpmConfigSource, FpmDirective, FpmInclude, FpmSectionOccurrence} from './types.js'

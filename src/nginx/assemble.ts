@@ -1,6 +1,6 @@
 import {FpmfixError} from '../errors.js'
 import {splitNginxDump} from './dump.js'
-import {isNginxGlob, matchNginxGlob} from './glob.js'
+import {globMatch, isGlob} from '../util/glob.js'
 import {parseNginxFile} from './parser.js'
 import type {IncludeSite, NginxConfig, NginxDirective, NginxSourceFile, NginxWarning} from './types.js'
 
@@ -38,7 +38,7 @@ export function assembleNginxConfig(files: ReadonlyArray<NginxSourceFile>): Ngin
   const resolveInclude = (include: NginxDirective): string[] => {
     const pattern = include.args[0]!
     const full = pattern.startsWith('/') ? pattern : prefix + pattern
-    if (isNginxGlob(full)) return matchNginxGlob(full, contents.keys())
+    if (isGlob(full)) return globMatch(full, contents.keys())
     if (contents.has(full)) return [full]
     warnings.push({
       kind: 'include-missing',

@@ -4,11 +4,16 @@ import type {FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
 import type {HostPlan, ServiceAction} from '../model/plan.js'
 import type {FpmSet} from './collect-remedies.js'
 
+/** Where to connect to reach a pool listening on all addresses. */
+function dialable(listen: {host?: string; port: number}): {host: string; port: number} {
+  return {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}
+}
+
 /** The owner/group/mode the plan intends a pool's socket to have once php-fpm re-creates it. */
 function socketExpectation(pool: PoolFacts, sets: FpmSet[]): ListenerExpectation | undefined {
   const listen = pool.listen.value
   if (listen === undefined) return undefined
-  if (listen.kind === 'tcp') return {tcp: {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}}
+  if (listen.kind === 'tcp') return {tcp: dialable(listen)}
   const wanted = (key: string) => sets.find((set) => set.pool === pool.name && set.key === key)?.value
   const acl = (wanted('listen.acl_users') ?? pool.aclUsers.value.join(',')) !== '' || pool.aclGroups.value.length > 0
   // With ACLs php-fpm ignores listen.owner/group; only the path and mode can be checked.
@@ -56,7 +61,7 @@ export function verification(facts: HostFacts, actions: ServiceAction[], sets: F
       const listen = pool.listen.value
       if (listen === undefined) continue
       probes.fastcgi!.push({
-        ...(listen.kind === 'unix' ? {socket: listen.path} : {tcp: {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}}),
+        ...(listen.kind === 'unix' ? {socket: listen.path} : {tcp: dialable(listen)}),
         ...(pool.pingPath === undefined ? {} : {pingPath: pool.pingPath}),
       })
     }

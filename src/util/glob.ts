@@ -1,14 +1,14 @@
-/** nginx treats an include argument as a glob when it has one of `*?[` (ngx_conf_include). */
-export function isNginxGlob(pattern: string): boolean {
+/** A pattern is a glob when it has one of `*?[` (how nginx's include and php-fpm's include= decide). */
+export function isGlob(pattern: string): boolean {
   return /[*?[]/.test(pattern)
 }
 
 /**
- * The candidates that glob(3) with no flags would return for this pattern, in its
- * order: byte-wise sorted (nginx never sets a locale). `*`, `?` and `[...]` stay
- * within one path component and, as without GLOB_PERIOD, never match a leading dot.
+ * The candidates that glob(3) would return for this pattern (nginx's include, php-fpm's
+ * include=), in its order: byte-wise sorted, as in the C locale both run in. `*`, `?` and
+ * `[...]` stay within one path component and, as without GLOB_PERIOD, never match a leading dot.
  */
-export function matchNginxGlob(pattern: string, candidates: Iterable<string>): string[] {
+export function globMatch(pattern: string, candidates: Iterable<string>): string[] {
   const parts = pattern.split('/').map(componentMatcher)
   const matches = new Set<string>()
   for (const candidate of candidates) {
@@ -19,12 +19,12 @@ export function matchNginxGlob(pattern: string, candidates: Iterable<string>): s
   return [...matches].sort(compareBytes)
 }
 
-export function compareBytes(a: string, b: string): number {
+function compareBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
 function componentMatcher(component: string): (name: string) => boolean {
-  if (!isNginxGlob(component)) {
+  if (!isGlob(component)) {
     const literal = component.replace(/\\(.)/g, '$1')
     return (name) => name === literal
   }
