@@ -2,6 +2,7 @@ import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import {type FpmfixError, toFpmfixError} from '../errors.js'
 import type {HostTarget} from '../model/target.js'
+import {StepTree, type StepSpec, type StepsOutcome} from './step-tree.js'
 
 export type HostOutcome<T> =
   | {target: HostTarget; ok: true; value: T; durationMs: number}
@@ -27,8 +28,11 @@ export function progressMode(options: {json: boolean; quiet: boolean}): RunHosts
  */
 export async function runHosts<T>(
   targets: HostTarget[],
-  work: (target: HostTarget, step: StepReporter) => Promise<T>,
-  options: RunHostsOptions,
+  work: (target: HostTarget, step: StepReporter, tree: StepTree | undefined) => Promise<T>,
+  options: RunHostsOptions & {
+    /** Show these steps as subtasks of the host, and how the host's result maps onto them. */
+    steps?: (target: HostTarget) => {steps: StepSpec[]; outcome: (value: T) => StepsOutcome} | undefined
+  },
 ): Promise<HostOutcome<T>[]> {
   const outcomes = new Array<HostOutcome<T>>(targets.length)
   const stderr = new ProcessOutput(process.stderr, process.stderr)
@@ -36,18 +40,34 @@ export async function runHosts<T>(
   const list = new Listr(
     targets.map((target, index) => ({
       title: target.name,
-      task: async (_ctx: unknown, task: {output: string; title: string}) => {
+      task: async (_ctx: unknown, task: {output: string; title: string; newListr: (tasks: never, options: object) => unknown}) => {
         const started = performance.now()
+        let plan: ReturnType<NonNullable<typeof options.steps>>
         try {
-          const value = await work(target, (step) => {
-            task.output = step
-          })
-          outcomes[index] = {target, ok: true, value, durationMs: performance.now() - started}
-        } catch (error) {
-          const failure = toFpmfixError(error)
-          outcomes[index] = {target, ok: false, error: failure, durationMs: performance.now() - started}
-          throw new Error(`${target.name}: ${failure.message}`)
+          plan = options.steps?.(target)
+        } catch {
+          // A host whose steps cannot be listed still runs; its work reports the real error.
+          plan = undefined
         }
+        // Plain lines from hosts running side by side need the host's name on each step.
+        const steps = options.progress === 'lines' ? plan?.steps.map((step) => ({...step, title: `${target.name}: ${step.title}`})) : plan?.steps
+        const tree = steps === undefined ? undefined : new StepTree(steps)
+        const running = (async () => {
+          try {
+            const value = await work(target, (step) => void (tree === undefined && (task.output = step)), tree)
+            outcomes[index] = {target, ok: true, value, durationMs: performance.now() - started}
+            tree?.finish(plan!.outcome(value))
+          } catch (error) {
+            const failure = toFpmfixError(error)
+            outcomes[index] = {target, ok: false, error: failure, durationMs: performance.now() - started}
+            tree?.finish({failedStep: plan!.steps[0]?.name, message: failure.message})
+            throw new Error(`${target.name}: ${failure.message}`)
+          }
+        })()
+        if (tree === undefined) return running
+        // The host's own promise settles the subtasks; its rejection is reported through them.
+        running.catch(() => undefined)
+        return task.newListr(tree.tasks() as never, {concurrent: false, exitOnError: true})
       },
     })),
     {
