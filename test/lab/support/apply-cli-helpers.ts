@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import type {ApplyStatus, LockInfo, StepTiming} from '../../../src/apply/types.js'
+import type {ApplyResult} from '../../../src/apply/types.js'
 import type {HostPlan, PlanDocument} from '../../../src/model/plan.js'
 import {shellQuote} from '../../../src/util/shell-quote.js'
 import {JOURNAL, LOCK_DIR} from '../apply-lab-helpers.js'
@@ -12,21 +12,10 @@ import {waitFor} from '../lab/wait.js'
 import type {JsonHostPlan, JsonPlanDocument} from './plan-helpers.js'
 import {CLI_ENTRY, cliEnvironment, type CliRun, describeRun, REPO_ROOT, runCli} from './run-cli.js'
 
-/** One host as `fpmfix apply --json` (and `rollback --json`) prints it. */
-export interface JsonApplyHost {
+/** One host as `fpmfix apply --json` (and `rollback --json`) prints it: the engine's result plus name, address and an error. */
+export interface JsonApplyHost extends ApplyResult {
   name: string
   address: string
-  status: ApplyStatus
-  txid?: string
-  failedStep?: string
-  output?: string
-  stale?: string[]
-  lock?: LockInfo
-  recoveredLock?: LockInfo
-  rollbackStep?: string
-  steps: StepTiming[]
-  log?: string
-  note?: string
   error?: {code: string; message: string; hint?: string}
 }
 
