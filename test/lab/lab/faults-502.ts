@@ -1,4 +1,3 @@
-import {request} from 'node:http'
 import {shellQuote} from '../../../src/util/shell-quote.js'
 import {
   FPM_BINARY,
@@ -9,7 +8,7 @@ import {
   LAB_SITE_AVAILABLE,
   LAB_WEB_ROOT,
 } from './host-files.js'
-import type {HttpResult} from './http-probe.js'
+import {httpGet, type HttpResult} from './http-probe.js'
 import {LabError} from './lab-error.js'
 import type {LabHost} from './lab-host.js'
 import {reloadNginx, restartFpm, setPoolDirective, stopFpm} from './faults.js'
@@ -52,20 +51,7 @@ export function burst(host: LabHost, path: string, count: number): Promise<HttpR
  * /big-header.php?kb=16 answers with more header than Node's default 16 KiB parser limit.
  */
 export function httpGetLargeHeaders(port: number, path: string, timeoutMs = 90_000): Promise<HttpResult> {
-  const started = performance.now()
-  const elapsed = (): number => Math.round(performance.now() - started)
-  return new Promise((resolve) => {
-    const options = {host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs, maxHeaderSize: 256 * 1024}
-    const req = request(options, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: elapsed()}))
-      res.on('error', (error) => resolve({status: 0, body: '', ms: elapsed(), error: error.message}))
-    })
-    req.on('timeout', () => req.destroy(new Error(`no response within ${timeoutMs} ms`)))
-    req.on('error', (error) => resolve({status: 0, body: '', ms: elapsed(), error: error.message}))
-    req.end()
-  })
+  return httpGet(port, path, timeoutMs, 256 * 1024)
 }
 
 /** A PHP upgrade installed and started 8.2, but the site still passes to 8.1's socket. */

@@ -11,11 +11,12 @@ export interface HttpResult {
 }
 
 /** GET http://127.0.0.1:<port><path> on a fresh connection; never throws. */
-export function httpGet(port: number, path: string, timeoutMs = 30_000): Promise<HttpResult> {
+export function httpGet(port: number, path: string, timeoutMs = 30_000, maxHeaderSize?: number): Promise<HttpResult> {
   const started = performance.now()
   const elapsed = (): number => Math.round(performance.now() - started)
   return new Promise((resolve) => {
-    const req = request({host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs}, (res) => {
+    const options = {host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs, ...(maxHeaderSize === undefined ? {} : {maxHeaderSize})}
+    const req = request(options, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: elapsed()}))
