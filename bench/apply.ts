@@ -23,7 +23,15 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {parseArgs, promisify} from 'node:util'
 import type {StepTiming} from '../src/apply/types.js'
-import {bigHeaders, expectStatus, type Fault502, secondPoolBroken, SHOP_PATH, socketOwnedByRoot, versionSocketMismatch} from '../test/lab/lab/faults-502.js'
+import {
+  bigHeaders,
+  expectStatus,
+  type Fault502,
+  secondPoolBroken,
+  SHOP_PATH,
+  socketOwnedByRoot,
+  versionSocketMismatch,
+} from '../test/lab/lab/faults-502.js'
 import {httpGet} from '../test/lab/lab/http-probe.js'
 import {FPM_SERVICE, type Lab, type LabHost, startLab} from '../test/lab/lab/index.js'
 import {connectionArgs, type JsonApplyDocument, savePlan} from '../test/lab/support/apply-cli-helpers.js'
@@ -50,7 +58,8 @@ function readOptions(): Options {
   })
   const integer = (name: string, text: string, min: number, max: number): number => {
     const value = Number(text)
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${text}`)
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${text}`)
     return value
   }
   return {
@@ -70,10 +79,17 @@ interface Convergence {
   steps: StepTiming[]
 }
 
-async function applyPlan(lab: Lab, host: LabHost, planFile: string): Promise<{document: JsonApplyDocument; ms: number}> {
-  const run = await runCli<JsonApplyDocument>(['apply', planFile, ...connectionArgs(lab), '--json'], {timeoutMs: 120_000})
+async function applyPlan(
+  lab: Lab,
+  host: LabHost,
+  planFile: string,
+): Promise<{document: JsonApplyDocument; ms: number}> {
+  const run = await runCli<JsonApplyDocument>(['apply', planFile, ...connectionArgs(lab), '--json'], {
+    timeoutMs: 120_000,
+  })
   const entry = run.json?.hosts.find((candidate) => candidate.name === host.name)
-  if (run.code !== 0 || entry?.status !== 'applied') throw new Error(`fpmfix apply on ${host.name} did not apply\n${describeRun(run)}`)
+  if (run.code !== 0 || entry?.status !== 'applied')
+    throw new Error(`fpmfix apply on ${host.name} did not apply\n${describeRun(run)}`)
   return {document: run.json!, ms: run.durationMs}
 }
 
@@ -81,7 +97,10 @@ async function applyPlan(lab: Lab, host: LabHost, planFile: string): Promise<{do
 async function planExpecting(lab: Lab, host: LabHost, dir: string, action: string): Promise<string> {
   const plan = await savePlan(lab, host, path.join(dir, `${host.name}.json`))
   const actions = plan.saved.actions.map((entry) => `${entry.service} ${entry.action}`)
-  if (plan.saved.status !== 'changes' || actions.join() !== action) throw new Error(`${host.name}: expected a plan with ${action}, got ${actions.join(', ') || 'none'} (${plan.saved.status})`)
+  if (plan.saved.status !== 'changes' || actions.join() !== action)
+    throw new Error(
+      `${host.name}: expected a plan with ${action}, got ${actions.join(', ') || 'none'} (${plan.saved.status})`,
+    )
   return plan.file
 }
 
@@ -128,7 +147,11 @@ const MAX_LOAD_MS = 60_000
 const MAX_LOAD_REQUESTS = 200_000
 
 /** GET `path` in a loop from `concurrency` workers until stopped (or 60 s / 200k requests, whichever comes first). */
-function startLoad(port: number, path: string, options: Pick<Options, 'concurrency' | 'keepAlive'>): {stop: () => Promise<LoadFigures>} {
+function startLoad(
+  port: number,
+  path: string,
+  options: Pick<Options, 'concurrency' | 'keepAlive'>,
+): {stop: () => Promise<LoadFigures>} {
   const agent: Agent | false = options.keepAlive ? new Agent({keepAlive: true, maxSockets: options.concurrency}) : false
   const figures: LoadFigures = {requests: 0, ok: 0, failures: new Map(), durationMs: 0, outageMs: 0}
   const started = performance.now()
@@ -208,7 +231,13 @@ interface LoadCase {
 }
 
 const LOAD_CASES: LoadCase[] = [
-  {label: 'reload-only (raise fastcgi_buffer_size)', action: 'nginx reload', prepare: bigHeaders, provoke: bigHeaders, byHand: 'service nginx reload'},
+  {
+    label: 'reload-only (raise fastcgi_buffer_size)',
+    action: 'nginx reload',
+    prepare: bigHeaders,
+    provoke: bigHeaders,
+    byHand: 'service nginx reload',
+  },
   {
     label: 'restart (fix [shop] socket owner)',
     action: `${FPM_SERVICE} restart`,
@@ -232,8 +261,12 @@ async function loadRound(lab: Lab, host: LabHost, spec: LoadCase, options: Optio
   const planFile = await planExpecting(lab, host, dir, spec.action)
   const apply = await underLoad(host, options, () => applyPlan(lab, host, planFile))
   // Put the pending change back for the next round, the way an operator would undo it.
-  const undo = await runCli<JsonApplyDocument>(['rollback', ...connectionArgs(lab), host.name, '--auto-approve', '--json'], {timeoutMs: 120_000})
-  if (undo.code !== 0 || undo.json?.hosts[0]?.status !== 'applied') throw new Error(`fpmfix rollback on ${host.name} failed\n${describeRun(undo)}`)
+  const undo = await runCli<JsonApplyDocument>(
+    ['rollback', ...connectionArgs(lab), host.name, '--auto-approve', '--json'],
+    {timeoutMs: 120_000},
+  )
+  if (undo.code !== 0 || undo.json?.hosts[0]?.status !== 'applied')
+    throw new Error(`fpmfix rollback on ${host.name} failed\n${describeRun(undo)}`)
   return {baseline, apply, byHand}
 }
 
@@ -249,7 +282,8 @@ function rate(figures: LoadFigures): number {
 
 function describeFailures(rounds: LoadFigures[]): string {
   const totals = new Map<string, number>()
-  for (const round of rounds) for (const [what, count] of round.failures) totals.set(what, (totals.get(what) ?? 0) + count)
+  for (const round of rounds)
+    for (const [what, count] of round.failures) totals.set(what, (totals.get(what) ?? 0) + count)
   return totals.size === 0 ? 'none' : [...totals].map(([what, count]) => `${what} ×${count}`).join(', ')
 }
 
@@ -257,18 +291,29 @@ function describeLoad(label: string, rounds: LoadFigures[], baseline: LoadFigure
   const failed = rounds.map(failureCount)
   const requests = rounds.reduce((sum, round) => sum + round.requests, 0)
   const throughput = median(rounds.map(rate)) / median(baseline.map(rate))
+  const total = failed.reduce((a, b) => a + b, 0)
+  const spans = rounds.map((round) => `${Math.round(round.outageMs)}`).join(', ')
   return [
-    `  ${label.padEnd(28)} failed per round: ${failed.join(', ').padEnd(12)} total ${failed.reduce((a, b) => a + b, 0)} of ${requests} (${describeFailures(rounds)})`,
-    `  ${''.padEnd(28)} ${Math.round(median(rounds.map(rate)))} req/s median, ${throughput.toFixed(2)}× baseline throughput; failures spanned ${rounds.map((round) => `${Math.round(round.outageMs)}`).join(', ')} ms`,
+    `  ${label.padEnd(28)} failed per round: ${failed.join(', ').padEnd(12)} total ${total} of ${requests} (${describeFailures(rounds)})`,
+    `  ${''.padEnd(28)} ${Math.round(median(rounds.map(rate)))} req/s median, ` +
+      `${throughput.toFixed(2)}× baseline throughput; failures spanned ${spans} ms`,
   ]
 }
 
 function report(options: Options, convergence: Map<string, Convergence[]>, load: Map<string, LoadRound[]>): string {
-  const lines = [`apply benchmark: lab hosts over SSH on 127.0.0.1, ${options.rounds} measured rounds, medians`, '', '(a) from `fpmfix apply PLANFILE` to healthy']
+  const lines = [
+    `apply benchmark: lab hosts over SSH on 127.0.0.1, ${options.rounds} measured rounds, medians`,
+    '',
+    '(a) from `fpmfix apply PLANFILE` to healthy',
+  ]
   for (const [label, rounds] of convergence) {
     const stepNames = [...new Set(rounds.flatMap((round) => round.steps.map((step) => step.name)))]
-    const stepMedian = (name: string): number => median(rounds.map((round) => round.steps.find((step) => step.name === name)?.ms ?? 0))
-    const hostTotal: Series = {label: '  host-side steps, total', values: rounds.map((round) => round.steps.reduce((sum, step) => sum + step.ms, 0))}
+    const stepMedian = (name: string): number =>
+      median(rounds.map((round) => round.steps.find((step) => step.name === name)?.ms ?? 0))
+    const hostTotal: Series = {
+      label: '  host-side steps, total',
+      values: rounds.map((round) => round.steps.reduce((sum, step) => sum + step.ms, 0)),
+    }
     lines.push(
       label,
       describeSeries({label: '  spawn → first 200 from /index.php', values: rounds.map((round) => round.toHealthyMs)}),
@@ -279,14 +324,25 @@ function report(options: Options, convergence: Map<string, Convergence[]>, load:
     )
   }
   const mode = options.keepAlive ? 'keep-alive connections' : 'a new connection per request'
-  lines.push('', `(b) GET /index.php under load: ${options.concurrency} workers, ${mode}; change applied ${LEAD_MS} ms into the load`)
+  lines.push(
+    '',
+    `(b) GET /index.php under load: ${options.concurrency} workers, ${mode}; change applied ${LEAD_MS} ms into the load`,
+  )
   for (const [label, rounds] of load) {
     const baseline = rounds.map((round) => round.baseline)
     lines.push(
       label,
       ...describeLoad(`baseline (${options.loadSeconds} s, no change)`, baseline, baseline),
-      ...describeLoad('service action by hand', rounds.map((round) => round.byHand), baseline),
-      ...describeLoad('fpmfix apply', rounds.map((round) => round.apply), baseline),
+      ...describeLoad(
+        'service action by hand',
+        rounds.map((round) => round.byHand),
+        baseline,
+      ),
+      ...describeLoad(
+        'fpmfix apply',
+        rounds.map((round) => round.apply),
+        baseline,
+      ),
     )
   }
   return lines.join('\n')

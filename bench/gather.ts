@@ -56,26 +56,52 @@ function readOptions(): Options {
   if (command !== 'facts' && command !== 'plan') throw new Error(`--command must be facts or plan, not ${command}`)
   const hosts = Number(values.hosts)
   const rounds = Number(values.rounds)
-  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 64) throw new Error(`--hosts must be an integer from 1 to 64, not ${values.hosts}`)
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, not ${values.rounds}`)
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 64)
+    throw new Error(`--hosts must be an integer from 1 to 64, not ${values.hosts}`)
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds must be a positive integer, not ${values.rounds}`)
   return {hosts, rounds, build: !values['skip-build'], command}
 }
 
 const cliEnv: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: undefined}
 
-async function runCli(lab: Lab, command: Options['command']): Promise<Pick<RoundFigures, 'cliMs' | 'cliRssKb' | 'cliHostMs'>> {
-  const args = [CLI, command, '-i', lab.inventoryPath, 'all', '--known-hosts', lab.knownHostsPath, '--json', '-f', String(lab.hosts.length)]
+async function runCli(
+  lab: Lab,
+  command: Options['command'],
+): Promise<Pick<RoundFigures, 'cliMs' | 'cliRssKb' | 'cliHostMs'>> {
+  const args = [
+    CLI,
+    command,
+    '-i',
+    lab.inventoryPath,
+    'all',
+    '--known-hosts',
+    lab.knownHostsPath,
+    '--json',
+    '-f',
+    String(lab.hosts.length),
+  ]
   const run = await timedSpawn(process.execPath, args, {cwd: REPO_ROOT, env: cliEnv, peakRss: true})
   if (command === 'plan') {
     const document = JSON.parse(run.stdout) as {hosts: Array<{name: string; status: string}>}
     const broken = lab.hosts.filter((_, index) => index % 2 === 1).map((host) => host.name)
-    const wrong = document.hosts.filter((host) => host.status !== (broken.includes(host.name) ? 'changes' : 'unchanged'))
-    if (run.code !== 0 || wrong.length > 0) throw new Error(`fpmfix plan exited ${run.code}; wrong status: ${wrong.map((host) => `${host.name}=${host.status}`).join(', ')}\n${run.stderr}`)
+    const wrong = document.hosts.filter(
+      (host) => host.status !== (broken.includes(host.name) ? 'changes' : 'unchanged'),
+    )
+    if (run.code !== 0 || wrong.length > 0)
+      throw new Error(
+        `fpmfix plan exited ${run.code}; wrong status: ${wrong.map((host) => `${host.name}=${host.status}`).join(', ')}\n${run.stderr}`,
+      )
     return {cliMs: run.ms, cliRssKb: run.maxRssKb, cliHostMs: []}
   }
-  const document = JSON.parse(run.stdout) as {hosts: Array<{name: string; status: string; durationMs: number; facts?: {hostname: string}}>}
+  const document = JSON.parse(run.stdout) as {
+    hosts: Array<{name: string; status: string; durationMs: number; facts?: {hostname: string}}>
+  }
   const wrong = document.hosts.filter((host) => host.status !== 'ok' || host.facts?.hostname !== host.name)
-  if (run.code !== 0 || wrong.length > 0) throw new Error(`fpmfix facts exited ${run.code}; not gathered: ${wrong.map((host) => host.name).join(', ')}\n${run.stderr}`)
+  if (run.code !== 0 || wrong.length > 0)
+    throw new Error(
+      `fpmfix facts exited ${run.code}; not gathered: ${wrong.map((host) => host.name).join(', ')}\n${run.stderr}`,
+    )
   return {cliMs: run.ms, cliRssKb: run.maxRssKb, cliHostMs: document.hosts.map((host) => host.durationMs)}
 }
 
@@ -88,16 +114,25 @@ async function runRawSsh(lab: Lab): Promise<number> {
       timedSpawn(
         'ssh',
         [
-          '-F', '/dev/null',
-          '-i', lab.clientKeyPath,
-          '-o', 'IdentitiesOnly=yes',
-          '-o', `UserKnownHostsFile=${lab.knownHostsPath}`,
-          '-o', 'StrictHostKeyChecking=yes',
-          '-o', 'BatchMode=yes',
-          '-o', 'ControlMaster=no',
-          '-o', 'ControlPath=none',
+          '-F',
+          '/dev/null',
+          '-i',
+          lab.clientKeyPath,
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          `UserKnownHostsFile=${lab.knownHostsPath}`,
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'ControlMaster=no',
+          '-o',
+          'ControlPath=none',
           '-T',
-          '-p', String(host.sshPort),
+          '-p',
+          String(host.sshPort),
           'root@127.0.0.1',
           'sh -s',
         ],
@@ -111,7 +146,9 @@ async function runRawSsh(lab: Lab): Promise<number> {
     const {host, boundary} = jobs[index]!
     const snapshot = parseGatherOutput(run.stdout, boundary)
     if (snapshot.hostname !== host.name || !snapshot.complete) {
-      throw new Error(`raw ssh to ${host.name} exited ${run.code} with an incomplete gather (hostname ${snapshot.hostname})\n${run.stderr}`)
+      throw new Error(
+        `raw ssh to ${host.name} exited ${run.code} with an incomplete gather (hostname ${snapshot.hostname})\n${run.stderr}`,
+      )
     }
   }
   return ms
@@ -123,10 +160,15 @@ async function runInProcess(lab: Lab): Promise<Pick<RoundFigures, 'inProcessMs' 
     privateKeyFile: lab.clientKeyPath,
     knownHostsFile: lab.knownHostsPath,
   }
-  const run = await timedSpawn(process.execPath, ['--import', 'tsx', IN_PROCESS], {cwd: REPO_ROOT, env: cliEnv, stdin: JSON.stringify(request)})
+  const run = await timedSpawn(process.execPath, ['--import', 'tsx', IN_PROCESS], {
+    cwd: REPO_ROOT,
+    env: cliEnv,
+    stdin: JSON.stringify(request),
+  })
   if (run.code !== 0) throw new Error(`in-process gather exited ${run.code}\n${run.stderr}`)
   const result = JSON.parse(run.stdout) as {ms: number; maxRssKb: number; hostnames: string[]}
-  if (result.hostnames.join() !== lab.hosts.map((host) => host.name).join()) throw new Error(`in-process gather saw ${result.hostnames.join()}`)
+  if (result.hostnames.join() !== lab.hosts.map((host) => host.name).join())
+    throw new Error(`in-process gather saw ${result.hostnames.join()}`)
   return {inProcessMs: result.ms, inProcessRssKb: result.maxRssKb}
 }
 
@@ -158,8 +200,13 @@ function report(options: Options, rounds: RoundFigures[], labStartMs: number): s
   const ssh = series(`raw ssh, ${options.hosts} clients in parallel`, (figures) => figures.sshMs)
   const inProcess = series('in-process connect + gather (no CLI)', (figures) => figures.inProcessMs)
   const startup = series('fpmfix --version (node + oclif startup)', (figures) => figures.startupMs)
-  const hostMs = {label: 'per-host durationMs reported by fpmfix', values: rounds.flatMap((figures) => figures.cliHostMs)}
-  const cliRss = series(`peak RSS, fpmfix ${options.command} process`, (figures) => (figures.cliRssKb === undefined ? undefined : figures.cliRssKb / 1024))
+  const hostMs = {
+    label: 'per-host durationMs reported by fpmfix',
+    values: rounds.flatMap((figures) => figures.cliHostMs),
+  }
+  const cliRss = series(`peak RSS, fpmfix ${options.command} process`, (figures) =>
+    figures.cliRssKb === undefined ? undefined : figures.cliRssKb / 1024,
+  )
   const inProcessRss = series('peak RSS, in-process gather (incl. tsx)', (figures) => figures.inProcessRssKb / 1024)
   const ratio = (a: Series, b: Series): string => (median(a.values) / median(b.values)).toFixed(2)
   return [
@@ -171,7 +218,9 @@ function report(options: Options, rounds: RoundFigures[], labStartMs: number): s
     describeSeries(inProcess),
     describeSeries(startup),
     ...(hostMs.values.length > 0 ? [describeSeries(hostMs)] : []),
-    canMeasurePeakRss ? describeSeries(cliRss, 'MiB') : 'peak RSS, fpmfix facts process: n/a (/usr/bin/time not installed)',
+    canMeasurePeakRss
+      ? describeSeries(cliRss, 'MiB')
+      : 'peak RSS, fpmfix facts process: n/a (/usr/bin/time not installed)',
     describeSeries(inProcessRss, 'MiB'),
     '',
     `ratio fpmfix ${options.command} / raw ssh: ${ratio(cli, ssh)}`,
@@ -196,7 +245,8 @@ async function main(): Promise<void> {
       for (const host of lab.hosts.filter((_, index) => index % 2 === 1)) {
         await host.exec(`sed -i 's#php8.2-fpm.sock#php8.1-fpm.sock#' /etc/nginx/sites-available/lab`)
         await reloadNginx(host)
-        if ((await host.http('/index.php')).status !== 502) throw new Error(`${host.name}: the injected fault did not produce a 502`)
+        if ((await host.http('/index.php')).status !== 502)
+          throw new Error(`${host.name}: the injected fault did not produce a 502`)
       }
     }
     process.stderr.write('warm-up round…\n')

@@ -25,12 +25,20 @@ export interface TimedSpawnOptions {
 export const canMeasurePeakRss = existsSync(GNU_TIME)
 
 /** Run a command to exit and time it. */
-export function timedSpawn(command: string, args: readonly string[], options: TimedSpawnOptions = {}): Promise<TimedRun> {
+export function timedSpawn(
+  command: string,
+  args: readonly string[],
+  options: TimedSpawnOptions = {},
+): Promise<TimedRun> {
   const wrapped = options.peakRss === true && canMeasurePeakRss
   const [file, argv] = wrapped ? [GNU_TIME, ['-v', command, ...args]] : [command, [...args]]
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(file, argv, {cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(file, argv, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000)

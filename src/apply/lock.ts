@@ -52,18 +52,26 @@ export interface HostJournalStatus {
 }
 
 /** What `plan`/`apply` report before touching a host: a transaction in progress, or how the last one ended. */
-export async function readHostJournal(transport: Transport, options: {stateDir?: string} = {}): Promise<HostJournalStatus> {
+export async function readHostJournal(
+  transport: Transport,
+  options: {stateDir?: string} = {},
+): Promise<HostJournalStatus> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
   const boundary = newBoundary()
   const result = await transport.exec(journalStatusCommand(stateDir, boundary), {timeoutMs: 30_000})
   if (result.code !== 0) {
-    throw new FpmfixError('EXEC_FAILED', `cannot read the fpmfix journal: ${result.stderr.trim() || `exit ${result.code}`}`, {
-      hint: 'Check that fpmfix can become root on this host.',
-    })
+    throw new FpmfixError(
+      'EXEC_FAILED',
+      `cannot read the fpmfix journal: ${result.stderr.trim() || `exit ${result.code}`}`,
+      {
+        hint: 'Check that fpmfix can become root on this host.',
+      },
+    )
   }
   const sections = splitSections(result.stdout, boundary)
   const status: HostJournalStatus = {}
-  if (sections.has('lock')) status.lock = toLockInfo(sections.get('lock') ?? '', (sections.get('alive') ?? '').trim() === '1')
+  if (sections.has('lock'))
+    status.lock = toLockInfo(sections.get('lock') ?? '', (sections.get('alive') ?? '').trim() === '1')
   const latest = (sections.get('latest') ?? '').trim()
   if (isTxid(latest)) status.latest = await attachTransaction(transport, latest, {stateDir})
   return status
@@ -83,8 +91,15 @@ export interface ForceUnlockResult {
  * written (or committed it, if it had passed its probes). A live holder is never unlocked from under it: stopping it (SIGTERM)
  * makes it roll back and release the lock itself.
  */
-export async function forceUnlock(transport: Transport, lockId: string, options: {stateDir?: string} = {}): Promise<ForceUnlockResult> {
-  if (!isTxid(lockId)) throw new FpmfixError('USAGE', `not a lock id: ${JSON.stringify(lockId)}`, {hint: 'Use the transaction id shown with the lock.'})
+export async function forceUnlock(
+  transport: Transport,
+  lockId: string,
+  options: {stateDir?: string} = {},
+): Promise<ForceUnlockResult> {
+  if (!isTxid(lockId))
+    throw new FpmfixError('USAGE', `not a lock id: ${JSON.stringify(lockId)}`, {
+      hint: 'Use the transaction id shown with the lock.',
+    })
   const lock = lockPath(options.stateDir ?? DEFAULT_STATE_DIR)
   const boundary = newBoundary()
   const command = [

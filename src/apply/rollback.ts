@@ -88,7 +88,11 @@ export interface RollbackOptions extends ApplyOptions {
   host?: string
 }
 
-export function buildUndoSpec(sections: Map<string, string>, options: RollbackOptions, txid: string = newTxid()): TxSpec {
+export function buildUndoSpec(
+  sections: Map<string, string>,
+  options: RollbackOptions,
+  txid: string = newTxid(),
+): TxSpec {
   const undoes = (sections.get('txid') ?? '').trim()
   if (!isTxid(undoes)) throw corrupt(undoes || '?', 'no transaction id')
   let manifest: Manifest
@@ -108,13 +112,15 @@ export function buildUndoSpec(sections: Map<string, string>, options: RollbackOp
     if (!real || !sha) throw corrupt(undoes, `no backup record for ${entry.path}`)
     const absent = meta.get('absent') === '1'
     const after = absent ? null : Buffer.from((sections.get(`orig-${index}`) ?? '').replace(/\s+/g, ''), 'base64')
-    if (after !== null && sha256Hex(after) !== sha) throw corrupt(undoes, `the backup of ${real} does not match its recorded sha256`)
+    if (after !== null && sha256Hex(after) !== sha)
+      throw corrupt(undoes, `the backup of ${real} does not match its recorded sha256`)
     return {path: real, after, afterSha256: absent ? ABSENT : sha, beforeSha256: entry.afterSha256, check: index}
   })
   const actions: TxAction[] = manifest.actions.map((action, index) => {
     const wasRunning = pre.get(`a${index}.running`) !== '0'
     const verb = undoVerb(action.verb, wasRunning)
-    const expect = action.kind === 'php-fpm' ? (options.fpm?.[action.binary]?.expect ?? []).map(normalizeExpectation) : []
+    const expect =
+      action.kind === 'php-fpm' ? (options.fpm?.[action.binary]?.expect ?? []).map(normalizeExpectation) : []
     return {...action, verb, expect, label: `${verb} ${action.service}`}
   })
   const fastcgi = (options.probes?.fastcgi ?? []).map((probe) => fastcgiProbeTarget(probe, txid))

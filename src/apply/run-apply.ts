@@ -30,9 +30,18 @@ export interface FollowOptions {
  * (a dropped connection cannot stop it), then follows it to its end. An unchanged plan does
  * nothing; a host whose planning failed is reported as failed without touching it.
  */
-export async function applyHostPlan(transport: Transport, plan: HostPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyHostPlan(
+  transport: Transport,
+  plan: HostPlan,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   if (plan.status === 'failed') {
-    return {status: 'failed', failedStep: 'plan', output: plan.error?.message ?? 'planning failed for this host', steps: []}
+    return {
+      status: 'failed',
+      failedStep: 'plan',
+      output: plan.error?.message ?? 'planning failed for this host',
+      steps: [],
+    }
   }
   if (plan.changes.length === 0 && plan.actions.length === 0) return {status: 'unchanged', steps: []}
   return runTransaction(transport, buildTxSpec(plan, options), options)
@@ -45,7 +54,9 @@ export function stepLabels(spec: Pick<TxSpec, 'files' | 'actions' | 'validations
     check: 'check the plan is current',
     backup: `back up ${files}`,
     write: `write ${files}`,
-    validate: spec.validations.map((validation) => (validation.kind === 'nginx' ? 'nginx -t' : 'php-fpm -t')).join(', ') || 'validate',
+    validate:
+      spec.validations.map((validation) => (validation.kind === 'nginx' ? 'nginx -t' : 'php-fpm -t')).join(', ') ||
+      'validate',
     probe: 'probe php-fpm and nginx',
     rollback: 'roll back',
   }
@@ -56,19 +67,37 @@ export function stepLabels(spec: Pick<TxSpec, 'files' | 'actions' | 'validations
 }
 
 /** Ship and start a transaction, then follow it until it finishes. */
-export async function runTransaction(transport: Transport, spec: TxSpec, options: ApplyOptions = {}): Promise<ApplyResult> {
-  const started = await transport.exec(bootstrapCommand(spec), {stdin: buildTransactionScript(spec), timeoutMs: BOOTSTRAP_TIMEOUT_MS})
+export async function runTransaction(
+  transport: Transport,
+  spec: TxSpec,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const started = await transport.exec(bootstrapCommand(spec), {
+    stdin: buildTransactionScript(spec),
+    timeoutMs: BOOTSTRAP_TIMEOUT_MS,
+  })
   if (started.code !== 0 || !started.stdout.includes(`${STARTED_MARKER} ${spec.txid}`)) {
-    throw new FpmfixError('APPLY_FAILED', `could not start the transaction on ${spec.host}: ${(started.stderr || started.stdout).trim() || `exit ${started.code}`}`, {
-      host: spec.host,
-      hint: 'Check that the login user can become root and that /var/lib/fpmfix is writable.',
-      details: {txid: spec.txid, code: started.code},
-    })
+    throw new FpmfixError(
+      'APPLY_FAILED',
+      `could not start the transaction on ${spec.host}: ${(started.stderr || started.stdout).trim() || `exit ${started.code}`}`,
+      {
+        host: spec.host,
+        hint: 'Check that the login user can become root and that /var/lib/fpmfix is writable.',
+        details: {txid: spec.txid, code: started.code},
+      },
+    )
   }
   return followTransaction(transport, spec.txid, {...options, labels: stepLabels(spec), stateDir: spec.stateDir})
 }
 
-async function pollOnce(transport: Transport, txid: string, dir: string, knownSteps: number, waitMs: number, intervalMs: number): Promise<TransactionReport | undefined> {
+async function pollOnce(
+  transport: Transport,
+  txid: string,
+  dir: string,
+  knownSteps: number,
+  waitMs: number,
+  intervalMs: number,
+): Promise<TransactionReport | undefined> {
   const boundary = newBoundary()
   const command = pollCommand({journalDir: dir, txid, knownSteps, waitMs, intervalMs, boundary})
   let lastError: unknown
@@ -82,15 +111,23 @@ async function pollOnce(transport: Transport, txid: string, dir: string, knownSt
     }
     await sleep(1_000)
   }
-  throw new FpmfixError(isFpmfixError(lastError) ? lastError.code : 'APPLY_FAILED', `lost track of transaction ${txid}: ${lastError instanceof Error ? lastError.message : String(lastError)}`, {
-    hint: 'The transaction keeps running on the host and commits or rolls back by itself; run the command again to see how it ended.',
-    details: {txid},
-    cause: lastError,
-  })
+  throw new FpmfixError(
+    isFpmfixError(lastError) ? lastError.code : 'APPLY_FAILED',
+    `lost track of transaction ${txid}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    {
+      hint: 'The transaction keeps running on the host and commits or rolls back by itself; run the command again to see how it ended.',
+      details: {txid},
+      cause: lastError,
+    },
+  )
 }
 
 /** Follow a transaction (started now, or earlier by a client that went away) until it finishes. */
-export async function followTransaction(transport: Transport, txid: string, options: FollowOptions = {}): Promise<ApplyResult> {
+export async function followTransaction(
+  transport: Transport,
+  txid: string,
+  options: FollowOptions = {},
+): Promise<ApplyResult> {
   if (!isTxid(txid)) throw new FpmfixError('USAGE', `not a transaction id: ${JSON.stringify(txid)}`)
   const dir = journalDir({stateDir: options.stateDir ?? DEFAULT_STATE_DIR, txid})
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
@@ -98,9 +135,19 @@ export async function followTransaction(transport: Transport, txid: string, opti
   const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
   let reported = 0
   for (;;) {
-    const report = await pollOnce(transport, txid, dir, reported, Math.min(POLL_WINDOW_MS, Math.max(0, deadline - Date.now())), interval)
+    const report = await pollOnce(
+      transport,
+      txid,
+      dir,
+      reported,
+      Math.min(POLL_WINDOW_MS, Math.max(0, deadline - Date.now())),
+      interval,
+    )
     if (report === undefined) {
-      throw new FpmfixError('APPLY_FAILED', `transaction ${txid} has no journal on this host`, {hint: 'Check the transaction id.', details: {txid}})
+      throw new FpmfixError('APPLY_FAILED', `transaction ${txid} has no journal on this host`, {
+        hint: 'Check the transaction id.',
+        details: {txid},
+      })
     }
     for (const step of report.steps.slice(reported)) {
       options.onStep?.({...step, txid, label: options.labels?.[step.name] ?? step.name})
@@ -126,11 +173,25 @@ export async function followTransaction(transport: Transport, txid: string, opti
 }
 
 /** Read a transaction's journal once: running, finished (with its result) or interrupted. */
-export async function attachTransaction(transport: Transport, txid: string, options: {stateDir?: string} = {}): Promise<TransactionReport> {
+export async function attachTransaction(
+  transport: Transport,
+  txid: string,
+  options: {stateDir?: string} = {},
+): Promise<TransactionReport> {
   if (!isTxid(txid)) throw new FpmfixError('USAGE', `not a transaction id: ${JSON.stringify(txid)}`)
-  const report = await pollOnce(transport, txid, journalDir({stateDir: options.stateDir ?? DEFAULT_STATE_DIR, txid}), 0, 0, DEFAULT_POLL_INTERVAL_MS)
+  const report = await pollOnce(
+    transport,
+    txid,
+    journalDir({stateDir: options.stateDir ?? DEFAULT_STATE_DIR, txid}),
+    0,
+    0,
+    DEFAULT_POLL_INTERVAL_MS,
+  )
   if (report === undefined) {
-    throw new FpmfixError('APPLY_FAILED', `transaction ${txid} has no journal on this host`, {hint: 'Check the transaction id.', details: {txid}})
+    throw new FpmfixError('APPLY_FAILED', `transaction ${txid} has no journal on this host`, {
+      hint: 'Check the transaction id.',
+      details: {txid},
+    })
   }
   return report
 }

@@ -24,7 +24,11 @@ export const DETECT_MANAGER_FUNCTION = String.raw`svc_manager() {
 }`
 
 /** The command that asks a service manager to start/restart/reload/stop a service. */
-export function managedServiceCommand(manager: Exclude<ServiceManagerKind, 'none'>, service: string, verb: ServiceVerb): string {
+export function managedServiceCommand(
+  manager: Exclude<ServiceManagerKind, 'none'>,
+  service: string,
+  verb: ServiceVerb,
+): string {
   switch (manager) {
     case 'systemd':
       return shellJoin(['systemctl', verb, `${service}.service`])
@@ -47,7 +51,8 @@ export interface FpmDirectParams {
  * runtime's bounded wait for them to exit.
  */
 export function directFpmCommand(verb: ServiceVerb, params: FpmDirectParams): string {
-  const start = shellJoin([params.binary, '-D', ...(params.mainConfig ? ['-y', params.mainConfig] : [])]) + ' </dev/null'
+  const start =
+    shellJoin([params.binary, '-D', ...(params.mainConfig ? ['-y', params.mainConfig] : [])]) + ' </dev/null'
   switch (verb) {
     case 'start':
       return start
@@ -67,7 +72,11 @@ export interface NginxDirectParams {
 }
 
 export function nginxArgs(params: NginxDirectParams): string[] {
-  return [params.binary ?? 'nginx', ...(params.prefix ? ['-p', params.prefix] : []), ...(params.config ? ['-c', params.config] : [])]
+  return [
+    params.binary ?? 'nginx',
+    ...(params.prefix ? ['-p', params.prefix] : []),
+    ...(params.config ? ['-c', params.config] : []),
+  ]
 }
 
 /** nginx without a service manager: signals through `nginx -s`, a start by running the binary. */
@@ -86,8 +95,7 @@ export function directNginxCommand(verb: ServiceVerb, params: NginxDirectParams)
 }
 
 export type ServiceControlTarget =
-  | {kind: 'php-fpm'; service: string; fpm: FpmDirectParams}
-  | {kind: 'nginx'; service: string; nginx: NginxDirectParams}
+  {kind: 'php-fpm'; service: string; fpm: FpmDirectParams} | {kind: 'nginx'; service: string; nginx: NginxDirectParams}
 
 /** The command for VERB under MANAGER: the manager's own, or direct control when there is none. */
 export function serviceCommand(target: ServiceControlTarget, manager: ServiceManagerKind, verb: ServiceVerb): string {
@@ -96,9 +104,22 @@ export function serviceCommand(target: ServiceControlTarget, manager: ServiceMan
 }
 
 /** sh function NAME VERB MANAGER running one service's command for every verb and manager. */
-export function serviceControlFunction(name: string, target: ServiceControlTarget, verbs: readonly ServiceVerb[]): string {
-  const branches = verbs.flatMap((verb) => SERVICE_MANAGERS.map((manager) => `    ${verb}:${manager}) ${serviceCommand(target, manager, verb)} ;;`))
-  return [`${name}() {`, '  case $1:$2 in', ...branches, '    *) echo "cannot $1 under service manager $2"; return 1 ;;', '  esac', '}'].join('\n')
+export function serviceControlFunction(
+  name: string,
+  target: ServiceControlTarget,
+  verbs: readonly ServiceVerb[],
+): string {
+  const branches = verbs.flatMap((verb) =>
+    SERVICE_MANAGERS.map((manager) => `    ${verb}:${manager}) ${serviceCommand(target, manager, verb)} ;;`),
+  )
+  return [
+    `${name}() {`,
+    '  case $1:$2 in',
+    ...branches,
+    '    *) echo "cannot $1 under service manager $2"; return 1 ;;',
+    '  esac',
+    '}',
+  ].join('\n')
 }
 
 /** The digits in a php-fpm service name or binary path: php8.2-fpm, php-fpm8.2 and /opt/remi/php82/… all give 82. */

@@ -69,7 +69,12 @@ export function transactionManifest(spec: TxSpec): Record<string, unknown> {
     ...(spec.undoes ? {undoes: spec.undoes} : {}),
     host: spec.host,
     owner: spec.owner,
-    files: spec.files.map(({path, viaSymlink, beforeSha256, afterSha256}) => ({path, ...(viaSymlink ? {viaSymlink} : {}), beforeSha256, afterSha256})),
+    files: spec.files.map(({path, viaSymlink, beforeSha256, afterSha256}) => ({
+      path,
+      ...(viaSymlink ? {viaSymlink} : {}),
+      beforeSha256,
+      afterSha256,
+    })),
     actions: spec.actions,
     checks: spec.checks,
     validations: spec.validations,
@@ -80,12 +85,18 @@ export function transactionManifest(spec: TxSpec): Record<string, unknown> {
 
 function unpackPayload(spec: TxSpec): string {
   const delimiter = `FPMFIX_PAYLOAD_${randomBytes(12).toString('hex')}`
-  const heredoc = (target: string, data: Buffer): string[] => [`b64_decode > ${target} <<'${delimiter}' || return 1`, base64Lines(data), delimiter]
+  const heredoc = (target: string, data: Buffer): string[] => [
+    `b64_decode > ${target} <<'${delimiter}' || return 1`,
+    base64Lines(data),
+    delimiter,
+  ]
   const lines: string[] = []
   spec.files.forEach((file, index) => {
     if (file.after === null) return
     lines.push(...heredoc(`"$D/new/${index}"`, file.after))
-    lines.push(`[ "$(sha256_file "$D/new/${index}")" = ${q(file.afterSha256)} ] || { echo 'payload ${index} is corrupt'; return 1; }`)
+    lines.push(
+      `[ "$(sha256_file "$D/new/${index}")" = ${q(file.afterSha256)} ] || { echo 'payload ${index} is corrupt'; return 1; }`,
+    )
   })
   lines.push(...heredoc('"$D/manifest.json"', Buffer.from(JSON.stringify(transactionManifest(spec)), 'utf8')))
   // Here-document bodies must start at column 0, so this function is not indented.
@@ -105,11 +116,10 @@ function checkFunctions(spec: TxSpec): string {
 }
 
 function fileFunctions(spec: TxSpec): string {
-  const backup = spec.files.map((file, index) => `backup_file ${index} ${q(file.path)} ${q(file.beforeSha256)} ${file.check} || return $?`)
-  const pre = [
-    'run_validate pre || return 1',
-    ...spec.actions.map((_, index) => `pre_${index} || return 1`),
-  ]
+  const backup = spec.files.map(
+    (file, index) => `backup_file ${index} ${q(file.path)} ${q(file.beforeSha256)} ${file.check} || return $?`,
+  )
+  const pre = ['run_validate pre || return 1', ...spec.actions.map((_, index) => `pre_${index} || return 1`)]
   const writes = spec.files.map((file, index) => `write_file ${index} ${q(file.afterSha256)} || return 1`)
   const restores = spec.files.map((_, index) => `restore_file ${index} || rs_rc=1`)
   return [
@@ -127,15 +137,24 @@ function validateFunctions(spec: TxSpec): string {
         : [...nginxArgs(spec.nginx), '-t']
     return `validate_target v${index} "$1" ${shellJoin(command)} || rv_rc=1`
   })
-  return [fn('run_validate', ['rv_rc=0', ...calls, 'return $rv_rc']), fn('run_validate_post', ['run_validate post'])].join('\n\n')
+  return [
+    fn('run_validate', ['rv_rc=0', ...calls, 'return $rv_rc']),
+    fn('run_validate_post', ['run_validate post']),
+  ].join('\n\n')
 }
 
 function readyBody(action: TxAction): string[] {
   const checks = action.expect.flatMap((expectation) => [
     ...(expectation.socket
-      ? [`expect_socket ${shellJoin([expectation.socket.path, expectation.socket.owner, expectation.socket.group, expectation.socket.mode])} || return 1`]
+      ? [
+          `expect_socket ${shellJoin([expectation.socket.path, expectation.socket.owner, expectation.socket.group, expectation.socket.mode])} || return 1`,
+        ]
       : []),
-    ...(expectation.tcp ? [`expect_tcp ${shellJoin([expectation.tcp.portHex, expectation.tcp.addressHex, expectation.tcp.label])} || return 1`] : []),
+    ...(expectation.tcp
+      ? [
+          `expect_tcp ${shellJoin([expectation.tcp.portHex, expectation.tcp.addressHex, expectation.tcp.label])} || return 1`,
+        ]
+      : []),
   ])
   return ['generation_ready || return 1', '[ "$A_VERB" = stop ] && return 0', ...checks, 'return 0']
 }
@@ -147,8 +166,20 @@ function actionFunctions(spec: TxSpec): string {
     .map((action, index) => {
       const control =
         action.kind === 'php-fpm'
-          ? serviceControlFunction(`svc_ctl_${index}`, {kind: 'php-fpm', service: action.service, fpm: {binary: action.binary, ...(action.mainConfig ? {mainConfig: action.mainConfig} : {})}}, ALL_VERBS)
-          : serviceControlFunction(`svc_ctl_${index}`, {kind: 'nginx', service: action.service, nginx: spec.nginx}, ALL_VERBS)
+          ? serviceControlFunction(
+              `svc_ctl_${index}`,
+              {
+                kind: 'php-fpm',
+                service: action.service,
+                fpm: {binary: action.binary, ...(action.mainConfig ? {mainConfig: action.mainConfig} : {})},
+              },
+              ALL_VERBS,
+            )
+          : serviceControlFunction(
+              `svc_ctl_${index}`,
+              {kind: 'nginx', service: action.service, nginx: spec.nginx},
+              ALL_VERBS,
+            )
       const use = [
         `A_INDEX=${index}`,
         `A_KIND=${action.kind === 'php-fpm' ? 'fpm' : 'nginx'}`,

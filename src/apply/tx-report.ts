@@ -3,7 +3,14 @@ import {shellQuote} from '../util/shell-quote.js'
 import type {ApplyResult, ApplyStatus, LockInfo, StepTiming, TransactionReport} from './types.js'
 
 /** Final words a transaction writes as the last line of its state file. */
-export const FINAL_STATES = ['committed', 'rolled-back', 'rollback-failed', 'refused-stale', 'locked', 'failed'] as const
+export const FINAL_STATES = [
+  'committed',
+  'rolled-back',
+  'rollback-failed',
+  'refused-stale',
+  'locked',
+  'failed',
+] as const
 export type FinalState = (typeof FINAL_STATES)[number]
 
 const STATUS_OF: Record<FinalState, ApplyStatus> = {
@@ -99,7 +106,12 @@ export function splitSections(text: string, boundary: string): Map<string, strin
 /** Complete lines only: a line still being appended has no newline yet. */
 function completeLines(text: string): string[] {
   const end = text.lastIndexOf('\n')
-  return end < 0 ? [] : text.slice(0, end).split('\n').filter((line) => line !== '')
+  return end < 0
+    ? []
+    : text
+        .slice(0, end)
+        .split('\n')
+        .filter((line) => line !== '')
 }
 
 export function parseKeyValues(text: string): Map<string, string> {
@@ -122,7 +134,12 @@ function lockInfo(values: Map<string, string>, prefix: string): LockInfo | undef
   const txid = values.get(`${prefix}_txid`)
   if (txid === undefined) return undefined
   const pid = Number.parseInt(values.get(`${prefix}_pid`) ?? '', 10)
-  return {txid, pid: Number.isInteger(pid) ? pid : undefined, owner: values.get(`${prefix}_owner`) ?? '', started: values.get(`${prefix}_started`) ?? ''}
+  return {
+    txid,
+    pid: Number.isInteger(pid) ? pid : undefined,
+    owner: values.get(`${prefix}_owner`) ?? '',
+    started: values.get(`${prefix}_started`) ?? '',
+  }
 }
 
 function staleKeys(indices: string, manifestText: string | undefined): string[] {

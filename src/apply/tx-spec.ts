@@ -79,7 +79,10 @@ export function sha256Hex(data: string | Buffer): string {
 }
 
 export function newTxid(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   return `${stamp}-${randomBytes(4).toString('hex')}`
 }
 
@@ -113,7 +116,8 @@ function assertPath(path: string, what: string): void {
 }
 
 function normalizeMode(mode: string): string {
-  if (!/^0?[0-7]{3,4}$/.test(mode)) throw invalid(`socket mode must be octal like 0660, got ${JSON.stringify(mode)}`, 'Fix the apply options.')
+  if (!/^0?[0-7]{3,4}$/.test(mode))
+    throw invalid(`socket mode must be octal like 0660, got ${JSON.stringify(mode)}`, 'Fix the apply options.')
   return Number.parseInt(mode, 8).toString(8)
 }
 
@@ -143,9 +147,14 @@ export function normalizeExpectation(expectation: ListenerExpectation): TxExpect
   }
   if (expectation.tcp) {
     const {host, port} = expectation.tcp
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`expected TCP port out of range: ${port}`, 'Fix the apply options.')
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw invalid(`expected TCP port out of range: ${port}`, 'Fix the apply options.')
     const portHex = port.toString(16).toUpperCase().padStart(4, '0')
-    result.tcp = {portHex, addressHex: host === '0.0.0.0' || host === '*' ? '' : ipv4Hex(host), label: `${host}:${port}`}
+    result.tcp = {
+      portHex,
+      addressHex: host === '0.0.0.0' || host === '*' ? '' : ipv4Hex(host),
+      label: `${host}:${port}`,
+    }
   }
   return result
 }
@@ -183,7 +192,8 @@ function buildChecks(plan: HostPlan): {checks: TxCheck[]; changeChecks: number[]
     const id = `${fingerprint.kind}\0${fingerprint.key}`
     const seen = byKey.get(id)
     if (seen !== undefined) {
-      if (checks[seen]!.sha256 !== fingerprint.sha256) throw invalid(`the plan fingerprints ${fingerprint.key} twice with different hashes`)
+      if (checks[seen]!.sha256 !== fingerprint.sha256)
+        throw invalid(`the plan fingerprints ${fingerprint.key} twice with different hashes`)
       continue
     }
     byKey.set(id, checks.length)
@@ -212,7 +222,8 @@ function buildFiles(plan: HostPlan, changeChecks: number[]): TxFile[] {
     if (seen.has(change.path)) throw invalid(`the plan changes ${change.path} twice`)
     seen.add(change.path)
     const after = Buffer.from(change.after, 'utf8')
-    if (sha256Hex(after) !== change.afterSha256) throw invalid(`the new content of ${change.path} does not match its afterSha256`)
+    if (sha256Hex(after) !== change.afterSha256)
+      throw invalid(`the new content of ${change.path} does not match its afterSha256`)
     if (change.beforeSha256 !== ABSENT && sha256Hex(change.before) !== change.beforeSha256) {
       throw invalid(`the old content of ${change.path} does not match its beforeSha256`)
     }
@@ -233,10 +244,18 @@ function buildActions(plan: HostPlan, options: ApplyOptions): TxAction[] {
     const key = action.target.kind === 'nginx' ? 'nginx' : action.target.install
     if (seen.has(key)) throw invalid(`the plan has two actions for ${key}`)
     seen.add(key)
-    if (!/^[A-Za-z0-9@._-]+$/.test(action.service)) throw invalid(`invalid service name ${JSON.stringify(action.service)}`)
+    if (!/^[A-Za-z0-9@._-]+$/.test(action.service))
+      throw invalid(`invalid service name ${JSON.stringify(action.service)}`)
     const label = `${action.action} ${action.service}`
     if (action.target.kind === 'nginx') {
-      return {kind: 'nginx', binary: options.nginx?.binary ?? 'nginx', service: action.service, verb: action.action, expect: [], label}
+      return {
+        kind: 'nginx',
+        binary: options.nginx?.binary ?? 'nginx',
+        service: action.service,
+        verb: action.action,
+        expect: [],
+        label,
+      }
     }
     const install = action.target.install
     assertPath(install, 'php-fpm install')
@@ -258,8 +277,14 @@ function buildActions(plan: HostPlan, options: ApplyOptions): TxAction[] {
 function buildValidations(plan: HostPlan, actions: TxAction[]): TxValidation[] {
   const validations: TxValidation[] = actions
     .filter((action) => action.kind === 'php-fpm')
-    .map((action) => ({kind: 'php-fpm', binary: action.binary, ...(action.mainConfig ? {mainConfig: action.mainConfig} : {})}))
-  const nginxTouched = plan.changes.some((change) => /\/nginx\//.test(change.path) || /\/nginx\//.test(change.viaSymlink ?? ''))
+    .map((action) => ({
+      kind: 'php-fpm',
+      binary: action.binary,
+      ...(action.mainConfig ? {mainConfig: action.mainConfig} : {}),
+    }))
+  const nginxTouched = plan.changes.some(
+    (change) => /\/nginx\//.test(change.path) || /\/nginx\//.test(change.viaSymlink ?? ''),
+  )
   if (actions.some((action) => action.kind === 'nginx') || nginxTouched) validations.push({kind: 'nginx'})
   return validations
 }
@@ -277,7 +302,11 @@ export function buildTxSpec(plan: HostPlan, options: ApplyOptions = {}, txid: st
   const fastcgi = options.probes?.fastcgi ?? defaultFastcgiProbes(options, fpmInstalls)
   const http = options.probes?.http ?? []
   for (const probe of http) {
-    if (!/^http:\/\/[^\s/]+(\/\S*)?$/.test(probe.url)) throw invalid(`HTTP probe URL must be http://host[:port]/path, got ${JSON.stringify(probe.url)}`, 'Fix the apply options.')
+    if (!/^http:\/\/[^\s/]+(\/\S*)?$/.test(probe.url))
+      throw invalid(
+        `HTTP probe URL must be http://host[:port]/path, got ${JSON.stringify(probe.url)}`,
+        'Fix the apply options.',
+      )
     if (probe.hostHeader !== undefined && !/^[A-Za-z0-9.:[\]_-]+$/.test(probe.hostHeader)) {
       throw invalid(`invalid Host header ${JSON.stringify(probe.hostHeader)}`, 'Fix the apply options.')
     }

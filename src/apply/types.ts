@@ -98,7 +98,8 @@ export interface ApplyOptions {
   onStep?: (step: StepEvent) => void
 }
 
-export type ApplyStatus = 'applied' | 'unchanged' | 'rolled-back' | 'rollback-failed' | 'refused-stale' | 'locked' | 'failed'
+export type ApplyStatus =
+  'applied' | 'unchanged' | 'rolled-back' | 'rollback-failed' | 'refused-stale' | 'locked' | 'failed'
 
 /** Who holds (or held) the host lock. */
 export interface LockInfo {

@@ -26,8 +26,19 @@ async function targetsFor(plan: PlanDocument, flags: ConnectionFlagValues): Prom
 function transactionSteps(host: HostPlan, options: ApplyOptions): StepSpec[] {
   const spec = buildTxSpec(host, options)
   const labels = stepLabels(spec)
-  const names = ['lock', 'check', 'backup', 'write', 'validate', ...spec.actions.map((_, index) => `action-${index}`), 'probe']
-  return [...names.map((name) => ({name, title: labels[name] ?? name})), {name: 'commit', title: 'commit, or roll back on failure'}]
+  const names = [
+    'lock',
+    'check',
+    'backup',
+    'write',
+    'validate',
+    ...spec.actions.map((_, index) => `action-${index}`),
+    'probe',
+  ]
+  return [
+    ...names.map((name) => ({name, title: labels[name] ?? name})),
+    {name: 'commit', title: 'commit, or roll back on failure'},
+  ]
 }
 
 function stepsOutcome(result: ApplyResult): StepsOutcome {
@@ -39,18 +50,32 @@ function stepsOutcome(result: ApplyResult): StepsOutcome {
     case 'refused-stale':
       return {failedStep: 'check', message: `stale: ${(result.stale ?? []).join(', ')}`}
     case 'locked':
-      return {failedStep: 'lock', message: `held by ${result.lock?.owner ?? '?'} (transaction ${result.lock?.txid ?? '?'})`}
+      return {
+        failedStep: 'lock',
+        message: `held by ${result.lock?.owner ?? '?'} (transaction ${result.lock?.txid ?? '?'})`,
+      }
     default:
-      return {failedStep: result.failedStep ?? 'commit', message: `${result.status}${result.output ? `: ${result.output.trim().split('\n').at(-1)}` : ''}`}
+      return {
+        failedStep: result.failedStep ?? 'commit',
+        message: `${result.status}${result.output ? `: ${result.output.trim().split('\n').at(-1)}` : ''}`,
+      }
   }
 }
 
-function optionsFor(host: HostPlan, options: ApplyPlanOptions, step: (label: string) => void, tree?: StepTree): ApplyOptions {
+function optionsFor(
+  host: HostPlan,
+  options: ApplyPlanOptions,
+  step: (label: string) => void,
+  tree?: StepTree,
+): ApplyOptions {
   const verify = host.verify
   const http = options.probeUrls.length > 0 ? options.probeUrls.map((url) => ({url})) : verify?.probes.http
   return {
     ...(verify === undefined ? {} : {fpm: verify.fpm, nginx: verify.nginx}),
-    probes: {...(verify?.probes.fastcgi === undefined ? {} : {fastcgi: verify.probes.fastcgi}), ...(http === undefined ? {} : {http})},
+    probes: {
+      ...(verify?.probes.fastcgi === undefined ? {} : {fastcgi: verify.probes.fastcgi}),
+      ...(http === undefined ? {} : {http}),
+    },
     onStep: (event) => {
       tree?.report(event.name, event.ms)
       step(event.label)
@@ -64,7 +89,12 @@ export async function applyPlan(plan: PlanDocument, options: ApplyPlanOptions): 
   const byName = new Map(plan.hosts.map((host) => [host.name, host]))
   const ordered = plan.hosts.map((host) => {
     const target = targets.get(host.name)
-    if (target === undefined) throw new FpmfixError('UNKNOWN_TARGET', `the plan names host ${host.name}, which the inventory does not resolve`, {hint: 'Apply with the same -i inventory the plan was made with.'})
+    if (target === undefined)
+      throw new FpmfixError(
+        'UNKNOWN_TARGET',
+        `the plan names host ${host.name}, which the inventory does not resolve`,
+        {hint: 'Apply with the same -i inventory the plan was made with.'},
+      )
     return target
   })
   return runHosts<ApplyResult>(
@@ -77,7 +107,11 @@ export async function applyPlan(plan: PlanDocument, options: ApplyPlanOptions): 
           step('force-unlock')
           const unlocked = await forceUnlock(transport, options.forceUnlock)
           if (!unlocked.removed && unlocked.lock !== undefined) {
-            throw new FpmfixError('LOCKED', `lock ${unlocked.lock.txid} was not removed: ${unlocked.lock.alive ? 'its transaction is still running' : 'it belongs to another transaction'}`, {host: target.name})
+            throw new FpmfixError(
+              'LOCKED',
+              `lock ${unlocked.lock.txid} was not removed: ${unlocked.lock.alive ? 'its transaction is still running' : 'it belongs to another transaction'}`,
+              {host: target.name},
+            )
           }
         }
         return applyHostPlan(transport, host, optionsFor(host, options, step, tree))
@@ -87,7 +121,15 @@ export async function applyPlan(plan: PlanDocument, options: ApplyPlanOptions): 
       ...options,
       steps: (target) => {
         const host = byName.get(target.name)!
-        return host.status === 'changes' ? {steps: transactionSteps(host, optionsFor(host, options, () => undefined)), outcome: stepsOutcome} : undefined
+        return host.status === 'changes'
+          ? {
+              steps: transactionSteps(
+                host,
+                optionsFor(host, options, () => undefined),
+              ),
+              outcome: stepsOutcome,
+            }
+          : undefined
       },
     },
   )

@@ -54,7 +54,9 @@ export abstract class BaseCommand extends Command {
 
 export function renderError(failure: FpmfixError, withCause: boolean): string {
   const where = failure.host === undefined ? '' : `${failure.host}: `
-  const lines = [`${paintErr(['red', 'bold'], 'Error')} ${paintErr('dim', `[${failure.code}]`)} ${where}${failure.message}`]
+  const lines = [
+    `${paintErr(['red', 'bold'], 'Error')} ${paintErr('dim', `[${failure.code}]`)} ${where}${failure.message}`,
+  ]
   if (failure.hint !== undefined) lines.push(`  ${paintErr('yellow', 'hint:')} ${failure.hint}`)
   if (withCause && failure.stack) lines.push(paintErr('dim', failure.stack))
   if (failure.exit === ExitCode.ERROR && failure.code === 'INTERNAL') {

@@ -8,8 +8,16 @@ export const connectionFlags = {
     env: 'FPMFIX_INVENTORY',
     helpGroup: 'CONNECTION',
   }),
-  limit: Flags.string({char: 'l', description: 'Narrow the targets further (Ansible pattern).', helpGroup: 'CONNECTION'}),
-  user: Flags.string({char: 'u', description: 'SSH login user (inventory ansible_user wins per host).', helpGroup: 'CONNECTION'}),
+  limit: Flags.string({
+    char: 'l',
+    description: 'Narrow the targets further (Ansible pattern).',
+    helpGroup: 'CONNECTION',
+  }),
+  user: Flags.string({
+    char: 'u',
+    description: 'SSH login user (inventory ansible_user wins per host).',
+    helpGroup: 'CONNECTION',
+  }),
   'private-key': Flags.string({
     description: 'SSH private key file (passphrase-protected keys prompt on a TTY).',
     aliases: ['key-file'],
@@ -20,9 +28,17 @@ export const connectionFlags = {
     description: 'Run as root via `sudo -n` (never prompts; a password-requiring sudo is an error).',
     helpGroup: 'CONNECTION',
   }),
-  forks: Flags.integer({char: 'f', description: 'Hosts handled in parallel.', default: 10, min: 1, max: 500, helpGroup: 'CONNECTION'}),
+  forks: Flags.integer({
+    char: 'f',
+    description: 'Hosts handled in parallel.',
+    default: 10,
+    min: 1,
+    max: 500,
+    helpGroup: 'CONNECTION',
+  }),
   'known-hosts': Flags.string({
-    description: 'known_hosts file to verify host keys against [default: ssh config UserKnownHostsFile, else ~/.ssh/known_hosts].',
+    description:
+      'known_hosts file to verify host keys against [default: ssh config UserKnownHostsFile, else ~/.ssh/known_hosts].',
     helpGroup: 'CONNECTION',
   }),
   'accept-new-host-keys': Flags.boolean({
@@ -30,7 +46,8 @@ export const connectionFlags = {
     helpGroup: 'CONNECTION',
   }),
   'connect-timeout': Flags.integer({
-    description: 'Seconds to wait for a host to answer before giving up on it [default: ssh config ConnectTimeout, else 10].',
+    description:
+      'Seconds to wait for a host to answer before giving up on it [default: ssh config ConnectTimeout, else 10].',
     min: 1,
     max: 600,
     helpGroup: 'CONNECTION',

@@ -6,11 +6,22 @@ import {expandHome} from './hosts.js'
 
 /** Flags that shape a plan: the policy file and the evidence window. */
 export const planningFlags = {
-  policy: Flags.string({description: 'Policy file (INI) with the limits plans work within; see plans/default.ini.', env: 'FPMFIX_POLICY', helpGroup: 'PLANNING'}),
-  window: Flags.integer({description: 'Minutes of log history that count as evidence [default: policy window_minutes, 60].', min: 1, helpGroup: 'PLANNING'}),
+  policy: Flags.string({
+    description: 'Policy file (INI) with the limits plans work within; see plans/default.ini.',
+    env: 'FPMFIX_POLICY',
+    helpGroup: 'PLANNING',
+  }),
+  window: Flags.integer({
+    description: 'Minutes of log history that count as evidence [default: policy window_minutes, 60].',
+    min: 1,
+    helpGroup: 'PLANNING',
+  }),
 }
 
-export async function policyFromFlags(flags: {policy?: string | undefined; window?: number | undefined}): Promise<Policy> {
+export async function policyFromFlags(flags: {
+  policy?: string | undefined
+  window?: number | undefined
+}): Promise<Policy> {
   const policy = await loadPolicy(flags.policy === undefined ? undefined : expandHome(flags.policy))
   return flags.window === undefined ? policy : {...policy, windowMinutes: flags.window}
 }

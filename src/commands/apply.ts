@@ -18,7 +18,8 @@ import {renderPlanText} from '../render/plan-text.js'
 import {progressMode} from '../run/host-runner.js'
 
 export default class Apply extends BaseCommand {
-  static override summary = 'Apply exactly a reviewed plan: validated, ordered, health-checked, rolled back on any failure.'
+  static override summary =
+    'Apply exactly a reviewed plan: validated, ordered, health-checked, rolled back on any failure.'
   static override description = `With PLANFILE, applies exactly that saved plan. With targets (or none: this machine), plans first,
 shows the plan, and asks for confirmation on a terminal (--auto-approve skips it; without a terminal it refuses).
 
@@ -32,8 +33,16 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
   static override examples = [
     {description: 'Apply a reviewed plan', command: '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini'},
     {description: 'Plan and apply this machine after confirming', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Unattended, with an explicit health check URL', command: '<%= config.bin %> <%= command.id %> -i hosts.ini web --auto-approve --probe-url http://127.0.0.1/health.php'},
-    {description: 'Remove the lock of a transaction whose process is gone', command: '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini --force-unlock 20261123T221500Z-ab12cd34'},
+    {
+      description: 'Unattended, with an explicit health check URL',
+      command:
+        '<%= config.bin %> <%= command.id %> -i hosts.ini web --auto-approve --probe-url http://127.0.0.1/health.php',
+    },
+    {
+      description: 'Remove the lock of a transaction whose process is gone',
+      command:
+        '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini --force-unlock 20261123T221500Z-ab12cd34',
+    },
   ]
   static override strict = false
   static override args = {
@@ -42,8 +51,13 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
   static override flags = {
     ...connectionFlags,
     'auto-approve': Flags.boolean({description: 'Apply without asking (needed when stdin is not a terminal).'}),
-    'probe-url': Flags.string({description: 'URL that must not answer 502/504 after the change (repeatable).', multiple: true}),
-    'force-unlock': Flags.string({description: 'Remove the host lock held by this transaction id when its process is gone.'}),
+    'probe-url': Flags.string({
+      description: 'URL that must not answer 502/504 after the change (repeatable).',
+      multiple: true,
+    }),
+    'force-unlock': Flags.string({
+      description: 'Remove the host lock held by this transaction id when its process is gone.',
+    }),
     ...planningFlags,
   }
 
@@ -58,13 +72,22 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
       plan = await loadPlan(words[0]!)
     } else {
       if (!flags['auto-approve'] && !canPrompt()) {
-        throw new FpmfixError('NOT_A_TTY', 'apply without a plan file needs confirmation, and there is no terminal to ask', {
-          hint: 'Review a saved plan (fpmfix plan -o PLANFILE) and apply that, or pass --auto-approve.',
-        })
+        throw new FpmfixError(
+          'NOT_A_TTY',
+          'apply without a plan file needs confirmation, and there is no terminal to ask',
+          {
+            hint: 'Review a saved plan (fpmfix plan -o PLANFILE) and apply that, or pass --auto-approve.',
+          },
+        )
       }
       const policy = await policyFromFlags(flags)
       const targets = await targetsFromCli(words, flags)
-      plan = await planHosts(targets, {forks: flags.forks, progress, policy, open: (target, work) => withHost(target, flags, work)})
+      plan = await planHosts(targets, {
+        forks: flags.forks,
+        progress,
+        policy,
+        open: (target, work) => withHost(target, flags, work),
+      })
       process.stderr.write(renderPlanText(plan, {verbose: flags.verbose}))
       if (plan.summary.toChange === 0) {
         if (flags.json) this.printJson(applyJson([]))
@@ -81,7 +104,13 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
         }
       }
     }
-    const outcomes = await applyPlan(plan, {flags, forks: flags.forks, progress, probeUrls: flags['probe-url'] ?? [], forceUnlock: flags['force-unlock']})
+    const outcomes = await applyPlan(plan, {
+      flags,
+      forks: flags.forks,
+      progress,
+      probeUrls: flags['probe-url'] ?? [],
+      forceUnlock: flags['force-unlock'],
+    })
     if (flags.json) this.printJson(applyJson(outcomes))
     else this.out(renderApplyText(outcomes))
     this.setExit(applyExitCode(outcomes))

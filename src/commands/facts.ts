@@ -9,13 +9,20 @@ import {renderFactsJson, renderFactsText} from '../render/facts.js'
 import {progressMode, runHosts} from '../run/host-runner.js'
 
 export default class Facts extends BaseCommand {
-  static override summary = 'Show what fpmfix sees on each host: nginx, php-fpm installs and pools, sockets, services, memory, logs.'
+  static override summary =
+    'Show what fpmfix sees on each host: nginx, php-fpm installs and pools, sockets, services, memory, logs.'
   static override description = `Gathers every host in one read-only round trip and prints the snapshot that plan works from.
 With no TARGET it looks at this machine (no SSH). Targets are inventory hosts or groups, \`all\`, or [user@]host[:port].`
   static override examples = [
     {description: 'This machine', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Every host of an inventory group, 20 at a time', command: '<%= config.bin %> <%= command.id %> -i hosts.ini web -f 20'},
-    {description: 'One host over SSH as deploy with sudo, full data', command: '<%= config.bin %> <%= command.id %> deploy@web1.example.com:2222 --become --json'},
+    {
+      description: 'Every host of an inventory group, 20 at a time',
+      command: '<%= config.bin %> <%= command.id %> -i hosts.ini web -f 20',
+    },
+    {
+      description: 'One host over SSH as deploy with sudo, full data',
+      command: '<%= config.bin %> <%= command.id %> deploy@web1.example.com:2222 --become --json',
+    },
   ]
   static override strict = false
   static override args = {

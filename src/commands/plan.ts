@@ -20,8 +20,14 @@ Exit codes: 0 no errors; 1 an error (including any host that could not be planne
 2 when changes or service actions are pending.`
   static override examples = [
     {description: 'Diagnose this machine', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Plan a group from an inventory and save the plan for review', command: '<%= config.bin %> <%= command.id %> -i hosts.ini web -o web.plan.json'},
-    {description: 'Drift check in automation: exit 2 when anything would change', command: '<%= config.bin %> <%= command.id %> -i hosts.ini all --detailed-exitcode --json > plan.json'},
+    {
+      description: 'Plan a group from an inventory and save the plan for review',
+      command: '<%= config.bin %> <%= command.id %> -i hosts.ini web -o web.plan.json',
+    },
+    {
+      description: 'Drift check in automation: exit 2 when anything would change',
+      command: '<%= config.bin %> <%= command.id %> -i hosts.ini all --detailed-exitcode --json > plan.json',
+    },
   ]
   static override strict = false
   static override args = {
@@ -29,7 +35,10 @@ Exit codes: 0 no errors; 1 an error (including any host that could not be planne
   }
   static override flags = {
     ...connectionFlags,
-    out: Flags.string({char: 'o', description: 'Save the plan (edits, actions, fingerprints) to this file for `apply`.'}),
+    out: Flags.string({
+      char: 'o',
+      description: 'Save the plan (edits, actions, fingerprints) to this file for `apply`.',
+    }),
     'detailed-exitcode': Flags.boolean({description: 'Exit 2 when changes or actions are pending (0 when none).'}),
     ...planningFlags,
   }

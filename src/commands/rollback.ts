@@ -13,7 +13,10 @@ import {progressMode, runHosts} from '../run/host-runner.js'
 export default class Rollback extends BaseCommand {
   static override summary = "Restore each host's last applied change from its journal, validated and in order."
   static override examples = [
-    {description: 'Undo the last apply on one host', command: '<%= config.bin %> <%= command.id %> -i hosts.ini web1 --auto-approve'},
+    {
+      description: 'Undo the last apply on one host',
+      command: '<%= config.bin %> <%= command.id %> -i hosts.ini web1 --auto-approve',
+    },
   ]
   static override strict = false
   static override args = {
@@ -30,15 +33,27 @@ export default class Rollback extends BaseCommand {
     this.verboseMode = flags.verbose
     const targets = await targetsFromCli(argv as string[], flags)
     if (!flags['auto-approve']) {
-      if (!canPrompt()) throw new FpmfixError('NOT_A_TTY', 'rollback needs confirmation and there is no terminal to ask', {hint: 'Pass --auto-approve.'})
-      const answer = await promptLine(`Roll back the last change on ${targets.map((target) => target.name).join(', ')}? Only 'yes' rolls back: `)
+      if (!canPrompt())
+        throw new FpmfixError('NOT_A_TTY', 'rollback needs confirmation and there is no terminal to ask', {
+          hint: 'Pass --auto-approve.',
+        })
+      const answer = await promptLine(
+        `Roll back the last change on ${targets.map((target) => target.name).join(', ')}? Only 'yes' rolls back: `,
+      )
       if (answer.trim() !== 'yes') {
         process.stderr.write('Rollback cancelled; nothing was changed.\n')
         this.setExit(ExitCode.ERROR)
         return
       }
     }
-    const outcomes = await runHosts(targets, (target, step) => withHost(target, flags, (transport) => rollbackLast(transport, {host: target.name, onStep: (event) => step(event.label)})), {forks: flags.forks, progress: progressMode(flags)})
+    const outcomes = await runHosts(
+      targets,
+      (target, step) =>
+        withHost(target, flags, (transport) =>
+          rollbackLast(transport, {host: target.name, onStep: (event) => step(event.label)}),
+        ),
+      {forks: flags.forks, progress: progressMode(flags)},
+    )
     if (flags.json) this.printJson(applyJson(outcomes))
     else this.out(renderApplyText(outcomes))
     this.setExit(applyExitCode(outcomes))

@@ -24,8 +24,10 @@ export default class Show extends BaseCommand {
     const plan = await loadPlan(args.planfile)
     const age = planAgeHours(plan)
     if (age > flags['max-age']) {
+      const when = Number.isFinite(age) ? `${Math.round(age)} hours ago` : 'at an unknown time'
       process.stderr.write(
-        `${paintErr('yellow', 'warning:')} this plan was made ${Number.isFinite(age) ? `${Math.round(age)} hours ago` : 'at an unknown time'} (${plan.createdAt}); hosts may have changed — apply re-checks every fingerprint before writing.\n`,
+        `${paintErr('yellow', 'warning:')} this plan was made ${when} (${plan.createdAt}); ` +
+          'hosts may have changed — apply re-checks every fingerprint before writing.\n',
       )
     }
     if (flags.json) this.printJson(planJson(plan))

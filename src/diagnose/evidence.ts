@@ -26,8 +26,14 @@ export function isCurrent(event: LogEvent, context: RuleContext, generation: num
  * nginx log lines still describing the running configs. Lines about a pool also have to
  * postdate that pool's generation (`poolGeneration`): a php-fpm fix does not reload nginx.
  */
-export function currentNginxEvents(context: RuleContext, predicate: (event: NginxErrorEvent) => boolean, poolGeneration?: number): NginxErrorEvent[] {
-  const generations = [context.facts.nginx?.generation, poolGeneration].filter((value): value is number => value !== undefined)
+export function currentNginxEvents(
+  context: RuleContext,
+  predicate: (event: NginxErrorEvent) => boolean,
+  poolGeneration?: number,
+): NginxErrorEvent[] {
+  const generations = [context.facts.nginx?.generation, poolGeneration].filter(
+    (value): value is number => value !== undefined,
+  )
   const generation = generations.length > 0 ? Math.max(...generations) : undefined
   return context.facts.nginxEvents.filter((event) => predicate(event) && isCurrent(event, context, generation))
 }
@@ -38,11 +44,19 @@ export function currentNginxEvents(context: RuleContext, predicate: (event: Ngin
  * when php-fpm's -tt dump was not read, may be any install's. `sinceGeneration: false`
  * keeps lines from before the last restart too (a crash is not undone by one).
  */
-export function currentFpmEvents(context: RuleContext, install: FpmInstallFacts, predicate: (event: FpmLogEvent) => boolean, options: {sinceGeneration: boolean} = {sinceGeneration: true}): FpmLogEvent[] {
+export function currentFpmEvents(
+  context: RuleContext,
+  install: FpmInstallFacts,
+  predicate: (event: FpmLogEvent) => boolean,
+  options: {sinceGeneration: boolean} = {sinceGeneration: true},
+): FpmLogEvent[] {
   const claimed = new Set(context.facts.installs.flatMap((other) => other.errorLogs))
   const generation = options.sinceGeneration ? install.generation : undefined
   return context.facts.fpmEvents.filter(
-    (event) => (install.errorLogs.includes(event.file) || !claimed.has(event.file)) && predicate(event) && isCurrent(event, context, generation),
+    (event) =>
+      (install.errorLogs.includes(event.file) || !claimed.has(event.file)) &&
+      predicate(event) &&
+      isCurrent(event, context, generation),
   )
 }
 
@@ -60,7 +74,10 @@ export function logEvidence(events: LogEvent[], limit = 3): Evidence[] {
     ...(event.time === undefined ? {} : {time: formatNaive(event.time)}),
   }))
   if (events.length > shown.length) {
-    items.unshift({kind: 'log', text: `${events.length} matching log lines in the window; the last ${shown.length} follow`})
+    items.unshift({
+      kind: 'log',
+      text: `${events.length} matching log lines in the window; the last ${shown.length} follow`,
+    })
   }
   return items
 }
@@ -75,6 +92,13 @@ export function statEvidence(stat: PathStat | undefined, path: string): Evidence
   if (stat === undefined) return {kind: 'stat', text: `${path}: not examined`}
   if (!stat.exists) return {kind: 'stat', text: `${path}: does not exist`, source: path}
   const acl = stat.acl?.filter((entry) => entry.qualifier !== undefined || entry.tag === 'mask')
-  const aclText = acl && acl.length > 0 ? ` acl ${acl.map((entry) => `${entry.tag}:${entry.qualifier ?? ''}:${entry.perms}`).join(',')}` : ''
-  return {kind: 'stat', text: `${path}: ${stat.type ?? '?'} ${stat.owner ?? stat.uid}:${stat.group ?? stat.gid} ${formatMode(stat.mode)}${aclText}`, source: path}
+  const aclText =
+    acl && acl.length > 0
+      ? ` acl ${acl.map((entry) => `${entry.tag}:${entry.qualifier ?? ''}:${entry.perms}`).join(',')}`
+      : ''
+  return {
+    kind: 'stat',
+    text: `${path}: ${stat.type ?? '?'} ${stat.owner ?? stat.uid}:${stat.group ?? stat.gid} ${formatMode(stat.mode)}${aclText}`,
+    source: path,
+  }
 }

@@ -12,7 +12,16 @@ import {socketMismatch} from './rules/socket-mismatch.js'
 import {socketPermission} from './rules/socket-permission.js'
 import {timeoutMismatch} from './rules/timeout-mismatch.js'
 
-export const RULES: Rule[] = [configInvalid, fpmDown, socketMismatch, socketPermission, poolExhausted, timeoutMismatch, headerBuffer, fpmCrashing]
+export const RULES: Rule[] = [
+  configInvalid,
+  fpmDown,
+  socketMismatch,
+  socketPermission,
+  poolExhausted,
+  timeoutMismatch,
+  headerBuffer,
+  fpmCrashing,
+]
 
 export interface DiagnoseOptions {
   policy: Policy
@@ -21,5 +30,7 @@ export interface DiagnoseOptions {
 /** Run every rule over one host's facts; findings come most severe first. */
 export function diagnose(facts: HostFacts, options: DiagnoseOptions): Finding[] {
   const context = {facts, pairings: pairSites(facts), policy: options.policy}
-  return RULES.flatMap((rule) => rule.diagnose(context)).sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity])
+  return RULES.flatMap((rule) => rule.diagnose(context)).sort(
+    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity],
+  )
 }

@@ -13,7 +13,9 @@ export function pmComplaint(pool: PoolFacts, numbers: PmNumbers): string | undef
     pm: MANAGERS.has(numbers.pm) ? (numbers.pm as ProcessManager) : undefined,
     maxChildren: numbers.maxChildren,
     // A start_servers php-fpm picks itself is not checked against the spare bounds.
-    ...(numbers.startServers === undefined || pool.startServers.source === 'default' ? {} : {startServers: numbers.startServers}),
+    ...(numbers.startServers === undefined || pool.startServers.source === 'default'
+      ? {}
+      : {startServers: numbers.startServers}),
     ...(numbers.minSpare === undefined ? {} : {minSpareServers: numbers.minSpare}),
     ...(numbers.maxSpare === undefined ? {} : {maxSpareServers: numbers.maxSpare}),
   })?.message
@@ -34,7 +36,14 @@ export function pmRepairRemedies(install: FpmInstallFacts, why: string): Remedy[
     if (complaint === undefined) continue
     const children = numbers.maxChildren >= 1 ? numbers.maxChildren : 5
     for (const [key, value] of Object.entries(consistentPm(numbers, children))) {
-      remedies.push({kind: 'fpm-set', install: install.id, pool: pool.name, key, value: String(value), reason: `${why}: ${complaint}`})
+      remedies.push({
+        kind: 'fpm-set',
+        install: install.id,
+        pool: pool.name,
+        key,
+        value: String(value),
+        reason: `${why}: ${complaint}`,
+      })
     }
   }
   return remedies

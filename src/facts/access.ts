@@ -17,25 +17,44 @@ function modeAllows(mode: number, shift: number, want: Perm): boolean {
  * Linux's access check (acl(5) "ACCESS CHECK ALGORITHM"): owner, then named users,
  * then any matching group entry, then other; named and group entries are limited by the mask.
  */
-export function mayAccess(stat: PathStat, user: UserFact, want: Perm, groupIdOf: (name: string) => number | undefined, uidOf: (name: string) => number | undefined): {ok: boolean; why: string} {
+export function mayAccess(
+  stat: PathStat,
+  user: UserFact,
+  want: Perm,
+  groupIdOf: (name: string) => number | undefined,
+  uidOf: (name: string) => number | undefined,
+): {ok: boolean; why: string} {
   if (user.uid === 0) return {ok: true, why: 'root'}
   const mode = stat.mode ?? 0
   const acl = stat.acl ?? []
   const mask = acl.find((entry) => entry.tag === 'mask')
-  const masked = (entry: AclEntry) => aclAllows(entry.perms, want) && (mask === undefined || aclAllows(mask.perms, want))
+  const masked = (entry: AclEntry) =>
+    aclAllows(entry.perms, want) && (mask === undefined || aclAllows(mask.perms, want))
   if (stat.uid === user.uid) {
     return {ok: modeAllows(mode, 6, want), why: `owner ${stat.owner ?? stat.uid} has ${describeBits(mode, 6)}`}
   }
-  const namedUser = acl.find((entry) => entry.tag === 'user' && entry.qualifier !== undefined && uidOf(entry.qualifier) === user.uid)
-  if (namedUser) return {ok: masked(namedUser), why: `ACL user:${namedUser.qualifier}:${namedUser.perms}${mask ? ` (mask ${mask.perms})` : ''}`}
+  const namedUser = acl.find(
+    (entry) => entry.tag === 'user' && entry.qualifier !== undefined && uidOf(entry.qualifier) === user.uid,
+  )
+  if (namedUser)
+    return {
+      ok: masked(namedUser),
+      why: `ACL user:${namedUser.qualifier}:${namedUser.perms}${mask ? ` (mask ${mask.perms})` : ''}`,
+    }
   const inOwningGroup = stat.gid !== undefined && user.gids.includes(stat.gid)
-  const namedGroups = acl.filter((entry) => entry.tag === 'group' && entry.qualifier !== undefined && user.gids.includes(groupIdOf(entry.qualifier) ?? -1))
+  const namedGroups = acl.filter(
+    (entry) =>
+      entry.tag === 'group' && entry.qualifier !== undefined && user.gids.includes(groupIdOf(entry.qualifier) ?? -1),
+  )
   if (inOwningGroup || namedGroups.length > 0) {
     // With an ACL mask present, the owning group's bits in the mode ARE the mask; the real group perms live in the ACL.
     const owningGroupEntry = acl.find((entry) => entry.tag === 'group' && entry.qualifier === undefined)
     const owningAllows = inOwningGroup && (owningGroupEntry ? masked(owningGroupEntry) : modeAllows(mode, 3, want))
     const ok = owningAllows || namedGroups.some(masked)
-    const names = [...(inOwningGroup ? [`group ${stat.group ?? stat.gid} (${describeBits(mode, 3)})`] : []), ...namedGroups.map((entry) => `ACL group:${entry.qualifier}:${entry.perms}`)]
+    const names = [
+      ...(inOwningGroup ? [`group ${stat.group ?? stat.gid} (${describeBits(mode, 3)})`] : []),
+      ...namedGroups.map((entry) => `ACL group:${entry.qualifier}:${entry.perms}`),
+    ]
     return {ok, why: `via ${names.join(', ')}`}
   }
   return {ok: modeAllows(mode, 0, want), why: `other has ${describeBits(mode, 0)}`}
@@ -69,13 +88,15 @@ export function canConnectUnix(
     if (stat === undefined || !stat.exists) continue
     const verdict = mayAccess(stat, user, 'x', lookup.gidOf, lookup.uidOf)
     checked.push(`${dir}: ${verdict.why}`)
-    if (!verdict.ok) return {ok: false, path: dir, reason: `${user.name} cannot search directory ${dir}: ${verdict.why}`, checked}
+    if (!verdict.ok)
+      return {ok: false, path: dir, reason: `${user.name} cannot search directory ${dir}: ${verdict.why}`, checked}
   }
   const socket = paths.get(path)
   if (socket === undefined || !socket.exists) return {ok: false, path, reason: `${path} does not exist`, checked}
   const verdict = mayAccess(socket, user, 'w', lookup.gidOf, lookup.uidOf)
   checked.push(`${path}: ${verdict.why}`)
-  if (!verdict.ok) return {ok: false, path, reason: `${user.name} has no write permission on ${path}: ${verdict.why}`, checked}
+  if (!verdict.ok)
+    return {ok: false, path, reason: `${user.name} has no write permission on ${path}: ${verdict.why}`, checked}
   return {ok: true, checked}
 }
 

@@ -26,7 +26,12 @@ function aclEntries(lines: string[] | undefined): AclEntry[] | undefined {
 }
 
 function pathStat(raw: RawStat): PathStat {
-  const type = raw.type === 'socket' || raw.type === 'directory' || raw.type === 'file' || raw.type === 'symlink' ? raw.type : raw.type === undefined ? undefined : 'other'
+  const type =
+    raw.type === 'socket' || raw.type === 'directory' || raw.type === 'file' || raw.type === 'symlink'
+      ? raw.type
+      : raw.type === undefined
+        ? undefined
+        : 'other'
   const acl = aclEntries(raw.acl)
   return {
     path: raw.path,
@@ -44,11 +49,18 @@ function pathStat(raw: RawStat): PathStat {
 }
 
 function accounts(snapshot: HostSnapshot): {users: Map<string, UserFact>; groups: Map<string, GroupFact>} {
-  const groups = new Map(snapshot.groups.map((group) => [group.name, {name: group.name, gid: group.gid, members: group.members}]))
+  const groups = new Map(
+    snapshot.groups.map((group) => [group.name, {name: group.name, gid: group.gid, members: group.members}]),
+  )
   const users = new Map(
     snapshot.users.map((user) => {
-      const supplementary = snapshot.groups.filter((group) => group.members.includes(user.name)).map((group) => group.gid)
-      return [user.name, {name: user.name, uid: user.uid, gid: user.gid, gids: [...new Set([user.gid, ...supplementary])]}]
+      const supplementary = snapshot.groups
+        .filter((group) => group.members.includes(user.name))
+        .map((group) => group.gid)
+      return [
+        user.name,
+        {name: user.name, uid: user.uid, gid: user.gid, gids: [...new Set([user.gid, ...supplementary])]},
+      ]
     }),
   )
   return {users, groups}
@@ -87,7 +99,9 @@ function fpmGeneration(masters: ProcessInfo[], events: FpmLogEvent[], now: numbe
   const started = generationOf(masters, now)
   const pids = new Set(masters.map((master) => master.pid))
   const restarts = events
-    .filter((event) => event.time !== undefined && pids.has(Number(/^fpm is running, pid (\d+)$/.exec(event.message)?.[1])))
+    .filter(
+      (event) => event.time !== undefined && pids.has(Number(/^fpm is running, pid (\d+)$/.exec(event.message)?.[1])),
+    )
     .map((event) => event.time!)
   const candidates = [started, ...restarts].filter((time): time is number => time !== undefined)
   return candidates.length === 0 ? undefined : Math.max(...candidates)
@@ -95,13 +109,23 @@ function fpmGeneration(masters: ProcessInfo[], events: FpmLogEvent[], now: numbe
 
 /** Unix addresses by where they resolve, so a site and a pool naming one socket two ways pair up. */
 function canonicalSites(nginx: NginxFacts, canonical: (path: string) => string): NginxFacts {
-  return {...nginx, sites: nginx.sites.map((site) => ({...site, targets: site.targets.map((target) => canonicalAddress(target, canonical))}))}
+  return {
+    ...nginx,
+    sites: nginx.sites.map((site) => ({
+      ...site,
+      targets: site.targets.map((target) => canonicalAddress(target, canonical)),
+    })),
+  }
 }
 
 function canonicalListens(install: FpmInstallFacts, canonical: (path: string) => string): FpmInstallFacts {
   return {
     ...install,
-    pools: install.pools.map((pool) => (pool.listen.value === undefined ? pool : {...pool, listen: {...pool.listen, value: canonicalAddress(pool.listen.value, canonical)}})),
+    pools: install.pools.map((pool) =>
+      pool.listen.value === undefined
+        ? pool
+        : {...pool, listen: {...pool.listen, value: canonicalAddress(pool.listen.value, canonical)}},
+    ),
   }
 }
 
@@ -130,15 +154,28 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
   const nginxEvents = snapshot.logs
     .filter((log) => log.source === 'nginx' && log.text !== undefined)
     .flatMap((log) => parseNginxErrorLog(log.text!, log.path))
-    .map((event) => (event.upstream === undefined ? event : {...event, upstream: canonicalAddress(event.upstream, canonical)}))
-  const fpmEvents = snapshot.logs.filter((log) => log.source === 'fpm' && log.text !== undefined).flatMap((log) => parseFpmLog(log.text!, log.path))
+    .map((event) =>
+      event.upstream === undefined ? event : {...event, upstream: canonicalAddress(event.upstream, canonical)},
+    )
+  const fpmEvents = snapshot.logs
+    .filter((log) => log.source === 'fpm' && log.text !== undefined)
+    .flatMap((log) => parseFpmLog(log.text!, log.path))
   const now = snapshot.localTime === undefined ? undefined : parseHostClock(snapshot.localTime)
-  const nginxGeneration = snapshot.nginx.present ? generationOf(snapshot.nginx.processes.filter((process) => process.kind === 'nginx-worker'), now) : undefined
+  const nginxGeneration = snapshot.nginx.present
+    ? generationOf(
+        snapshot.nginx.processes.filter((process) => process.kind === 'nginx-worker'),
+        now,
+      )
+    : undefined
   const claimedLogs = new Set(fpm.flatMap((entry) => entry.facts.errorLogs))
   for (const [index, install] of snapshot.fpmInstalls.entries()) {
     const facts = fpm[index]!.facts
     const ownEvents = fpmEvents.filter((event) => facts.errorLogs.includes(event.file) || !claimedLogs.has(event.file))
-    const generation = fpmGeneration(install.processes.filter((process) => process.kind === 'fpm-master'), ownEvents, now)
+    const generation = fpmGeneration(
+      install.processes.filter((process) => process.kind === 'fpm-master'),
+      ownEvents,
+      now,
+    )
     if (generation !== undefined) facts.generation = generation
   }
   const ownUnix = snapshot.listeners.unix.filter((listener) => ownsListener(snapshot, listener))
@@ -146,12 +183,28 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     hostname: snapshot.hostname,
     ...(now === undefined ? {} : {now}),
     initSystem: snapshot.initSystem,
-    ...(snapshot.nginx.present ? {nginx: {...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig), canonical), ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration})}} : {}),
+    ...(snapshot.nginx.present
+      ? {
+          nginx: {
+            ...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig), canonical),
+            ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration}),
+          },
+        }
+      : {}),
     installs: fpm.map((entry) => canonicalListens(entry.facts, canonical)),
     paths,
     listeningUnix: new Set(ownUnix.map((listener) => canonical(listener.path))),
-    unixQueues: new Map(ownUnix.filter((listener) => listener.recvQ !== undefined).map((listener) => [canonical(listener.path), {recvQ: listener.recvQ!, sendQ: listener.sendQ ?? 0}])),
-    listeningTcp: snapshot.listeners.tcp.map((listener) => ({host: listener.address, port: listener.port, recvQ: listener.recvQ ?? 0, sendQ: listener.sendQ ?? 0})),
+    unixQueues: new Map(
+      ownUnix
+        .filter((listener) => listener.recvQ !== undefined)
+        .map((listener) => [canonical(listener.path), {recvQ: listener.recvQ!, sendQ: listener.sendQ ?? 0}]),
+    ),
+    listeningTcp: snapshot.listeners.tcp.map((listener) => ({
+      host: listener.address,
+      port: listener.port,
+      recvQ: listener.recvQ ?? 0,
+      sendQ: listener.sendQ ?? 0,
+    })),
     users,
     groups,
     memory: {
@@ -164,5 +217,8 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     fpmEvents,
     warnings,
   }
-  return {facts, sources: {...(nginxConfig === undefined ? {} : {nginx: nginxConfig}), fpm: fpm.map((entry) => entry.sources)}}
+  return {
+    facts,
+    sources: {...(nginxConfig === undefined ? {} : {nginx: nginxConfig}), fpm: fpm.map((entry) => entry.sources)},
+  }
 }

@@ -8,8 +8,12 @@ import type {HostSnapshot} from '../model/snapshot.js'
  * realPath of the socket itself or, for a socket that does not exist, of its directories.
  */
 export function canonicalPathResolver(snapshot: Pick<HostSnapshot, 'sockets' | 'dirs'>): (path: string) => string {
-  const resolved = [...snapshot.sockets, ...snapshot.dirs].filter((stat) => stat.exists && stat.realPath !== undefined && stat.realPath !== stat.path)
-  const sockets = new Map(resolved.filter((stat) => stat.type !== 'directory').map((stat) => [stat.path, stat.realPath!]))
+  const resolved = [...snapshot.sockets, ...snapshot.dirs].filter(
+    (stat) => stat.exists && stat.realPath !== undefined && stat.realPath !== stat.path,
+  )
+  const sockets = new Map(
+    resolved.filter((stat) => stat.type !== 'directory').map((stat) => [stat.path, stat.realPath!]),
+  )
   const dirs = resolved.filter((stat) => stat.type === 'directory').sort((a, b) => b.path.length - a.path.length)
   return (path) => {
     const socket = sockets.get(path)

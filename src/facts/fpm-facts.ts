@@ -11,7 +11,10 @@ export interface FpmSources {
 }
 
 function from<T>(value: SourcedValue<unknown>, converted: T): Sourced<T> {
-  return {value: converted, source: typeof value.source === 'object' ? {file: value.source.file, line: value.source.line} : 'default'}
+  return {
+    value: converted,
+    source: typeof value.source === 'object' ? {file: value.source.file, line: value.source.line} : 'default',
+  }
 }
 
 function readTt(output: string): FpmEffectiveConfig | undefined {
@@ -33,13 +36,22 @@ function phpIniMaxExecution(phpIni: RawFile | undefined): Sourced<number> | unde
 }
 
 function maxExecutionTime(pool: EffectivePool, iniValue: Sourced<number> | undefined): Sourced<number> | undefined {
-  const override = [...pool.phpAdminValues, ...pool.phpValues].filter((entry) => entry.key === 'max_execution_time').at(-1)
-  if (override && /^\d+$/.test(override.value.trim())) return from({value: override.value, source: override.source}, Number(override.value.trim()))
+  const override = [...pool.phpAdminValues, ...pool.phpValues]
+    .filter((entry) => entry.key === 'max_execution_time')
+    .at(-1)
+  if (override && /^\d+$/.test(override.value.trim()))
+    return from({value: override.value, source: override.source}, Number(override.value.trim()))
   return iniValue
 }
 
 /** One pool as the rules see it; unset values get php-fpm's documented defaults. */
-function poolFacts(install: FpmInstall, pool: EffectivePool, primaryGroupOf: (user: string) => string | undefined, iniMax: Sourced<number> | undefined, somaxconn: number | undefined): PoolFacts {
+function poolFacts(
+  install: FpmInstall,
+  pool: EffectivePool,
+  primaryGroupOf: (user: string) => string | undefined,
+  iniMax: Sourced<number> | undefined,
+  somaxconn: number | undefined,
+): PoolFacts {
   const user = pool.user.value ?? 'nobody'
   const masterUser = install.processes.find((process) => process.kind === 'fpm-master')?.user ?? 'root'
   const owner = pool.listenOwner.value ?? masterUser
@@ -69,7 +81,11 @@ function poolFacts(install: FpmInstall, pool: EffectivePool, primaryGroupOf: (us
     ...(execution === undefined ? {} : {maxExecutionTime: execution}),
     ...(pool.statusPath.value === undefined ? {} : {statusPath: pool.statusPath.value}),
     ...(pool.pingPath.value === undefined ? {} : {pingPath: pool.pingPath.value}),
-    workers: workers.map((worker) => ({pid: worker.pid, rssKb: worker.rssKb ?? 0, ...(worker.pssKb === undefined ? {} : {pssKb: worker.pssKb})})),
+    workers: workers.map((worker) => ({
+      pid: worker.pid,
+      rssKb: worker.rssKb ?? 0,
+      ...(worker.pssKb === undefined ? {} : {pssKb: worker.pssKb}),
+    })),
   }
 }
 
@@ -85,17 +101,35 @@ export function fpmFacts(
   context: {primaryGroupOf: (user: string) => string | undefined; somaxconn: number | undefined},
 ): {facts: FpmInstallFacts; sources: FpmSources} {
   const tt = readTt(install.tt.output)
-  const files = install.files.filter((file) => file.content !== undefined).map((file) => ({path: file.path, content: file.content!}))
+  const files = install.files
+    .filter((file) => file.content !== undefined)
+    .map((file) => ({path: file.path, content: file.content!}))
   const source = parseFpmFiles(files, install.mainConfigPath, {prefix: install.prefix})
   const names = tt?.ok ? tt.pools.map((pool) => pool.name) : source.pools
   const iniMax = phpIniMaxExecution(install.phpIni)
-  const pools = names.map((name) => poolFacts(install, effectivePool(source, tt?.ok ? tt : undefined, name, install.versionNumber ? {phpVersion: install.versionNumber} : {}), context.primaryGroupOf, iniMax, context.somaxconn))
+  const pools = names.map((name) =>
+    poolFacts(
+      install,
+      effectivePool(
+        source,
+        tt?.ok ? tt : undefined,
+        name,
+        install.versionNumber ? {phpVersion: install.versionNumber} : {},
+      ),
+      context.primaryGroupOf,
+      iniMax,
+      context.somaxconn,
+    ),
+  )
   const errorLog = tt?.global.error_log
   return {
     facts: {
       id: install.binary,
       ...(install.versionNumber === undefined ? {} : {version: install.versionNumber}),
-      versionKey: (install.versionNumber ?? '').split('.').map(Number).filter((part) => !Number.isNaN(part)),
+      versionKey: (install.versionNumber ?? '')
+        .split('.')
+        .map(Number)
+        .filter((part) => !Number.isNaN(part)),
       serviceName: install.serviceName,
       mainConfig: install.mainConfigPath,
       running: install.service.running,

@@ -16,17 +16,32 @@ import type {NginxInfo} from '../model/snapshot.js'
 type SiteTarget = FastcgiSite['targets'][number]
 
 function sourced<T>(effective: EffectiveValue, convert: (value: string[]) => T): Sourced<T> {
-  return {value: convert(effective.value), source: effective.source === 'default' ? 'default' : {file: effective.source.file, line: effective.source.line}}
+  return {
+    value: convert(effective.value),
+    source: effective.source === 'default' ? 'default' : {file: effective.source.file, line: effective.source.line},
+  }
 }
 
 function literalTargets(target: LiteralTarget, pass: FastcgiPass): SiteTarget[] {
   if (target.kind === 'unix') return [{kind: 'unix', path: target.path, file: pass.file, line: pass.line}]
-  if (target.kind === 'tcp') return [{kind: 'tcp', host: target.host, port: target.port, file: pass.file, line: pass.line}]
+  if (target.kind === 'tcp')
+    return [{kind: 'tcp', host: target.host, port: target.port, file: pass.file, line: pass.line}]
   if (target.kind === 'upstream') {
     return target.servers.flatMap((server): SiteTarget[] => {
       const params = Object.entries(server.params).map(([key, value]) => (value === true ? key : `${key}=${value}`))
-      if (server.address.kind === 'unix') return [{kind: 'unix', path: server.address.path, file: server.file, line: server.line, params}]
-      if (server.address.kind === 'tcp') return [{kind: 'tcp', host: server.address.host, port: server.address.port, file: server.file, line: server.line, params}]
+      if (server.address.kind === 'unix')
+        return [{kind: 'unix', path: server.address.path, file: server.file, line: server.line, params}]
+      if (server.address.kind === 'tcp')
+        return [
+          {
+            kind: 'tcp',
+            host: server.address.host,
+            port: server.address.port,
+            file: server.file,
+            line: server.line,
+            params,
+          },
+        ]
       return []
     })
   }
@@ -56,10 +71,19 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
     connectTimeout: sourced(settings.fastcgi_connect_timeout, seconds),
     sendTimeout: sourced(settings.fastcgi_send_timeout, seconds),
     bufferSize: sourced(settings.fastcgi_buffer_size, size),
-    buffers: sourced(settings.fastcgi_buffers, (value) => ({count: Number(value[0] ?? 8), size: parseNginxSize(value[1] ?? '4k')})),
+    buffers: sourced(settings.fastcgi_buffers, (value) => ({
+      count: Number(value[0] ?? 8),
+      size: parseNginxSize(value[1] ?? '4k'),
+    })),
     busyBuffersSize: {
       value: parseNginxSize(settings.fastcgi_busy_buffers_size.value[0] ?? '8k'),
-      source: settings.fastcgi_busy_buffers_size.source === 'default' ? 'default' : {file: settings.fastcgi_busy_buffers_size.source.file, line: settings.fastcgi_busy_buffers_size.source.line},
+      source:
+        settings.fastcgi_busy_buffers_size.source === 'default'
+          ? 'default'
+          : {
+              file: settings.fastcgi_busy_buffers_size.source.file,
+              line: settings.fastcgi_busy_buffers_size.source.line,
+            },
     },
   }
 }
@@ -73,10 +97,21 @@ export function nginxFacts(info: NginxInfo, config: NginxConfig | undefined): Ng
     ...(info.version === undefined ? {} : {version: info.version}),
     running: info.service.running,
     test: {ok: info.configDump.code === 0, output: info.configDump.stderr},
-    workerUser: user ? {value: user.user, source: user.source === 'default' ? 'default' : {file: user.source.file, line: user.source.line}} : {value: 'nobody', source: 'default'},
-    workerProcessUsers: [...new Set(workers.map((worker) => worker.user).filter((name): name is string => name !== undefined))],
+    workerUser: user
+      ? {
+          value: user.user,
+          source: user.source === 'default' ? 'default' : {file: user.source.file, line: user.source.line},
+        }
+      : {value: 'nobody', source: 'default'},
+    workerProcessUsers: [
+      ...new Set(workers.map((worker) => worker.user).filter((name): name is string => name !== undefined)),
+    ],
     sites: config ? findFastcgiPasses(config).map((pass) => siteOf(config, pass)) : [],
-    errorLogs: config ? nginxErrorLogs(config).filter((log) => log.kind === 'file').map((log) => log.target) : [],
+    errorLogs: config
+      ? nginxErrorLogs(config)
+          .filter((log) => log.kind === 'file')
+          .map((log) => log.target)
+      : [],
     serviceName: info.service.name,
   }
 }

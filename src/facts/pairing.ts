@@ -46,7 +46,9 @@ export function allPools(facts: HostFacts): PoolRef[] {
 
 export function isListening(facts: HostFacts, address: Address): boolean {
   if (address.kind === 'unix') return facts.listeningUnix.has(address.path)
-  return facts.listeningTcp.some((listener) => addressMatches(address, {kind: 'tcp', host: listener.host, port: listener.port}))
+  return facts.listeningTcp.some((listener) =>
+    addressMatches(address, {kind: 'tcp', host: listener.host, port: listener.port}),
+  )
 }
 
 /** Every nginx FastCGI target on the host, paired with the pool that listens there (or none). */

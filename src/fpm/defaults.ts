@@ -25,13 +25,13 @@ const STATIC_DEFAULTS: Readonly<Record<string, string>> = {
   'pm.max_spawn_rate': '32',
   'pm.process_idle_timeout': '10s',
   'pm.max_requests': '0',
-  'request_slowlog_timeout': '0',
-  'request_slowlog_trace_depth': '20',
-  'request_terminate_timeout': '0',
-  'request_terminate_timeout_track_finished': 'no',
-  'catch_workers_output': 'no',
-  'decorate_workers_output': 'yes',
-  'clear_env': 'yes',
+  request_slowlog_timeout: '0',
+  request_slowlog_trace_depth: '20',
+  request_terminate_timeout: '0',
+  request_terminate_timeout_track_finished: 'no',
+  catch_workers_output: 'no',
+  decorate_workers_output: 'yes',
+  clear_env: 'yes',
   'security.limit_extensions': '.php .phar',
 }
 
@@ -41,7 +41,11 @@ const DEFAULT_ACCESS_FORMAT = '%R - %u %t "%m %r" %s'
  * The default for `key` given the pool's other settings (`get` returns a
  * setting's current text). Undefined means php-fpm leaves it unset.
  */
-export function poolDefault(key: string, get: (key: string) => string | undefined, phpVersion?: string): string | undefined {
+export function poolDefault(
+  key: string,
+  get: (key: string) => string | undefined,
+  phpVersion?: string,
+): string | undefined {
   if (key === 'listen.backlog') return String(defaultListenBacklog(phpVersion))
   if (key === 'pm.start_servers') return defaultStartServers(get)
   if (key === 'ping.response') return nonEmpty(get('ping.path')) ? 'pong' : undefined

@@ -21,8 +21,11 @@ export function editTarget(source: FpmConfigSource, poolName: string, key: strin
   const wanted = poolName.toLowerCase()
   const isGlobal = wanted === 'global'
   const normalized = key.includes('[') ? key : key.toLowerCase()
-  const directive = source.directives.filter((item) => item.section.toLowerCase() === wanted && item.key === normalized).at(-1)
-  if (directive) return {file: directive.file, poolSection: isGlobal ? 'global' : directive.section, line: directive.line}
+  const directive = source.directives
+    .filter((item) => item.section.toLowerCase() === wanted && item.key === normalized)
+    .at(-1)
+  if (directive)
+    return {file: directive.file, poolSection: isGlobal ? 'global' : directive.section, line: directive.line}
   if (isGlobal) return {file: source.mainConfig, poolSection: 'global'}
   const section = source.sections.filter((item) => item.name.toLowerCase() === wanted).at(-1)
   if (!section) {

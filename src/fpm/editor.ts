@@ -66,9 +66,13 @@ function checkRequest(request: SetDirectiveRequest): void {
     throw new FpmfixError('USAGE', `'${request.key}' is not a php-fpm directive name.`, {details: {key: request.key}})
   }
   if (/[\r\n\0]/.test(request.value)) {
-    throw new FpmfixError('USAGE', `The value for ${request.key} contains a line break or NUL, which php-fpm cannot read.`, {
-      details: {key: request.key},
-    })
+    throw new FpmfixError(
+      'USAGE',
+      `The value for ${request.key} contains a line break or NUL, which php-fpm cannot read.`,
+      {
+        details: {key: request.key},
+      },
+    )
   }
 }
 
@@ -84,7 +88,11 @@ function insertDirective(lines: Line[], request: SetDirectiveRequest): Line[] {
   const lastEntry = lastIndex(section.start, section.end, (index) => parseIniLine(lines[index]!.text).kind === 'entry')
   const anchor = sample ?? lastEntry ?? section.header
   const styleLine = lastEntry ?? sample
-  const newText = formatLine(styleLine === undefined ? undefined : lines[styleLine]!.text, request.key, formatIniValue(request.value))
+  const newText = formatLine(
+    styleLine === undefined ? undefined : lines[styleLine]!.text,
+    request.key,
+    formatIniValue(request.value),
+  )
   const eol = dominantEol(lines)
   const before = lines.slice(0, anchor + 1)
   const after = lines.slice(anchor + 1)

@@ -98,9 +98,13 @@ export function effectivePool(
   const sections = (source?.sections ?? []).filter((section) => section.name.toLowerCase() === wanted)
   const ttPool = tt?.pools.find((pool) => pool.name.toLowerCase() === wanted)
   if (sections.length === 0 && !ttPool) {
-    throw new FpmfixError('GATHER_PARSE', `No php-fpm pool named '${poolName}' in the config or the php-fpm -tt dump.`, {
-      details: {pools: [...(source?.pools ?? []), ...(tt?.pools.map((pool) => pool.name) ?? [])]},
-    })
+    throw new FpmfixError(
+      'GATHER_PARSE',
+      `No php-fpm pool named '${poolName}' in the config or the php-fpm -tt dump.`,
+      {
+        details: {pools: [...(source?.pools ?? []), ...(tt?.pools.map((pool) => pool.name) ?? [])]},
+      },
+    )
   }
   const lastByKey = new Map<string, FpmDirective>()
   for (const directive of directives) if (directive.arrayName === undefined) lastByKey.set(directive.key, directive)
@@ -175,20 +179,33 @@ function resolveSettings(
  * php-fpm uses the computed default when a dynamic pool's start_servers is
  * unset or not positive, and zeroes it for ondemand pools.
  */
-function startServers(settings: Record<string, SourcedValue<string | undefined>>, pm: ProcessManager | undefined): SourcedValue<number | undefined> {
+function startServers(
+  settings: Record<string, SourcedValue<string | undefined>>,
+  pm: ProcessManager | undefined,
+): SourcedValue<number | undefined> {
   const current = spareServers(mapValue(settings['pm.start_servers']!, atoi), pm)
   if (pm !== 'dynamic' || (current.value ?? 0) > 0) return current
   return {value: atoi(poolDefault('pm.start_servers', (key) => settings[key]?.value) ?? '0'), source: 'default'}
 }
 
 /** An ondemand pool ignores the spare-server numbers: php-fpm sets them to 0. */
-function spareServers(current: SourcedValue<number | undefined>, pm: ProcessManager | undefined): SourcedValue<number | undefined> {
+function spareServers(
+  current: SourcedValue<number | undefined>,
+  pm: ProcessManager | undefined,
+): SourcedValue<number | undefined> {
   return pm === 'ondemand' ? {value: 0, source: current.source} : current
 }
 
-function arrayValues(directives: FpmDirective[], dumped: Array<{key: string; value: string}> | undefined, names: string[]): PoolArrayValue[] {
-  const defined = directives.filter((directive) => directive.arrayName !== undefined && names.includes(directive.arrayName))
-  if (!dumped) return defined.map((directive) => ({key: directive.arrayKey!, value: flagValue(directive), source: at(directive)}))
+function arrayValues(
+  directives: FpmDirective[],
+  dumped: Array<{key: string; value: string}> | undefined,
+  names: string[],
+): PoolArrayValue[] {
+  const defined = directives.filter(
+    (directive) => directive.arrayName !== undefined && names.includes(directive.arrayName),
+  )
+  if (!dumped)
+    return defined.map((directive) => ({key: directive.arrayKey!, value: flagValue(directive), source: at(directive)}))
   const used = new Set<FpmDirective>()
   return dumped.map(({key, value}) => {
     const directive = defined.find((candidate) => candidate.arrayKey === key && !used.has(candidate))
@@ -225,9 +242,16 @@ function sameValue(kind: OptionKind, dumped: string | undefined, fallback: strin
   }
 }
 
-function mapValue<T>(sourced: SourcedValue<string | undefined>, convert: (text: string) => T | undefined): SourcedValue<T | undefined>
+function mapValue<T>(
+  sourced: SourcedValue<string | undefined>,
+  convert: (text: string) => T | undefined,
+): SourcedValue<T | undefined>
 function mapValue<T>(sourced: SourcedValue<string | undefined>, convert: (text: string) => T, empty: T): SourcedValue<T>
-function mapValue<T>(sourced: SourcedValue<string | undefined>, convert: (text: string) => T | undefined, empty?: T): SourcedValue<T | undefined> {
+function mapValue<T>(
+  sourced: SourcedValue<string | undefined>,
+  convert: (text: string) => T | undefined,
+  empty?: T,
+): SourcedValue<T | undefined> {
   const value = sourced.value === undefined ? empty : convert(sourced.value)
   return {value, source: sourced.source}
 }

@@ -25,14 +25,22 @@ const MAX_DEPTH = 5
  * across file boundaries, a section seen again reopened (later lines override).
  * Every directive keeps its file, line and raw text.
  */
-export function parseFpmFiles(files: readonly FpmFile[], mainConfigPath: string, options: ParseFpmFilesOptions = {}): FpmConfigSource {
+export function parseFpmFiles(
+  files: readonly FpmFile[],
+  mainConfigPath: string,
+  options: ParseFpmFilesOptions = {},
+): FpmConfigSource {
   const contents = new Map(files.map((file) => [posix.normalize(file.path), file.content]))
   const mainConfig = posix.normalize(mainConfigPath)
   if (!contents.has(mainConfig)) {
-    throw new FpmfixError('GATHER_PARSE', `The php-fpm config ${mainConfig} is not among the ${files.length} file(s) read.`, {
-      hint: 'Read the main config named by the php-fpm service (-y/--fpm-config) along with its pool files.',
-      details: {mainConfig, files: [...contents.keys()]},
-    })
+    throw new FpmfixError(
+      'GATHER_PARSE',
+      `The php-fpm config ${mainConfig} is not among the ${files.length} file(s) read.`,
+      {
+        hint: 'Read the main config named by the php-fpm service (-y/--fpm-config) along with its pool files.',
+        details: {mainConfig, files: [...contents.keys()]},
+      },
+    )
   }
   const reader = new ConfigReader(contents, options.prefix ?? guessPrefix(mainConfig))
   reader.load(mainConfig, 1)
@@ -133,7 +141,12 @@ class ConfigReader {
     const matched = globMatch(resolved, this.contents.keys())
     this.includes.push({file, line, pattern, resolved, matched})
     if (matched.length === 0) {
-      this.issue(file, line, 'warning', `Nothing matches the include pattern '${resolved}' from ${file} at line ${line}.`)
+      this.issue(
+        file,
+        line,
+        'warning',
+        `Nothing matches the include pattern '${resolved}' from ${file} at line ${line}.`,
+      )
       return
     }
     for (const target of matched) {
@@ -159,7 +172,12 @@ class ConfigReader {
         this.issue(file, line, 'error', `${at} You must provide a key for field '${arrayName}'`)
       } else if (arrayName === 'env' && parsed.value === '') this.issue(file, line, 'error', `${at} empty value`)
       else if (flag && optionValueError('boolean', iniScalar(parsed))) {
-        this.issue(file, line, 'error', `${at} error while parsing '${arrayName}[${parsed.arrayKey}]' : invalid boolean value`)
+        this.issue(
+          file,
+          line,
+          'error',
+          `${at} error while parsing '${arrayName}[${parsed.arrayKey}]' : invalid boolean value`,
+        )
       }
       this.directives.push({
         ...base,
@@ -177,7 +195,12 @@ class ConfigReader {
       const error = optionValueError(kind, iniScalar(parsed))
       if (error) this.issue(file, line, 'error', `${at} unable to parse value for entry '${key}': ${error}`)
       if (!inPool && kind === 'string' && parsed.value.includes('$pool')) {
-        this.issue(file, line, 'error', `${at} unable to parse value for entry '${key}': Can't use '$pool' when the pool is not defined`)
+        this.issue(
+          file,
+          line,
+          'error',
+          `${at} unable to parse value for entry '${key}': Can't use '$pool' when the pool is not defined`,
+        )
       }
     }
     this.directives.push({...base, key, value: kind === 'string' ? expand(parsed.value) : parsed.value})

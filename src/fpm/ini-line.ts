@@ -58,7 +58,8 @@ function parseSection(line: string, start: number): IniLine {
   if (close < 0) return {kind: 'invalid', problem: "syntax error, unexpected end of file, expecting ']'"}
   const name = line.slice(start + 1, close).trim()
   const rest = line.slice(close + 1).trim()
-  if (rest !== '' && !rest.startsWith(';')) return {kind: 'section', name, problem: 'syntax error after the section header'}
+  if (rest !== '' && !rest.startsWith(';'))
+    return {kind: 'section', name, problem: 'syntax error after the section header'}
   return {kind: 'section', name}
 }
 
@@ -106,7 +107,8 @@ function lexValue(line: string, from: number) {
       const end = findClosingDoubleQuote(line, i + 1)
       if (end < 0) {
         // php-fpm appends a newline to each line, so the scanner runs out on line 2.
-        problem ??= "syntax error, unexpected end of file, expecting TC_DOLLAR_CURLY or TC_QUOTED_STRING or '\"' in Unknown on line 2"
+        problem ??=
+          "syntax error, unexpected end of file, expecting TC_DOLLAR_CURLY or TC_QUOTED_STRING or '\"' in Unknown on line 2"
         parts.push({kind: 'double', text: unescapeDouble(line.slice(i + 1)), start: i, end: line.length})
         i = line.length
       } else {
@@ -143,7 +145,7 @@ function lexValue(line: string, from: number) {
   const solid = parts.filter((part) => part.kind !== 'space')
   const firstSolid = solid[0]
   const lastSolid = solid.at(-1)
-  const valueStart = firstSolid?.start ?? (commentAt ?? line.length)
+  const valueStart = firstSolid?.start ?? commentAt ?? line.length
   const valueEnd = lastSolid?.end ?? valueStart
   return {
     value: joinParts(parts, firstSolid, lastSolid),

@@ -71,7 +71,14 @@ export const POOL_OPTIONS: ReadonlyMap<string, OptionKind> = new Map<string, Opt
 ])
 
 /** Array directives (`name[key] = value`); the flag forms are stored as "1"/"0". */
-export const ARRAY_OPTIONS: ReadonlySet<string> = new Set(['env', 'php_value', 'php_admin_value', 'php_flag', 'php_admin_flag', 'access.suppress_path'])
+export const ARRAY_OPTIONS: ReadonlySet<string> = new Set([
+  'env',
+  'php_value',
+  'php_admin_value',
+  'php_flag',
+  'php_admin_flag',
+  'access.suppress_path',
+])
 
 /**
  * What php-fpm 8.2 takes for a boolean once the INI scanner has turned bare
@@ -82,8 +89,26 @@ export const ARRAY_OPTIONS: ReadonlySet<string> = new Set(['env', 'php_value', '
 const BOOLEAN_WORDS = new Set(['1', 'yes', 'on', 'true', '', '0', 'no', 'off', 'false', 'none'])
 const LOG_LEVELS = new Set(['debug', 'notice', 'warning', 'warn', 'error', 'alert'])
 const FACILITIES = new Set([
-  'auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp',
-  'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+  'auth',
+  'authpriv',
+  'cron',
+  'daemon',
+  'ftp',
+  'kern',
+  'lpr',
+  'mail',
+  'news',
+  'syslog',
+  'user',
+  'uucp',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
 ])
 
 /**

@@ -28,7 +28,9 @@ export interface FpmTestPrediction {
  * sockets are not checked.
  */
 export function predictFpmTest(source: FpmConfigSource, options: PredictFpmTestOptions = {}): FpmTestPrediction {
-  const warnings = source.issues.filter((issue) => issue.severity === 'warning').map((issue) => `WARNING: ${issue.message}`)
+  const warnings = source.issues
+    .filter((issue) => issue.severity === 'warning')
+    .map((issue) => `WARNING: ${issue.message}`)
   const error = firstError(source, options)
   return {ok: error === undefined, errors: error === undefined ? [] : [error], warnings}
 }
@@ -36,7 +38,9 @@ export function predictFpmTest(source: FpmConfigSource, options: PredictFpmTestO
 function firstError(source: FpmConfigSource, options: PredictFpmTestOptions): string | undefined {
   const parse = source.issues.find((issue) => issue.severity === 'error')
   if (parse) return parse.message.startsWith('PHP:') ? parse.message : `ERROR: ${parse.message}`
-  const pools = source.pools.map((name) => effectivePool(source, undefined, name, options.phpVersion === undefined ? {} : {phpVersion: options.phpVersion}))
+  const pools = source.pools.map((name) =>
+    effectivePool(source, undefined, name, options.phpVersion === undefined ? {} : {phpVersion: options.phpVersion}),
+  )
   for (const pool of pools) {
     const problem = poolProblem(pool, options.runAsRoot ?? true)
     if (problem) return problem
@@ -64,7 +68,12 @@ function poolProblem(pool: EffectivePool, runAsRoot: boolean): string | undefine
 }
 
 /** pm.status_path and ping.path: a leading `/`, two characters at least, `[alphanum]/_-.~` only. */
-function pathProblem(at: string, kind: 'status' | 'ping', path: string | undefined, shortAllowed: boolean): string | undefined {
+function pathProblem(
+  at: string,
+  kind: 'status' | 'ping',
+  path: string | undefined,
+  shortAllowed: boolean,
+): string | undefined {
   if (!path) return undefined
   if (!path.startsWith('/')) return `ERROR: ${at}the ${kind} path '${path}' must start with a '/'`
   if (!shortAllowed && path.length < 2) return `ERROR: ${at}the ${kind} path '${path}' is not long enough`
@@ -92,7 +101,8 @@ function slowlogProblem(at: string, pool: EffectivePool): string | undefined {
   const depth = pool.settings['request_slowlog_trace_depth']!
   if (depth.source === 'default') return undefined
   const value = Number.parseInt(depth.value ?? '0', 10) || 0
-  if (value !== 0 && !pool.slowlog.value) return `ERROR: ${at}'slowlog' must be specified for use with 'request_slowlog_trace_depth'`
+  if (value !== 0 && !pool.slowlog.value)
+    return `ERROR: ${at}'slowlog' must be specified for use with 'request_slowlog_trace_depth'`
   if (value < 0) return `ERROR: ${at}'request_slowlog_trace_depth' (${value}) must be a positive value`
   return undefined
 }
@@ -102,7 +112,8 @@ function sharedListen(pools: EffectivePool[]): string | undefined {
   for (const pool of pools) {
     const address = pool.settings['listen']!.value
     const other = pools.find((candidate) => candidate !== pool && candidate.settings['listen']!.value === address)
-    if (address && other) return `ERROR: [pool ${other.name}] unable to set listen address as it's already used in another pool '${pool.name}'`
+    if (address && other)
+      return `ERROR: [pool ${other.name}] unable to set listen address as it's already used in another pool '${pool.name}'`
   }
   return undefined
 }

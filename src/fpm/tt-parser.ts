@@ -42,7 +42,8 @@ export interface FpmEffectiveConfig {
   pools: FpmTtPool[]
 }
 
-const LOG_LINE = /^(?:\[\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}\] )?(DEBUG|NOTICE|WARNING|ERROR|ALERT): (?:pid \d+, \S+\(\), line \d+: )?(.*)$/
+const LOG_LINE =
+  /^(?:\[\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}\] )?(DEBUG|NOTICE|WARNING|ERROR|ALERT): (?:pid \d+, \S+\(\), line \d+: )?(.*)$/
 const PHP_LINE = /^PHP(?: [A-Za-z ]+)?: {1,2}\S/
 const SUCCESS = /^configuration file (.+) test is successful$/
 const SECTION = /^\[([^\]]+)\]$/
@@ -55,7 +56,12 @@ const ARRAY_KEY = /^([a-z_.]+)\[(.*)\]$/
  * at all (a shell error, an empty capture).
  */
 export function parseFpmTt(output: string): FpmEffectiveConfig {
-  const lines = undouble(output.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line.trim() !== ''))
+  const lines = undouble(
+    output
+      .split('\n')
+      .map((line) => line.replace(/\r$/, ''))
+      .filter((line) => line.trim() !== ''),
+  )
   const result: FpmEffectiveConfig = {ok: false, errors: [], warnings: [], messages: [], global: {}, pools: []}
   let section: Record<string, string | null> | undefined
   let pool: FpmTtPool | undefined

@@ -60,16 +60,28 @@ export function pmSettingsOf(pool: EffectivePool): PmSettings {
 
 export function validatePmSettings(settings: PmSettings): PmViolation | undefined {
   const prefix = `[pool ${settings.name}] `
-  const violation = (check: PmCheck, text: string, keys: string[]): PmViolation => ({check, level: 'ALERT', message: prefix + text, keys})
+  const violation = (check: PmCheck, text: string, keys: string[]): PmViolation => ({
+    check,
+    level: 'ALERT',
+    message: prefix + text,
+    keys,
+  })
   const maxChildren = settings.maxChildren ?? 0
-  if (settings.pm === undefined) return violation('pm-missing', 'the process manager is missing (static, dynamic or ondemand)', ['pm'])
+  if (settings.pm === undefined)
+    return violation('pm-missing', 'the process manager is missing (static, dynamic or ondemand)', ['pm'])
   if (maxChildren < 1) return violation('max-children', 'pm.max_children must be a positive value', ['pm.max_children'])
   if (settings.pm === 'dynamic') {
     const min = settings.minSpareServers ?? 0
     const max = settings.maxSpareServers ?? 0
     const start = settings.startServers ?? 0
-    if (min <= 0) return violation('min-spare-servers', `pm.min_spare_servers(${min}) must be a positive value`, ['pm.min_spare_servers'])
-    if (max <= 0) return violation('max-spare-servers', `pm.max_spare_servers(${max}) must be a positive value`, ['pm.max_spare_servers'])
+    if (min <= 0)
+      return violation('min-spare-servers', `pm.min_spare_servers(${min}) must be a positive value`, [
+        'pm.min_spare_servers',
+      ])
+    if (max <= 0)
+      return violation('max-spare-servers', `pm.max_spare_servers(${max}) must be a positive value`, [
+        'pm.max_spare_servers',
+      ])
     if (min > maxChildren || max > maxChildren) {
       return violation(
         'spare-above-max-children',
@@ -91,11 +103,15 @@ export function validatePmSettings(settings: PmSettings): PmViolation | undefine
         ['pm.start_servers', 'pm.min_spare_servers', 'pm.max_spare_servers'],
       )
     }
-    if ((settings.maxSpawnRate ?? 32) < 1) return violation('max-spawn-rate', 'pm.max_spawn_rate must be a positive value', ['pm.max_spawn_rate'])
+    if ((settings.maxSpawnRate ?? 32) < 1)
+      return violation('max-spawn-rate', 'pm.max_spawn_rate must be a positive value', ['pm.max_spawn_rate'])
   }
   if (settings.pm === 'ondemand') {
     const idle = settings.processIdleTimeout ?? 10
-    if (idle < 1) return violation('process-idle-timeout', `pm.process_idle_timeout(${idle}s) must be greater than 0s`, ['pm.process_idle_timeout'])
+    if (idle < 1)
+      return violation('process-idle-timeout', `pm.process_idle_timeout(${idle}s) must be greater than 0s`, [
+        'pm.process_idle_timeout',
+      ])
   }
   return undefined
 }

@@ -14,7 +14,10 @@ function baseName(path: string): string {
 }
 
 /** Masters started from this binary (or, when /proc/PID/exe was unreadable, with its config or comm), and their workers. */
-function processesOf(install: Pick<FpmInstall, 'binary' | 'realBinary' | 'mainConfigPath'>, processes: ProcessInfo[]): ProcessInfo[] {
+function processesOf(
+  install: Pick<FpmInstall, 'binary' | 'realBinary' | 'mainConfigPath'>,
+  processes: ProcessInfo[],
+): ProcessInfo[] {
   const binaries = new Set([install.binary, install.realBinary].filter((path) => path !== undefined))
   const comm = baseName(install.binary).slice(0, 15)
   const local = processes.filter((process) => !process.otherNamespace)
@@ -30,7 +33,12 @@ function processesOf(install: Pick<FpmInstall, 'binary' | 'realBinary' | 'mainCo
   return [...masters, ...workers]
 }
 
-function assembleInstall(index: SectionIndex, section: Section, processes: ProcessInfo[], initSystem: InitSystem): FpmInstall {
+function assembleInstall(
+  index: SectionIndex,
+  section: Section,
+  processes: ProcessInfo[],
+  initSystem: InitSystem,
+): FpmInstall {
   const id = section.tag
   const values = parseKeyValues(section.content)
   const binary = values.get('binary') ?? section.arg
@@ -65,6 +73,10 @@ function assembleInstall(index: SectionIndex, section: Section, processes: Proce
   }
 }
 
-export function assembleFpmInstalls(index: SectionIndex, processes: ProcessInfo[], initSystem: InitSystem): FpmInstall[] {
+export function assembleFpmInstalls(
+  index: SectionIndex,
+  processes: ProcessInfo[],
+  initSystem: InitSystem,
+): FpmInstall[] {
   return index.all('fpm').map((section) => assembleInstall(index, section, processes, initSystem))
 }

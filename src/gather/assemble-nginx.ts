@@ -41,7 +41,11 @@ export function parseConfigureArguments(buildInfo: string): Record<string, strin
   return args
 }
 
-export function assembleNginx(index: SectionIndex, processes: ProcessInfo[], initSystem: InitSystem): NginxInfo | NginxAbsent {
+export function assembleNginx(
+  index: SectionIndex,
+  processes: ProcessInfo[],
+  initSystem: InitSystem,
+): NginxInfo | NginxAbsent {
   const section = index.first('nginx')
   const values = parseKeyValues(section?.content ?? '')
   const binary = values.get('binary')

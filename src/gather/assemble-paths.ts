@@ -1,4 +1,13 @@
-import type {Listeners, LogSource, LogTail, LogTarget, PathStat, ProcessInfo, SocketStat, UnixListener} from '../model/snapshot.js'
+import type {
+  Listeners,
+  LogSource,
+  LogTail,
+  LogTarget,
+  PathStat,
+  ProcessInfo,
+  SocketStat,
+  UnixListener,
+} from '../model/snapshot.js'
 import {parseProcNetTcp, parseProcNetUnix, parseSsTcp, parseSsUnix} from './parse-listeners.js'
 import {parseAcl, parseMeta} from './parse-stat.js'
 import type {SectionIndex} from './section-index.js'
@@ -23,7 +32,10 @@ export function assembleDirs(index: SectionIndex): PathStat[] {
 }
 
 /** ss lists every unix socket of the network namespace, containers' included; their owners tell them apart. */
-function markOtherNamespace(listeners: Omit<UnixListener, 'otherNamespace'>[], processes: ProcessInfo[]): UnixListener[] {
+function markOtherNamespace(
+  listeners: Omit<UnixListener, 'otherNamespace'>[],
+  processes: ProcessInfo[],
+): UnixListener[] {
   const foreign = new Set(processes.filter((process) => process.otherNamespace).map((process) => process.pid))
   return listeners.map((listener) => ({
     ...listener,
@@ -35,7 +47,11 @@ export function assembleListeners(index: SectionIndex, processes: ProcessInfo[])
   const ssUnix = index.command('ss-unix')
   const ssTcp = index.command('ss-tcp')
   if (ssUnix !== undefined || ssTcp !== undefined) {
-    return {source: 'ss', unix: markOtherNamespace(parseSsUnix(ssUnix?.stdout ?? ''), processes), tcp: parseSsTcp(ssTcp?.stdout ?? '')}
+    return {
+      source: 'ss',
+      unix: markOtherNamespace(parseSsUnix(ssUnix?.stdout ?? ''), processes),
+      tcp: parseSsTcp(ssTcp?.stdout ?? ''),
+    }
   }
   const procUnix = index.command('proc-net-unix')
   const tcp = [index.fileText('proc-net-tcp'), index.fileText('proc-net-tcp6')]

@@ -28,11 +28,15 @@ export async function gather(transport: Transport, options: GatherOptions = {}):
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   })
   if (!result.stdout.includes(`${boundary} BEGIN `)) {
-    throw new FpmfixError('GATHER_FAILED', `the gather script produced no output (exit ${result.code ?? result.signal})`, {
-      host: options.host,
-      hint: 'Check that the login user can run /bin/sh; the script stderr is in the error details.',
-      details: {code: result.code, signal: result.signal, stderr: result.stderr.slice(0, 4000)},
-    })
+    throw new FpmfixError(
+      'GATHER_FAILED',
+      `the gather script produced no output (exit ${result.code ?? result.signal})`,
+      {
+        host: options.host,
+        hint: 'Check that the login user can run /bin/sh; the script stderr is in the error details.',
+        details: {code: result.code, signal: result.signal, stderr: result.stderr.slice(0, 4000)},
+      },
+    )
   }
   let snapshot: HostSnapshot
   try {

@@ -4,7 +4,15 @@ import {assembleFpmInstalls} from './assemble-fpm.js'
 import {assembleNginx} from './assemble-nginx.js'
 import {assembleDirs, assembleListeners, assembleLogs, assembleSockets} from './assemble-paths.js'
 import {parseGroups, parsePasswd} from './parse-accounts.js'
-import {cpusFrom, detectInitSystem, detectSelinux, osFrom, parseLoadAverage, parseMeminfo, toolsFrom} from './parse-host.js'
+import {
+  cpusFrom,
+  detectInitSystem,
+  detectSelinux,
+  osFrom,
+  parseLoadAverage,
+  parseMeminfo,
+  toolsFrom,
+} from './parse-host.js'
 import {parseProcess, parsePsTable} from './parse-processes.js'
 import {SectionIndex} from './section-index.js'
 import {optionalInt, optionalText, parseKeyValues, splitSections} from './sections.js'
@@ -36,7 +44,9 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
       },
     )
   }
-  const warnings: string[] = stray.map((text) => `unexpected output outside any section: ${JSON.stringify(text.slice(0, STRAY_PREVIEW))}`)
+  const warnings: string[] = stray.map(
+    (text) => `unexpected output outside any section: ${JSON.stringify(text.slice(0, STRAY_PREVIEW))}`,
+  )
   for (const section of sections.filter((candidate) => !candidate.complete)) {
     warnings.push(`section ${section.kind} ${section.tag} ${section.arg} was cut short`)
   }
@@ -46,7 +56,8 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
   const index = new SectionIndex(sections, warnings)
   const env = parseKeyValues(envSection.content)
   const uid = optionalInt(env.get('uid')) ?? -1
-  if (uid !== 0) warnings.push(`gathered as uid ${uid}, not root: unreadable files and other users' processes are incomplete`)
+  if (uid !== 0)
+    warnings.push(`gathered as uid ${uid}, not root: unreadable files and other users' processes are incomplete`)
   const initSystem = detectInitSystem(env)
   const users = parsePasswd(index.command('passwd')?.stdout ?? '')
   const groups = parseGroups(index.command('group')?.stdout ?? '')
@@ -58,7 +69,10 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
   const fpmInstalls = assembleFpmInstalls(index, processes, initSystem)
   const meminfo = parseMeminfo(index.fileText('meminfo') ?? '')
   const tools = toolsFrom(env)
-  if (tools.sha256sum !== true) warnings.push('sha256sum is missing on the host: config files carry no fingerprint, so apply cannot detect later edits')
+  if (tools.sha256sum !== true)
+    warnings.push(
+      'sha256sum is missing on the host: config files carry no fingerprint, so apply cannot detect later edits',
+    )
   const {logs, logTargets} = assembleLogs(index)
 
   return {
@@ -76,7 +90,10 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
     tools,
     nginx,
     fpmInstalls,
-    services: uniqueServices([...(nginx.present ? [nginx.service] : []), ...fpmInstalls.map((install) => install.service)]),
+    services: uniqueServices([
+      ...(nginx.present ? [nginx.service] : []),
+      ...fpmInstalls.map((install) => install.service),
+    ]),
     sockets: assembleSockets(index),
     dirs: assembleDirs(index),
     listeners: assembleListeners(index, processes),

@@ -19,7 +19,13 @@ export function parseSsUnix(text: string): RawUnixListener[] {
     const match = /^(u_str|u_seq)\s+LISTEN\s+(\d+)\s+(\d+)\s+(.+?)\s+(\d+)\s+\S+\s+\d+(?:\s+(users:.*))?\s*$/.exec(line)
     if (match === null) continue
     const [, , recvQ, sendQ, path = '', inode, users] = match
-    listeners.push({path, recvQ: Number(recvQ), sendQ: Number(sendQ), inode: Number(inode), processes: parseSsProcesses(users)})
+    listeners.push({
+      path,
+      recvQ: Number(recvQ),
+      sendQ: Number(sendQ),
+      inode: Number(inode),
+      processes: parseSsProcesses(users),
+    })
   }
   return listeners
 }
@@ -49,7 +55,10 @@ export function parseSsTcp(text: string): TcpListener[] {
 export function parseProcNetUnix(text: string): RawUnixListener[] {
   const listeners: RawUnixListener[] = []
   for (const line of text.split('\n')) {
-    const match = /^[0-9a-fA-F]+:\s+[0-9a-fA-F]+\s+[0-9a-fA-F]+\s+00010000\s+[0-9a-fA-F]+\s+[0-9a-fA-F]+\s+(\d+)\s+(\/.*)$/.exec(line)
+    const match =
+      /^[0-9a-fA-F]+:\s+[0-9a-fA-F]+\s+[0-9a-fA-F]+\s+00010000\s+[0-9a-fA-F]+\s+[0-9a-fA-F]+\s+(\d+)\s+(\/.*)$/.exec(
+        line,
+      )
     if (match === null) continue
     listeners.push({path: match[2] ?? '', inode: Number(match[1]), processes: []})
   }
@@ -64,10 +73,15 @@ function ipv4FromHex(hex: string): string {
 function ipv6FromHex(hex: string): string {
   const words: string[] = []
   for (let word = 0; word < 4; word += 1) {
-    const chunk = Buffer.from(hex.slice(word * 8, word * 8 + 8), 'hex').reverse().toString('hex')
+    const chunk = Buffer.from(hex.slice(word * 8, word * 8 + 8), 'hex')
+      .reverse()
+      .toString('hex')
     words.push(chunk.slice(0, 4), chunk.slice(4))
   }
-  return words.map((group) => group.replace(/^0+(?=.)/, '')).join(':').replace(/(^|:)0(:0)+(:|$)/, '::')
+  return words
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')
+    .replace(/(^|:)0(:0)+(:|$)/, '::')
 }
 
 /** /proc/net/tcp or tcp6: listeners are state 0A; rx_queue is the current accept queue. */

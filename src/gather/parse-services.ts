@@ -46,7 +46,11 @@ function fromSystemd(name: string, section: Section): Omit<ServiceState, 'pidFil
 }
 
 /** LSB status exit codes: 0 running, 1-3 not running (dead with pidfile/lock, or stopped), 4 unknown. */
-function fromStatusCommand(name: string, manager: InitSystem, section: Section): Omit<ServiceState, 'pidFiles' | 'running'> {
+function fromStatusCommand(
+  name: string,
+  manager: InitSystem,
+  section: Section,
+): Omit<ServiceState, 'pidFiles' | 'running'> {
   const code = section.status
   const openrcState = /status:\s*(\S+)/.exec(section.content)?.[1]
   const active = code === 0 ? true : code !== null && code >= 1 && code <= 3 ? false : undefined
@@ -83,7 +87,11 @@ export function buildServiceState(evidence: ServiceEvidence): ServiceState {
         ? fromStatusCommand(evidence.name, 'openrc', openrc)
         : sysv !== undefined
           ? fromStatusCommand(evidence.name, 'sysv', sysv)
-          : {name: evidence.name, manager: evidence.initSystem, known: evidence.initSystem === 'none' ? undefined : false}
+          : {
+              name: evidence.name,
+              manager: evidence.initSystem,
+              known: evidence.initSystem === 'none' ? undefined : false,
+            }
   const running =
     managed.active === true || evidence.masterRunning || evidence.pidFiles.some((pidFile) => pidFile.alive === true)
   return {...managed, pidFiles: evidence.pidFiles, running}

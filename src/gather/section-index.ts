@@ -15,7 +15,9 @@ export class SectionIndex {
   all(kind: string, tag?: string, arg?: string): Section[] {
     return this.sections.filter(
       (section) =>
-        section.kind === kind && (tag === undefined || section.tag === tag) && (arg === undefined || section.arg === arg),
+        section.kind === kind &&
+        (tag === undefined || section.tag === tag) &&
+        (arg === undefined || section.arg === arg),
     )
   }
 
@@ -40,7 +42,11 @@ export class SectionIndex {
   output(kind: string, tag: string, arg?: string): CommandOutput | undefined {
     const section = this.first(kind, tag, arg)
     if (section === undefined) return undefined
-    return {code: section.status, output: section.content, truncated: section.flags.includes('truncated') || !section.complete}
+    return {
+      code: section.status,
+      output: section.content,
+      truncated: section.flags.includes('truncated') || !section.complete,
+    }
   }
 
   /** Every `meta` section with this tag, each with the `data` section that directly follows it. */

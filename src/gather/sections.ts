@@ -79,7 +79,15 @@ export function splitSections(stdout: string, boundary: string): SplitResult {
     const nextBegin = lineStartIndexOf(stdout, begin, contentStart)
     if (endAt === -1 || (nextBegin !== -1 && nextBegin < endAt)) {
       const stop = nextBegin === -1 ? stdout.length : nextBegin
-      sections.push({kind, tag, arg: decodeField(rawArg), content: stdout.slice(contentStart, stop), status: null, flags: [], complete: false})
+      sections.push({
+        kind,
+        tag,
+        arg: decodeField(rawArg),
+        content: stdout.slice(contentStart, stop),
+        status: null,
+        flags: [],
+        complete: false,
+      })
       pos = stop
       continue
     }

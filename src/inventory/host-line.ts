@@ -143,7 +143,9 @@ const PYTHON_ESCAPES: Record<string, string> = {'\\': '\\', "'": "'", '"': '"', 
  * means 8080 while `user=deploy # x` (not a literal) keeps the comment text, as in Ansible.
  */
 function varsSectionValue(raw: string): string {
-  const literalWithComment = /^((['"])(?:\\.|(?!\2)[^\\])*\2|[-+]?[0-9]+(?:\.[0-9]+)?|True|False|None)\s*#.*$/s.exec(raw)
+  const literalWithComment = /^((['"])(?:\\.|(?!\2)[^\\])*\2|[-+]?[0-9]+(?:\.[0-9]+)?|True|False|None)\s*#.*$/s.exec(
+    raw,
+  )
   const value = literalWithComment ? (literalWithComment[1] as string) : raw
   return unquotePythonString(value)
 }

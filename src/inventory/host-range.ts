@@ -57,7 +57,10 @@ function letterRange(pattern: string, body: string, begin: string, end: string, 
 function numberRange(pattern: string, body: string, begin: string, end: string, step: number): string[] {
   const padded = begin.length > 1 && begin.startsWith('0')
   if (padded && begin.length !== end.length) {
-    throw rangeProblem(pattern, `'[${body}]' pads the begin to ${begin.length} digits, so the end must have ${begin.length} digits too`)
+    throw rangeProblem(
+      pattern,
+      `'[${body}]' pads the begin to ${begin.length} digits, so the end must have ${begin.length} digits too`,
+    )
   }
   const from = Number(begin)
   const to = Number(end)

@@ -39,7 +39,8 @@ export function parseHostSpec(text: string): HostSpec | undefined {
   }
   const {host, portText, bracketed} = address
   const port = portText === undefined ? undefined : parsePortNumber(portText)
-  if (portText !== undefined && port === undefined) throw badTarget(text, `port '${portText}' is not a number from 1 to 65535`)
+  if (portText !== undefined && port === undefined)
+    throw badTarget(text, `port '${portText}' is not a number from 1 to 65535`)
   const hostPart = bracketed ? `[${host}]` : host
   return {
     user,

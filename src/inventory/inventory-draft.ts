@@ -44,7 +44,16 @@ export function newDraft(source: string): InventoryDraft {
 export function draftGroup(draft: InventoryDraft, name: string): DraftGroup {
   let group = draft.groups.get(name)
   if (group === undefined) {
-    group = {name, hosts: [], hostSet: new Set(), children: [], vars: {}, varLines: {}, declaredAt: undefined, varsHeaderAt: undefined}
+    group = {
+      name,
+      hosts: [],
+      hostSet: new Set(),
+      children: [],
+      vars: {},
+      varLines: {},
+      declaredAt: undefined,
+      varsHeaderAt: undefined,
+    }
     draft.groups.set(name, group)
   }
   return group

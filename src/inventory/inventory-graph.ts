@@ -147,11 +147,13 @@ function prioritiesOf(draft: InventoryDraft): Map<string, number> {
     if (text === undefined) continue
     if (!/^[-+]?[0-9]+$/.test(text.trim())) {
       const line = group.varLines.ansible_group_priority ?? 0
-      throwFirst(draft.source, [{
-        line,
-        what: `ansible_group_priority for group '${group.name}' is '${text}', not a whole number`,
-        hint: 'Use an integer; groups with a higher priority are merged later and win.',
-      }])
+      throwFirst(draft.source, [
+        {
+          line,
+          what: `ansible_group_priority for group '${group.name}' is '${text}', not a whole number`,
+          hint: 'Use an integer; groups with a higher priority are merged later and win.',
+        },
+      ])
     }
     priorities.set(group.name, Number.parseInt(text, 10))
   }

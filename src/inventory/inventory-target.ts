@@ -8,7 +8,14 @@ export interface TargetOverrides {
   port?: number | undefined
 }
 
-const SSH_CONNECTIONS = new Set(['ssh', 'smart', 'paramiko', 'paramiko_ssh', 'ansible.builtin.ssh', 'ansible.builtin.paramiko_ssh'])
+const SSH_CONNECTIONS = new Set([
+  'ssh',
+  'smart',
+  'paramiko',
+  'paramiko_ssh',
+  'ansible.builtin.ssh',
+  'ansible.builtin.paramiko_ssh',
+])
 const LOCAL_CONNECTIONS = new Set(['local', 'ansible.builtin.local'])
 // Ansible's module_utils/parsing/convert_bool.py
 const TRUE_WORDS = new Set(['y', 'yes', 'on', '1', 'true', 't', '1.0'])
@@ -59,10 +66,14 @@ function connectionOf(host: InventoryHost): HostTarget['connection'] {
   const connection = host.vars.ansible_connection
   if (connection === undefined || SSH_CONNECTIONS.has(connection)) return 'ssh'
   if (LOCAL_CONNECTIONS.has(connection)) return 'local'
-  throw new FpmfixError('BAD_TARGET', `host '${host.name}' uses ansible_connection=${connection}; fpmfix connects with ssh or local only`, {
-    host: host.name,
-    hint: 'Leave ansible_connection unset (ssh), or set it to local for this machine.',
-  })
+  throw new FpmfixError(
+    'BAD_TARGET',
+    `host '${host.name}' uses ansible_connection=${connection}; fpmfix connects with ssh or local only`,
+    {
+      host: host.name,
+      hint: 'Leave ansible_connection unset (ssh), or set it to local for this machine.',
+    },
+  )
 }
 
 function portOf(host: InventoryHost): number | undefined {
@@ -71,10 +82,14 @@ function portOf(host: InventoryHost): number | undefined {
   if (text === undefined) return undefined
   const port = parsePortNumber(text)
   if (port === undefined) {
-    throw new FpmfixError('BAD_TARGET', `host '${host.name}': ${variable}=${text} is not a port number from 1 to 65535`, {
-      host: host.name,
-      hint: `Fix ${variable} (or the :port after the host name) in the inventory.`,
-    })
+    throw new FpmfixError(
+      'BAD_TARGET',
+      `host '${host.name}': ${variable}=${text} is not a port number from 1 to 65535`,
+      {
+        host: host.name,
+        hint: `Fix ${variable} (or the :port after the host name) in the inventory.`,
+      },
+    )
   }
   return port
 }

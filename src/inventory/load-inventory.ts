@@ -25,16 +25,24 @@ export async function loadInventory(path: string): Promise<Inventory> {
     })
   }
   if (info.isDirectory()) {
-    throw new FpmfixError('INVENTORY_NOT_FOUND', `inventory ${path} is a directory; fpmfix reads one INI inventory file`, {
-      hint: 'Pass the INI file inside it, for example -i DIR/hosts.',
-      details: {path},
-    })
+    throw new FpmfixError(
+      'INVENTORY_NOT_FOUND',
+      `inventory ${path} is a directory; fpmfix reads one INI inventory file`,
+      {
+        hint: 'Pass the INI file inside it, for example -i DIR/hosts.',
+        details: {path},
+      },
+    )
   }
   if (NOT_INI_EXTENSIONS.has(extname(path).toLowerCase())) {
-    throw new FpmfixError('INVENTORY_SYNTAX', `${path}: YAML and JSON inventories are not supported; only INI inventories are`, {
-      hint: 'Write the inventory in Ansible INI form: [group] headers, then one host per line with optional key=value variables.',
-      details: {source: path},
-    })
+    throw new FpmfixError(
+      'INVENTORY_SYNTAX',
+      `${path}: YAML and JSON inventories are not supported; only INI inventories are`,
+      {
+        hint: 'Write the inventory in Ansible INI form: [group] headers, then one host per line with optional key=value variables.',
+        details: {source: path},
+      },
+    )
   }
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw unreadable(path, error)
@@ -44,7 +52,8 @@ export async function loadInventory(path: string): Promise<Inventory> {
 
 function unreadable(path: string, error: NodeJS.ErrnoException): FpmfixError {
   return new FpmfixError('INVENTORY_NOT_FOUND', `cannot read inventory ${path}: ${error.code ?? error.message}`, {
-    hint: error.code === 'EACCES' ? 'Make the file readable by the user running fpmfix.' : 'Check the path given to -i.',
+    hint:
+      error.code === 'EACCES' ? 'Make the file readable by the user running fpmfix.' : 'Check the path given to -i.',
     details: {path},
     cause: error,
   })

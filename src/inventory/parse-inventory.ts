@@ -99,7 +99,10 @@ function addHostLine(draft: InventoryDraft, groupName: string, line: string): vo
 
 function addChild(draft: InventoryDraft, parentName: string, childName: string, line: number): void {
   if (childName === ALL_GROUP) {
-    throw new LineProblem(`[${parentName}:children] lists 'all', which cannot be a child group`, "Every group is already inside 'all'.")
+    throw new LineProblem(
+      `[${parentName}:children] lists 'all', which cannot be a child group`,
+      "Every group is already inside 'all'.",
+    )
   }
   const parent = draftGroup(draft, parentName)
   draftGroup(draft, childName)

@@ -37,8 +37,13 @@ const MAX_LISTED_HOSTS = 20
  * first, then `&` intersections, then `!` exclusions, as in Ansible; the result is in
  * inventory order, then hosts outside the inventory in the order given, each once.
  */
-export function resolveTargets(patterns: string[], inventory: Inventory | undefined, options: ResolveOptions = {}): HostTarget[] {
-  const isKnownName = (name: string): boolean => inventory?.hosts.has(name) === true || inventory?.groups.has(name) === true
+export function resolveTargets(
+  patterns: string[],
+  inventory: Inventory | undefined,
+  options: ResolveOptions = {},
+): HostTarget[] {
+  const isKnownName = (name: string): boolean =>
+    inventory?.hosts.has(name) === true || inventory?.groups.has(name) === true
   const terms = patterns.flatMap((pattern) => splitTargetPattern(pattern, isKnownName))
   let selected: Map<string, Selection>
   if (terms.length === 0) {
@@ -67,7 +72,8 @@ function applyLimit(
   isKnownName: (name: string) => boolean,
 ): Map<string, Selection> {
   const terms = splitTargetPattern(limit, isKnownName)
-  if (terms.length === 0) throw new FpmfixError('USAGE', '--limit is empty', {hint: 'Give --limit a host, a group or a pattern.'})
+  if (terms.length === 0)
+    throw new FpmfixError('USAGE', '--limit is empty', {hint: 'Give --limit a host, a group or a pattern.'})
   const outside = new Map([...selected].filter(([, selection]) => selection.kind !== 'inventory'))
   const allowed = evaluate(terms, {inventory, outside, mayAddHosts: false, where: '--limit'})
   return new Map([...selected].filter(([name]) => allowed.has(name)))
@@ -110,9 +116,13 @@ function match(text: string, context: MatchContext): Selection[] {
   if (spec === undefined) throw unknownTarget(text, context)
   if (inventory?.hosts.has(spec.host)) return [inventorySelection(spec.host, {user: spec.user, port: spec.port})]
   if (inventory?.groups.has(spec.host)) {
-    throw new FpmfixError('BAD_TARGET', `target '${text}': '${spec.host}' is a group; a user or port can only be given for one host`, {
-      hint: 'Set ansible_user / ansible_port in the inventory, or use -u/--user for every host.',
-    })
+    throw new FpmfixError(
+      'BAD_TARGET',
+      `target '${text}': '${spec.host}' is a group; a user or port can only be given for one host`,
+      {
+        hint: 'Set ansible_user / ansible_port in the inventory, or use -u/--user for every host.',
+      },
+    )
   }
   const known = outsideMatching(context, (name) => name === spec.name)
   if (known.length > 0) return known
@@ -197,10 +207,14 @@ function unknownTarget(text: string, context: MatchContext): FpmfixError {
   const prefix = context.where === 'target' ? '' : `${context.where}: `
   if (inventory === undefined) {
     if (context.mayAddHosts) {
-      return new FpmfixError('BAD_TARGET', `${prefix}'${text}' is not a host name, [user@]host[:port] or an IP address`, {
-        hint: 'Name hosts as [user@]host[:port]; use -i FILE to select inventory hosts and groups.',
-        details: {target: text},
-      })
+      return new FpmfixError(
+        'BAD_TARGET',
+        `${prefix}'${text}' is not a host name, [user@]host[:port] or an IP address`,
+        {
+          hint: 'Name hosts as [user@]host[:port]; use -i FILE to select inventory hosts and groups.',
+          details: {target: text},
+        },
+      )
     }
     const names = [...context.outside.keys()]
     return new FpmfixError('UNKNOWN_TARGET', `${prefix}'${text}' matches none of the targets`, {
@@ -213,7 +227,9 @@ function unknownTarget(text: string, context: MatchContext): FpmfixError {
   const listedHosts = hosts.slice(0, MAX_LISTED_HOSTS).join(', ')
   const more = hosts.length > MAX_LISTED_HOSTS ? ` and ${hosts.length - MAX_LISTED_HOSTS} more` : ''
   return new FpmfixError('UNKNOWN_TARGET', `${prefix}no host or group matches '${text}' in ${inventory.source}`, {
-    hint: `Groups: ${groups.join(', ')}. Hosts: ${listedHosts || '(none)'}${more}. A host outside the inventory needs a dot, user@ or :port (e.g. ${text}.example.com).`,
+    hint:
+      `Groups: ${groups.join(', ')}. Hosts: ${listedHosts || '(none)'}${more}. ` +
+      `A host outside the inventory needs a dot, user@ or :port (e.g. ${text}.example.com).`,
     details: {target: text, groups, hosts: hosts.slice(0, MAX_LISTED_HOSTS), hostCount: hosts.length},
   })
 }

@@ -32,7 +32,9 @@ export function splitTargetPattern(argument: string, isKnownName: (name: string)
 function keepsColons(piece: string, isKnownName: (name: string) => boolean): boolean {
   const body = piece.replace(/^[&!]/, '')
   if (!body.includes(':') || isKnownName(body)) return true
-  return body.includes('@') || /^\[[^\]]*\](?::[0-9]*)?$/.test(body) || isIpv6Address(body) || /^[^:[\]]+:[0-9]+$/.test(body)
+  return (
+    body.includes('@') || /^\[[^\]]*\](?::[0-9]*)?$/.test(body) || isIpv6Address(body) || /^[^:[\]]+:[0-9]+$/.test(body)
+  )
 }
 
 function toTerm(piece: string, argument: string): PatternTerm {

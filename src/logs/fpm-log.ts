@@ -37,31 +37,63 @@ export interface FpmLogEvent {
   limit?: number
 }
 
-const HEAD = /^\[(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2})\] (DEBUG|NOTICE|WARNING|ERROR|ALERT): (?:pid \d+, [^:]*: )?(.*)$/
+const HEAD =
+  /^\[(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2})\] (DEBUG|NOTICE|WARNING|ERROR|ALERT): (?:pid \d+, [^:]*: )?(.*)$/
 
 type Classified = Omit<FpmLogEvent, 'source' | 'file' | 'line' | 'raw' | 'time' | 'level' | 'message'>
 
 const MATCHERS: Array<[RegExp, (m: RegExpExecArray) => Classified]> = [
-  [/^\[pool ([^\]]+)\] server reached (?:pm\.)?max_children setting \((\d+)\)/, (m) => ({kind: 'max-children-reached', pool: m[1]!, limit: Number(m[2])})],
+  [
+    /^\[pool ([^\]]+)\] server reached (?:pm\.)?max_children setting \((\d+)\)/,
+    (m) => ({kind: 'max-children-reached', pool: m[1]!, limit: Number(m[2])}),
+  ],
   [/^\[pool ([^\]]+)\] seems busy/, (m) => ({kind: 'seems-busy', pool: m[1]!})],
   [
     /^\[pool ([^\]]+)\] child (\d+) exited on signal (\d+) \((SIG\w+)( - core dumped)?\) after ([\d.]+) seconds/,
-    (m) => ({kind: 'child-exited-signal', pool: m[1]!, pid: Number(m[2]), signal: Number(m[3]), signalName: m[4]!, coreDumped: m[5] !== undefined, seconds: Number(m[6])}),
+    (m) => ({
+      kind: 'child-exited-signal',
+      pool: m[1]!,
+      pid: Number(m[2]),
+      signal: Number(m[3]),
+      signalName: m[4]!,
+      coreDumped: m[5] !== undefined,
+      seconds: Number(m[6]),
+    }),
   ],
   [
     /^\[pool ([^\]]+)\] child (\d+) exited with code (\d+) after ([\d.]+) seconds/,
     (m) => ({kind: 'child-exited-code', pool: m[1]!, pid: Number(m[2]), exitCode: Number(m[3]), seconds: Number(m[4])}),
   ],
-  [/failed processes threshold \((\d+) in (\d+) sec\) is reached, initiating reload/, (m) => ({kind: 'emergency-restart', limit: Number(m[1])})],
+  [
+    /failed processes threshold \((\d+) in (\d+) sec\) is reached, initiating reload/,
+    (m) => ({kind: 'emergency-restart', limit: Number(m[1])}),
+  ],
   [
     /^\[pool ([^\]]+)\] child (\d+), script '([^']*)' \(request: "([^"]*)"\) execution timed out \(([\d.]+) sec\), terminating/,
-    (m) => ({kind: 'execution-timed-out', pool: m[1]!, pid: Number(m[2]), script: m[3]!, request: m[4]!, seconds: Number(m[5])}),
+    (m) => ({
+      kind: 'execution-timed-out',
+      pool: m[1]!,
+      pid: Number(m[2]),
+      script: m[3]!,
+      request: m[4]!,
+      seconds: Number(m[5]),
+    }),
   ],
   [
     /^\[pool ([^\]]+)\] child (\d+), script '([^']*)' \(request: "([^"]*)"\) executing too slow \(([\d.]+) sec\)/,
-    (m) => ({kind: 'executing-too-slow', pool: m[1]!, pid: Number(m[2]), script: m[3]!, request: m[4]!, seconds: Number(m[5])}),
+    (m) => ({
+      kind: 'executing-too-slow',
+      pool: m[1]!,
+      pid: Number(m[2]),
+      script: m[3]!,
+      request: m[4]!,
+      seconds: Number(m[5]),
+    }),
   ],
-  [/^(?:\[pool ([^\]]+)\] )?child (\d+) said into stderr: /, (m) => ({kind: 'worker-stderr', ...(m[1] ? {pool: m[1]} : {}), pid: Number(m[2])})],
+  [
+    /^(?:\[pool ([^\]]+)\] )?child (\d+) said into stderr: /,
+    (m) => ({kind: 'worker-stderr', ...(m[1] ? {pool: m[1]} : {}), pid: Number(m[2])}),
+  ],
   [/unable to bind listening socket for address/, () => ({kind: 'bind-failed'})],
   [/^An?(?: another)? FPM instance seems to already listen on/, () => ({kind: 'another-instance'})],
   [/^FPM initialization failed/, () => ({kind: 'init-failed'})],

@@ -60,7 +60,9 @@ function splitFields(rest: string): {message: string; fields: Record<string, str
 }
 
 function classify(message: string): {kind: NginxEventKind; errno?: number; action?: string; address?: UpstreamAddress} {
-  const action = /\bwhile ((?:connecting to|sending request to|reading response header from|reading) upstream)/.exec(message)?.[1]
+  const action = /\bwhile ((?:connecting to|sending request to|reading response header from|reading) upstream)/.exec(
+    message,
+  )?.[1]
   const errno = /\((\d+): [^)]*\)/.exec(message)?.[1]
   const base = {...(action === undefined ? {} : {action}), ...(errno === undefined ? {} : {errno: Number(errno)})}
   const connect = /^connect\(\) (?:to (\S+) )?failed/.exec(message)

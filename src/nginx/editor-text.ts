@@ -36,7 +36,11 @@ export function detectIndentUnit(text: string, directives: ReadonlyArray<NginxDi
     const parentIndent = ownLineIndent(text, directive)
     for (const child of directive.children ?? []) {
       const childIndent = ownLineIndent(text, child)
-      if (parentIndent !== undefined && childIndent?.startsWith(parentIndent) && childIndent.length > parentIndent.length) {
+      if (
+        parentIndent !== undefined &&
+        childIndent?.startsWith(parentIndent) &&
+        childIndent.length > parentIndent.length
+      ) {
         return childIndent.slice(parentIndent.length)
       }
     }

@@ -66,7 +66,10 @@ export function insertDirective(
   const topLevel = parseNginxFile(block?.file ?? '(edited file)', text)
   const parent = block ? locate(text, block) : undefined
   if (parent && (!parent.children || parent.rawBody !== undefined)) {
-    throw new FpmfixError('INTERNAL', `${describe(block!)}: "${parent.name}" has no nginx block to insert "${name}" into`)
+    throw new FpmfixError(
+      'INTERNAL',
+      `${describe(block!)}: "${parent.name}" has no nginx block to insert "${name}" into`,
+    )
   }
   const siblings = parent ? parent.children! : topLevel
   const statement = [name, ...args].map(encodeNginxArg).join(' ') + ';'
@@ -120,7 +123,11 @@ function siblingIndent(
   return undefined
 }
 
-function childIndent(text: string, topLevel: ReadonlyArray<NginxDirective>, parent: NginxDirective | undefined): string {
+function childIndent(
+  text: string,
+  topLevel: ReadonlyArray<NginxDirective>,
+  parent: NginxDirective | undefined,
+): string {
   if (!parent) return ''
   const parentIndent = /^[ \t]*/.exec(text.slice(lineStartOf(text, parent.start)))![0]
   return parentIndent + detectIndentUnit(text, topLevel)
@@ -140,9 +147,13 @@ function locate(text: string, locator: DirectiveLocator): NginxDirective {
   const [match] = matches
   if (!match || matches.length > 1) {
     const problem = matches.length > 1 ? `${matches.length} directives match` : 'no such directive'
-    throw new FpmfixError('PLAN_STALE', `${describe(locator)}: ${problem}; the file is not the text the edit was planned on`, {
-      hint: 'Run `fpmfix plan` again to plan against the current files.',
-    })
+    throw new FpmfixError(
+      'PLAN_STALE',
+      `${describe(locator)}: ${problem}; the file is not the text the edit was planned on`,
+      {
+        hint: 'Run `fpmfix plan` again to plan against the current files.',
+      },
+    )
   }
   return match
 }
@@ -164,7 +175,9 @@ function checked(result: string, locator: DirectiveLocator): string {
   try {
     parseNginxFile(locator.file ?? '(edited file)', result)
   } catch (error) {
-    throw new FpmfixError('INTERNAL', `editing ${describe(locator)} would leave text nginx cannot parse`, {cause: error})
+    throw new FpmfixError('INTERNAL', `editing ${describe(locator)} would leave text nginx cannot parse`, {
+      cause: error,
+    })
   }
   return result
 }

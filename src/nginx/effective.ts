@@ -59,7 +59,10 @@ export function effectiveFastcgiSettings(
   config: NginxConfig,
   at: TreePath,
 ): Record<FastcgiSettingName, EffectiveValue> {
-  const entries = FASTCGI_SETTING_NAMES.map((name) => [name, effectiveDirective(config, at, name, FASTCGI_DEFAULTS[name])])
+  const entries = FASTCGI_SETTING_NAMES.map((name) => [
+    name,
+    effectiveDirective(config, at, name, FASTCGI_DEFAULTS[name]),
+  ])
   const settings = Object.fromEntries(entries) as Record<FastcgiSettingName, EffectiveValue>
   if (settings.fastcgi_busy_buffers_size.source === 'default') {
     const bufferSize = parseNginxSize(settings.fastcgi_buffer_size.value[0] ?? '4k')

@@ -5,9 +5,7 @@ import {substituteVariable, variablesIn, variableValues, type VariableSource} fr
 import {childrenNamed, walkNginx} from './walk.js'
 
 export type LiteralTarget =
-  | NginxAddress
-  | ({kind: 'upstream'} & UpstreamBlock)
-  | {kind: 'invalid'; value: string; reason: string}
+  NginxAddress | ({kind: 'upstream'} & UpstreamBlock) | {kind: 'invalid'; value: string; reason: string}
 
 export type FastcgiTarget =
   | LiteralTarget

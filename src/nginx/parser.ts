@@ -21,11 +21,13 @@ function parseBlock(
   for (;;) {
     const token = lexer.next()
     if (token.kind === 'eof') {
-      if (opener) throw lexer.error(opener.line, opener.column, 'unexpected end of file, expected "}" to close this block')
+      if (opener)
+        throw lexer.error(opener.line, opener.column, 'unexpected end of file, expected "}" to close this block')
       return {directives, close: token.offset}
     }
     if (token.kind === '}') {
-      if (!opener) throw lexer.error(token.line, token.column, 'unexpected "}", expected a directive (no block is open)')
+      if (!opener)
+        throw lexer.error(token.line, token.column, 'unexpected "}", expected a directive (no block is open)')
       return {directives, close: token.offset}
     }
     if (token.kind !== 'word') {

@@ -6,7 +6,10 @@ const SIZE_SCALE: Record<string, number> = {'': 1, k: 1024, m: 1024 ** 2, g: 102
 export function parseNginxSize(value: string): number {
   const match = /^(\d+)([kKmMgG]?)$/.exec(value)
   if (!match) {
-    throw new FpmfixError('GATHER_PARSE', `invalid nginx size "${value}": expected digits with an optional k, m or g suffix (e.g. 8k)`)
+    throw new FpmfixError(
+      'GATHER_PARSE',
+      `invalid nginx size "${value}": expected digits with an optional k, m or g suffix (e.g. 8k)`,
+    )
   }
   return Number(match[1]) * SIZE_SCALE[match[2]!.toLowerCase()]!
 }

@@ -15,7 +15,8 @@ export function walkNginx(
   directives.forEach((directive, index) => {
     const here = {ancestors: context.ancestors, path: [...context.path, index]}
     visit(directive, here)
-    if (directive.children) walkNginx(directive.children, visit, {ancestors: [...context.ancestors, directive], path: here.path})
+    if (directive.children)
+      walkNginx(directive.children, visit, {ancestors: [...context.ancestors, directive], path: here.path})
   })
 }
 

@@ -27,11 +27,26 @@ function editableFiles(sources: ConfigSources, nginxFiles: RawFile[]): Map<strin
   const files = new Map<string, EditableFile>()
   const rawNginx = new Map(nginxFiles.map((file) => [file.path, file]))
   for (const file of sources.nginx?.files ?? []) {
-    files.set(file.path, {path: file.path, raw: rawNginx.get(file.path), original: file.content, text: file.content, reasons: [], remedies: []})
+    files.set(file.path, {
+      path: file.path,
+      raw: rawNginx.get(file.path),
+      original: file.content,
+      text: file.content,
+      reasons: [],
+      remedies: [],
+    })
   }
   for (const {install} of sources.fpm) {
     for (const file of install.files) {
-      if (file.content !== undefined) files.set(file.path, {path: file.path, raw: file, original: file.content, text: file.content, reasons: [], remedies: []})
+      if (file.content !== undefined)
+        files.set(file.path, {
+          path: file.path,
+          raw: file,
+          original: file.content,
+          text: file.content,
+          reasons: [],
+          remedies: [],
+        })
     }
   }
   return files
@@ -48,18 +63,28 @@ function fileFor(files: Map<string, EditableFile>, path: string): EditableFile {
  * In-place edits go first (they never move lines); insertions follow, bottom-up, so
  * the line numbers the parse tree gave stay valid for every edit.
  */
-export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources, nginxFiles: RawFile[]): {changes: FileChange[]; notes: string[]; refused: Array<FpmSet | NginxEdit>} {
+export function buildChanges(
+  remedies: CollectedRemedies,
+  sources: ConfigSources,
+  nginxFiles: RawFile[],
+): {changes: FileChange[]; notes: string[]; refused: Array<FpmSet | NginxEdit>} {
   const files = editableFiles(sources, nginxFiles)
   const notes: string[] = []
   const fpmInPlace: Array<() => void> = []
   const fpmInserts: Array<() => void> = []
   for (const remedy of remedies.fpm) {
     const source = sources.fpm.find((entry) => entry.install.binary === remedy.install)?.source
-    if (source === undefined) throw new FpmfixError('INTERNAL', `no parsed config for php-fpm install ${remedy.install}`)
+    if (source === undefined)
+      throw new FpmfixError('INTERNAL', `no parsed config for php-fpm install ${remedy.install}`)
     const target = editTarget(source, remedy.pool, remedy.key)
     const file = fileFor(files, target.file)
     const apply = () => {
-      file.text = setPoolDirective(file.text, {poolSection: target.poolSection, key: remedy.key, value: remedy.value, ...(target.line === undefined ? {} : {line: target.line})})
+      file.text = setPoolDirective(file.text, {
+        poolSection: target.poolSection,
+        key: remedy.key,
+        value: remedy.value,
+        ...(target.line === undefined ? {} : {line: target.line}),
+      })
       file.reasons.push(`[${remedy.pool}] ${remedy.key} = ${remedy.value}: ${remedy.reason}`)
       file.remedies.push(remedy)
     }
@@ -86,7 +111,9 @@ export function buildChanges(remedies: CollectedRemedies, sources: ConfigSources
     const beforeSha256 = sha256(file.original)
     if (file.raw?.sha256 !== undefined && file.raw.sha256 !== beforeSha256) {
       // nginx -T shows what nginx parsed; if that is not the file's bytes, editing it would guess.
-      notes.push(`not editing ${file.path}: its bytes on the host differ from what nginx -T printed (sha256 ${file.raw.sha256.slice(0, 12)}…)`)
+      notes.push(
+        `not editing ${file.path}: its bytes on the host differ from what nginx -T printed (sha256 ${file.raw.sha256.slice(0, 12)}…)`,
+      )
       refused.push(...file.remedies)
       continue
     }

@@ -33,7 +33,8 @@ export function collectRemedies(findings: Finding[]): CollectedRemedies {
     } else if (remedy.kind === 'service') {
       const key = serviceKey(remedy.target)
       const existing = services.get(key)
-      if (existing === undefined) services.set(key, {target: remedy.target, action: remedy.action, reasons: [remedy.reason]})
+      if (existing === undefined)
+        services.set(key, {target: remedy.target, action: remedy.action, reasons: [remedy.reason]})
       else {
         if (STRENGTH[remedy.action] > STRENGTH[existing.action]) existing.action = remedy.action
         if (!existing.reasons.includes(remedy.reason)) existing.reasons.push(remedy.reason)

@@ -11,7 +11,10 @@ function fileFingerprint(file: RawFile): Fingerprint | undefined {
 
 /** Every config file the plan was computed from, for apply's stale check. */
 export function fingerprints(snapshot: HostSnapshot): Fingerprint[] {
-  const files = [...(snapshot.nginx.present ? snapshot.nginx.configFiles : []), ...snapshot.fpmInstalls.flatMap((install) => install.files)]
+  const files = [
+    ...(snapshot.nginx.present ? snapshot.nginx.configFiles : []),
+    ...snapshot.fpmInstalls.flatMap((install) => install.files),
+  ]
   const seen = new Set<string>()
   const result: Fingerprint[] = []
   for (const file of files) {

@@ -29,7 +29,9 @@ export function parsePlan(text: string, source: string): PlanDocument {
   try {
     data = JSON.parse(text)
   } catch (error) {
-    throw new FpmfixError('PLAN_FILE_INVALID', `${source} is not a plan file: ${(error as Error).message}`, {cause: error})
+    throw new FpmfixError('PLAN_FILE_INVALID', `${source} is not a plan file: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
   if (typeof data !== 'object' || data === null || (data as {kind?: unknown}).kind !== 'fpmfix-plan') {
     throw new FpmfixError('PLAN_FILE_INVALID', `${source} is not an fpmfix plan (no "kind": "fpmfix-plan")`)
@@ -44,8 +46,16 @@ export function parsePlan(text: string, source: string): PlanDocument {
   }
   if (!Array.isArray(plan.hosts)) throw new FpmfixError('PLAN_FILE_INVALID', `${source} has no "hosts" list`)
   for (const [index, host] of plan.hosts.entries()) {
-    if (typeof host?.name !== 'string' || !Array.isArray(host.changes) || !Array.isArray(host.actions) || !Array.isArray(host.fingerprints)) {
-      throw new FpmfixError('PLAN_FILE_INVALID', `${source}: hosts[${index}] is missing name, changes, actions or fingerprints`)
+    if (
+      typeof host?.name !== 'string' ||
+      !Array.isArray(host.changes) ||
+      !Array.isArray(host.actions) ||
+      !Array.isArray(host.fingerprints)
+    ) {
+      throw new FpmfixError(
+        'PLAN_FILE_INVALID',
+        `${source}: hosts[${index}] is missing name, changes, actions or fingerprints`,
+      )
     }
   }
   return plan

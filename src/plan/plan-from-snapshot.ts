@@ -20,7 +20,11 @@ export interface PlanOptions {
  * snapshot → facts → findings → minimal edits and ordered actions. Pure. `stateKeys`
  * names the live state (services, sockets) whose fingerprints the plan still needs.
  */
-export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, options: PlanOptions): {plan: HostPlan; stateKeys: string[]} {
+export function planFromSnapshot(
+  target: HostTarget,
+  snapshot: HostSnapshot,
+  options: PlanOptions,
+): {plan: HostPlan; stateKeys: string[]} {
   const {facts, sources} = buildFacts(snapshot)
   const findings = diagnose(facts, {policy: options.policy})
   const nginxFiles = snapshot.nginx.present ? snapshot.nginx.configFiles : []
@@ -29,16 +33,26 @@ export function planFromSnapshot(target: HostTarget, snapshot: HostSnapshot, opt
   if (built.refused.length > 0) {
     // A finding whose edit cannot be made is not fixed by this plan: none of its remedies run (no reload for an edit that is not there).
     const refused = new Set<Remedy>(built.refused)
-    remedies = collectRemedies(findings.map((finding) => (finding.remedies.some((remedy) => refused.has(remedy)) ? {...finding, remedies: []} : finding)))
+    remedies = collectRemedies(
+      findings.map((finding) =>
+        finding.remedies.some((remedy) => refused.has(remedy)) ? {...finding, remedies: []} : finding,
+      ),
+    )
     const again = buildChanges(remedies, sources, nginxFiles)
     built = {...again, notes: [...new Set([...built.notes, ...again.notes])]}
   }
   const {changes, notes} = built
-  const fpmFilesByInstall = new Map(snapshot.fpmInstalls.map((install) => [install.binary, new Set(install.files.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))]))
+  const fpmFilesByInstall = new Map(
+    snapshot.fpmInstalls.map((install) => [
+      install.binary,
+      new Set(install.files.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])])),
+    ]),
+  )
   const nginxPaths = new Set(nginxFiles.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))
   const actions = serviceActions(facts, remedies, changes, fpmFilesByInstall, nginxPaths)
   const unremedied = findings.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
-  for (const finding of unremedied) notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; see the finding`)
+  for (const finding of unremedied)
+    notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; see the finding`)
   const plan: HostPlan = {
     name: target.name,
     address: target.address,

@@ -25,12 +25,23 @@ async function journalNotes(transport: Transport): Promise<string[]> {
   }
   const notes: string[] = []
   const latest = journal.latest
-  if (latest?.running) notes.push(`an fpmfix apply is running on this host now (transaction ${latest.txid}); this plan may be stale when it ends`)
-  else if (latest?.interrupted) notes.push(`fpmfix transaction ${latest.txid} was interrupted; the next apply recovers it (rolls it back or commits it)`)
+  if (latest?.running)
+    notes.push(
+      `an fpmfix apply is running on this host now (transaction ${latest.txid}); this plan may be stale when it ends`,
+    )
+  else if (latest?.interrupted)
+    notes.push(
+      `fpmfix transaction ${latest.txid} was interrupted; the next apply recovers it (rolls it back or commits it)`,
+    )
   else if (latest?.result && latest.result.status !== 'applied') {
-    notes.push(`the last fpmfix transaction (${latest.txid}) ended ${latest.result.status}${latest.result.failedStep ? ` at step ${latest.result.failedStep}` : ''}`)
+    notes.push(
+      `the last fpmfix transaction (${latest.txid}) ended ${latest.result.status}${latest.result.failedStep ? ` at step ${latest.result.failedStep}` : ''}`,
+    )
   }
-  if (journal.lock && journal.lock.txid !== latest?.txid) notes.push(`the host lock is held by transaction ${journal.lock.txid} (${journal.lock.owner}, since ${journal.lock.started})`)
+  if (journal.lock && journal.lock.txid !== latest?.txid)
+    notes.push(
+      `the host lock is held by transaction ${journal.lock.txid} (${journal.lock.owner}, since ${journal.lock.started})`,
+    )
   return notes
 }
 
@@ -67,7 +78,9 @@ export async function planHosts(targets: HostTarget[], options: PlanHostsOptions
       }),
     options,
   )
-  const hosts = outcomes.map((outcome) => (outcome.ok ? outcome.value : failedHostPlan(outcome.target, toFpmfixError(outcome.error))))
+  const hosts = outcomes.map((outcome) =>
+    outcome.ok ? outcome.value : failedHostPlan(outcome.target, toFpmfixError(outcome.error)),
+  )
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     kind: 'fpmfix-plan',

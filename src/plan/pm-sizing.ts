@@ -14,8 +14,13 @@ export interface PmNumbers {
  * values already valid are kept; spare/start values are pulled inside the bounds.
  * Returns only the keys that change.
  */
-export function consistentPm(settings: PmNumbers, maxChildren: number): Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> {
-  const changes: Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> = {}
+export function consistentPm(
+  settings: PmNumbers,
+  maxChildren: number,
+): Partial<Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>> {
+  const changes: Partial<
+    Record<'pm.max_children' | 'pm.start_servers' | 'pm.min_spare_servers' | 'pm.max_spare_servers', number>
+  > = {}
   const children = Math.max(1, Math.floor(maxChildren))
   if (children !== settings.maxChildren) changes['pm.max_children'] = children
   if (settings.pm !== 'dynamic') return changes

@@ -31,7 +31,9 @@ const KEYS: Record<string, Record<string, Key>> = {
 }
 
 function invalid(source: string, message: string): FpmfixError {
-  return new FpmfixError('POLICY_INVALID', `${source}: ${message}`, {hint: 'See plans/default.ini for every key, its meaning and its default.'})
+  return new FpmfixError('POLICY_INVALID', `${source}: ${message}`, {
+    hint: 'See plans/default.ini for every key, its meaning and its default.',
+  })
 }
 
 /** A policy file's values over `base`; unknown sections or keys and out-of-range values are errors, never ignored. */
@@ -39,25 +41,37 @@ export function parsePolicy(text: string, source: string, base: Policy = DEFAULT
   const policy: Policy = structuredClone(base)
   const data = decode(text) as Record<string, unknown>
   for (const [section, entries] of Object.entries(data)) {
-    if (typeof entries !== 'object' || entries === null) throw invalid(source, `${section} is outside a section; put it under one of [${Object.keys(KEYS).join('], [')}]`)
+    if (typeof entries !== 'object' || entries === null)
+      throw invalid(source, `${section} is outside a section; put it under one of [${Object.keys(KEYS).join('], [')}]`)
     const keys = KEYS[section]
     if (keys === undefined) {
       throw invalid(source, `unknown section [${section}] (sections: ${Object.keys(KEYS).join(', ')})`)
     }
     for (const [name, raw] of Object.entries(entries as Record<string, unknown>)) {
       const key = keys[name]
-      if (key === undefined) throw invalid(source, `unknown key ${name} in [${section}] (keys: ${Object.keys(keys).join(', ')})`)
+      if (key === undefined)
+        throw invalid(source, `unknown key ${name} in [${section}] (keys: ${Object.keys(keys).join(', ')})`)
       const text = String(raw).trim()
-      const value = key.octal ? (/^0?[0-7]{3}$/.test(text) ? Number.parseInt(text, 8) : Number.NaN) : /^\d+$/.test(text) ? Number(text) : Number.NaN
+      const value = key.octal
+        ? /^0?[0-7]{3}$/.test(text)
+          ? Number.parseInt(text, 8)
+          : Number.NaN
+        : /^\d+$/.test(text)
+          ? Number(text)
+          : Number.NaN
       if (Number.isNaN(value) || value < key.min || value > key.max) {
-        const range = key.octal ? `an octal mode from 0${key.min.toString(8)} to 0${key.max.toString(8)}` : `a whole number from ${key.min} to ${key.max}`
+        const range = key.octal
+          ? `an octal mode from 0${key.min.toString(8)} to 0${key.max.toString(8)}`
+          : `a whole number from ${key.min} to ${key.max}`
         throw invalid(source, `[${section}] ${name} = ${text}: expected ${range}`)
       }
-      if (key.octal && (value & 0o007) !== 0) throw invalid(source, `[${section}] ${name} = ${text} grants access to every user; use 0660 or tighter`)
+      if (key.octal && (value & 0o007) !== 0)
+        throw invalid(source, `[${section}] ${name} = ${text} grants access to every user; use 0660 or tighter`)
       key.set(policy, value)
     }
   }
-  if (policy.buffers.minBufferSizeKb > policy.buffers.maxBufferSizeKb) throw invalid(source, '[buffers] min_buffer_size_kb is larger than max_buffer_size_kb')
+  if (policy.buffers.minBufferSizeKb > policy.buffers.maxBufferSizeKb)
+    throw invalid(source, '[buffers] min_buffer_size_kb is larger than max_buffer_size_kb')
   return policy
 }
 
@@ -67,7 +81,9 @@ export async function loadPolicy(path: string | undefined): Promise<Policy> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new FpmfixError('POLICY_INVALID', `cannot read policy file ${path}: ${(error as Error).message}`, {cause: error})
+    throw new FpmfixError('POLICY_INVALID', `cannot read policy file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
   return parsePolicy(text, path)
 }

@@ -8,8 +8,16 @@ import type {CollectedRemedies} from './collect-remedies.js'
  * (nginx must find its pools listening), nginx last. A changed file implies at
  * least a reload of its service; a stopped service is started, not reloaded.
  */
-export function serviceActions(facts: HostFacts, remedies: CollectedRemedies, changes: FileChange[], fpmFilesByInstall: Map<string, Set<string>>, nginxFiles: Set<string>): ServiceAction[] {
-  const wanted = new Map(remedies.services.map((service) => [service.target.kind === 'nginx' ? 'nginx' : service.target.install, service]))
+export function serviceActions(
+  facts: HostFacts,
+  remedies: CollectedRemedies,
+  changes: FileChange[],
+  fpmFilesByInstall: Map<string, Set<string>>,
+  nginxFiles: Set<string>,
+): ServiceAction[] {
+  const wanted = new Map(
+    remedies.services.map((service) => [service.target.kind === 'nginx' ? 'nginx' : service.target.install, service]),
+  )
   const changed = new Set(changes.flatMap((change) => [change.path, ...(change.viaSymlink ? [change.viaSymlink] : [])]))
   const actions: ServiceAction[] = []
   for (const install of facts.installs) {

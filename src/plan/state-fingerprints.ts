@@ -11,7 +11,8 @@ export function stateKeys(actions: ServiceAction[], facts: HostFacts): string[] 
     keys.add(`service:${action.service}`)
     const target = action.target
     const install = target.kind === 'php-fpm' ? facts.installs.find((entry) => entry.id === target.install) : undefined
-    for (const pool of install?.pools ?? []) if (pool.listen.value?.kind === 'unix') keys.add(`socket:${pool.listen.value.path}`)
+    for (const pool of install?.pools ?? [])
+      if (pool.listen.value?.kind === 'unix') keys.add(`socket:${pool.listen.value.path}`)
   }
   return [...keys]
 }
@@ -27,7 +28,10 @@ export async function readStateFingerprints(transport: Transport, keys: string[]
   const result = await transport.exec(`LC_ALL=C; export LC_ALL\n${script}\n`)
   const outputs = result.stdout.split(new RegExp(`^${marker} \\d+\\n`, 'm')).slice(1)
   if (outputs.length !== keys.length) {
-    throw new FpmfixError('GATHER_FAILED', `reading service and socket state failed: ${result.stderr.trim() || `exit ${result.code}`}`)
+    throw new FpmfixError(
+      'GATHER_FAILED',
+      `reading service and socket state failed: ${result.stderr.trim() || `exit ${result.code}`}`,
+    )
   }
   return keys.map((key, index) => ({kind: 'state', key, sha256: stateFingerprintSha256(key, outputs[index]!)}))
 }

@@ -20,7 +20,12 @@ function socketExpectation(pool: PoolFacts, sets: FpmSet[]): ListenerExpectation
   return {
     socket: {
       path: listen.path,
-      ...(acl ? {} : {owner: wanted('listen.owner') ?? pool.listenOwner.value, group: wanted('listen.group') ?? pool.listenGroup.value}),
+      ...(acl
+        ? {}
+        : {
+            owner: wanted('listen.owner') ?? pool.listenOwner.value,
+            group: wanted('listen.group') ?? pool.listenGroup.value,
+          }),
       mode: (wanted('listen.mode') ?? `0${pool.listenMode.value.toString(8)}`).replace(/^0*/, '0'),
     },
   }
@@ -32,8 +37,17 @@ export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
     if (args.includes('ssl') || args.includes('quic') || args[0] === undefined || args[0].startsWith('unix:')) continue
     const match = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(args[0])
     if (!match) continue
-    const host = match[1] === undefined || match[1] === '*' || match[1] === '0.0.0.0' ? '127.0.0.1' : match[1] === '[::]' ? '[::1]' : match[1]
-    const name = site.server.split(' ').find((candidate) => candidate !== '_' && candidate !== '' && !candidate.includes('*') && !candidate.startsWith('~'))
+    const host =
+      match[1] === undefined || match[1] === '*' || match[1] === '0.0.0.0'
+        ? '127.0.0.1'
+        : match[1] === '[::]'
+          ? '[::1]'
+          : match[1]
+    const name = site.server
+      .split(' ')
+      .find(
+        (candidate) => candidate !== '_' && candidate !== '' && !candidate.includes('*') && !candidate.startsWith('~'),
+      )
     return {url: `http://${host}:${match[2]}/index.php`, ...(name === undefined ? {} : {hostHeader: name})}
   }
   return undefined
@@ -44,7 +58,11 @@ export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
  * listen again (unix sockets with the intended owner/group/mode), answer FastCGI, and an
  * HTTP request through nginx to each affected server must not be 502/504.
  */
-export function verification(facts: HostFacts, actions: ServiceAction[], sets: FpmSet[]): NonNullable<HostPlan['verify']> {
+export function verification(
+  facts: HostFacts,
+  actions: ServiceAction[],
+  sets: FpmSet[],
+): NonNullable<HostPlan['verify']> {
   const fpm: Record<string, FpmInstallOptions> = {}
   const probes: ApplyProbes = {fastcgi: [], http: []}
   const pairings = pairSites(facts)
@@ -54,7 +72,9 @@ export function verification(facts: HostFacts, actions: ServiceAction[], sets: F
     if (target.kind !== 'php-fpm') continue
     const install = facts.installs.find((entry) => entry.id === target.install)
     if (install === undefined) continue
-    const expect = install.pools.map((pool) => socketExpectation(pool, sets)).filter((entry): entry is ListenerExpectation => entry !== undefined)
+    const expect = install.pools
+      .map((pool) => socketExpectation(pool, sets))
+      .filter((entry): entry is ListenerExpectation => entry !== undefined)
     fpm[install.id] = {mainConfig: install.mainConfig, expect}
     for (const pool of install.pools) {
       touchedPools.add(pool)

@@ -20,24 +20,43 @@ export function statusOf(outcome: ApplyOutcome): ApplyStatus {
 }
 
 function detail(outcome: ApplyOutcome): string[] {
-  if (!outcome.ok) return [`  [${outcome.error.code}] ${outcome.error.message}`, ...(outcome.error.hint ? [`  hint: ${outcome.error.hint}`] : [])]
+  if (!outcome.ok)
+    return [
+      `  [${outcome.error.code}] ${outcome.error.message}`,
+      ...(outcome.error.hint ? [`  hint: ${outcome.error.hint}`] : []),
+    ]
   const result = outcome.value
   const lines: string[] = []
   if (result.txid) lines.push(paint('dim', `  transaction ${result.txid}`))
-  if (result.recoveredLock) lines.push(`  recovered the lock of dead transaction ${result.recoveredLock.txid} (${result.recoveredLock.owner})`)
+  if (result.recoveredLock)
+    lines.push(`  recovered the lock of dead transaction ${result.recoveredLock.txid} (${result.recoveredLock.owner})`)
   if (result.stale?.length) lines.push(`  changed since the plan: ${result.stale.join(', ')}`)
-  if (result.lock) lines.push(`  locked by ${result.lock.owner}, transaction ${result.lock.txid}, since ${result.lock.started}`)
+  if (result.lock)
+    lines.push(`  locked by ${result.lock.owner}, transaction ${result.lock.txid}, since ${result.lock.started}`)
   if (result.failedStep) lines.push(`  failed step: ${result.failedStep}`)
   if (result.rollbackStep) lines.push(`  rollback failed at: ${result.rollbackStep}`)
-  if (result.output) lines.push(...result.output.trimEnd().split('\n').slice(-20).map((line) => `  | ${line}`))
+  if (result.output)
+    lines.push(
+      ...result.output
+        .trimEnd()
+        .split('\n')
+        .slice(-20)
+        .map((line) => `  | ${line}`),
+    )
   if (result.note) lines.push(`  ${result.note}`)
   const total = result.steps.reduce((sum, step) => sum + step.ms, 0)
-  if (result.steps.length > 0) lines.push(paint('dim', `  ${result.steps.map((step) => `${step.name} ${step.ms}ms`).join(', ')} (${total} ms on the host)`))
+  if (result.steps.length > 0)
+    lines.push(
+      paint('dim', `  ${result.steps.map((step) => `${step.name} ${step.ms}ms`).join(', ')} (${total} ms on the host)`),
+    )
   return lines
 }
 
 export function renderApplyText(outcomes: ApplyOutcome[]): string {
-  const lines = outcomes.flatMap((outcome) => [`${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusOf(outcome))}`, ...detail(outcome)])
+  const lines = outcomes.flatMap((outcome) => [
+    `${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusOf(outcome))}`,
+    ...detail(outcome),
+  ])
   return `${lines.join('\n')}\n\n${paint('bold', applySummary(outcomes))}\n`
 }
 

@@ -16,7 +16,8 @@ export function colorDiff(diff: string, stream: NodeJS.WriteStream = process.std
   return diff
     .split('\n')
     .map((line) => {
-      if (line.startsWith('diff --git') || line.startsWith('--- ') || line.startsWith('+++ ')) return paint('bold', line, stream)
+      if (line.startsWith('diff --git') || line.startsWith('--- ') || line.startsWith('+++ '))
+        return paint('bold', line, stream)
       if (line.startsWith('@@')) return paint('cyan', line, stream)
       if (line.startsWith('+')) return paint('green', line, stream)
       if (line.startsWith('-')) return paint('red', line, stream)

@@ -29,7 +29,9 @@ export function renderHostPlan(host: HostPlan, options: {verbose: boolean}): str
   const title = host.address === host.name ? host.name : `${host.name} (${host.address})`
   const lines = [paint('bold', `── ${title} ──`)]
   if (host.status === 'failed') {
-    lines.push(`  ${paint(['red', 'bold'], 'failed')} ${host.error?.code ?? ''}: ${host.error?.message ?? 'unknown error'}`)
+    lines.push(
+      `  ${paint(['red', 'bold'], 'failed')} ${host.error?.code ?? ''}: ${host.error?.message ?? 'unknown error'}`,
+    )
     if (host.error?.hint) lines.push(`  hint: ${host.error.hint}`)
     return lines.join('\n')
   }
@@ -40,13 +42,16 @@ export function renderHostPlan(host: HostPlan, options: {verbose: boolean}): str
   if (host.changes.length > 0) {
     lines.push('', 'Changes:')
     for (const change of host.changes) {
-      if (change.viaSymlink) lines.push(paint('dim', `# ${change.viaSymlink} is a symlink; writing its target ${change.path}`))
+      if (change.viaSymlink)
+        lines.push(paint('dim', `# ${change.viaSymlink} is a symlink; writing its target ${change.path}`))
       lines.push(colorDiff(change.diff.trimEnd()))
     }
   }
   if (host.actions.length > 0) {
     lines.push('', 'Service actions, in order:')
-    host.actions.forEach((action, index) => lines.push(`  ${index + 1}. ${action.action} ${action.service} — ${action.reason}`))
+    host.actions.forEach((action, index) =>
+      lines.push(`  ${index + 1}. ${action.action} ${action.service} — ${action.reason}`),
+    )
   }
   if (host.status === 'unchanged') lines.push(paint('green', '  No changes.'))
   return lines.join('\n')
@@ -73,7 +78,12 @@ export function planJson(plan: PlanDocument): Record<string, unknown> {
         summary: finding.summary,
         evidence: finding.evidence,
       })),
-      changes: host.changes.map((change) => ({path: change.path, viaSymlink: change.viaSymlink, diff: change.diff, reasons: change.reasons})),
+      changes: host.changes.map((change) => ({
+        path: change.path,
+        viaSymlink: change.viaSymlink,
+        diff: change.diff,
+        reasons: change.reasons,
+      })),
       actions: host.actions.map((action) => ({service: action.service, action: action.action, reason: action.reason})),
       notes: host.notes,
       ...(host.error === undefined ? {} : {error: host.error}),

@@ -40,7 +40,10 @@ export async function runHosts<T>(
   const list = new Listr(
     targets.map((target, index) => ({
       title: target.name,
-      task: async (_ctx: unknown, task: {output: string; title: string; newListr: (tasks: never, options: object) => unknown}) => {
+      task: async (
+        _ctx: unknown,
+        task: {output: string; title: string; newListr: (tasks: never, options: object) => unknown},
+      ) => {
         const started = performance.now()
         let plan: ReturnType<NonNullable<typeof options.steps>>
         try {
@@ -50,7 +53,10 @@ export async function runHosts<T>(
           plan = undefined
         }
         // Plain lines from hosts running side by side need the host's name on each step.
-        const steps = options.progress === 'lines' ? plan?.steps.map((step) => ({...step, title: `${target.name}: ${step.title}`})) : plan?.steps
+        const steps =
+          options.progress === 'lines'
+            ? plan?.steps.map((step) => ({...step, title: `${target.name}: ${step.title}`}))
+            : plan?.steps
         const tree = steps === undefined ? undefined : new StepTree(steps)
         const running = (async () => {
           try {

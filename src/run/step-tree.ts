@@ -35,12 +35,18 @@ export class StepTree {
     const failed = outcome.failedStep === undefined ? undefined : listed ? outcome.failedStep : this.steps.at(-1)?.name
     for (const step of this.steps) {
       if (this.states.has(step.name)) continue
-      this.settle(step.name, step.name === failed ? {kind: 'failed', message: outcome.message ?? 'failed'} : {kind: 'skipped'})
+      this.settle(
+        step.name,
+        step.name === failed ? {kind: 'failed', message: outcome.message ?? 'failed'} : {kind: 'skipped'},
+      )
     }
   }
 
   /** listr2 subtask definitions: each resolves when its step is reported. */
-  tasks(): Array<{title: string; task: (ctx: unknown, task: {title: string; skip: (message?: string) => void}) => Promise<void>}> {
+  tasks(): Array<{
+    title: string
+    task: (ctx: unknown, task: {title: string; skip: (message?: string) => void}) => Promise<void>
+  }> {
     return this.steps.map((step) => ({
       title: step.title,
       task: async (_ctx, task) => {

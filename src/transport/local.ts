@@ -23,7 +23,11 @@ export function sudoFailure(stderr: string): FpmfixError | undefined {
       hint: 'Allow passwordless sudo (NOPASSWD) for this user, or run fpmfix as root.',
     })
   }
-  if (/^(?:sudo: )?\S+ is not in the sudoers file|^Sorry, user \S+ (?:is not allowed to execute|may not run sudo)/m.test(stderr)) {
+  if (
+    /^(?:sudo: )?\S+ is not in the sudoers file|^Sorry, user \S+ (?:is not allowed to execute|may not run sudo)/m.test(
+      stderr,
+    )
+  ) {
     return new FpmfixError('SUDO_DENIED', 'sudo refused to run commands as root for this user', {
       hint: 'Grant this user sudo rights, or run fpmfix as root.',
       details: {stderr: stderr.trim()},

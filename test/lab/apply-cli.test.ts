@@ -27,14 +27,26 @@ import {buildCli, problems, runPlan} from './support/plan-helpers.js'
 import {describeRun, runCli} from './support/run-cli.js'
 
 const SOCKET_82 = 'fastcgi_pass unix:/run/php/php8.2-fpm.sock;'
-const HOSTS = ['nginxInvalid', 'fpmInvalid', 'probeFails', 'stale', 'lock', 'killEarly', 'killInProbe', 'noTty', 'rollback', 'tampered'] as const
+const HOSTS = [
+  'nginxInvalid',
+  'fpmInvalid',
+  'probeFails',
+  'stale',
+  'lock',
+  'killEarly',
+  'killInProbe',
+  'noTty',
+  'rollback',
+  'tampered',
+] as const
 type Role = (typeof HOSTS)[number]
 
 describe('fpmfix apply and rollback through the CLI over SSH: failures roll back, refusals write nothing', () => {
   let lab: Lab
   let plans: Awaited<ReturnType<typeof planDirectory>>
   const host = (role: Role): LabHost => lab.hosts[HOSTS.indexOf(role)]!
-  const planFor = (role: Role, name = 'plan'): Promise<SavedPlan> => savePlan(lab, host(role), `${plans.dir}/${role}-${name}.json`)
+  const planFor = (role: Role, name = 'plan'): Promise<SavedPlan> =>
+    savePlan(lab, host(role), `${plans.dir}/${role}-${name}.json`)
 
   beforeAll(async () => {
     plans = await planDirectory()
@@ -52,7 +64,9 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     const plan = await planFor('nginxInvalid')
     const pristine = `${plans.dir}/nginxInvalid-pristine.json`
     await copyFile(plan.file, pristine)
-    await editPlannedChange(plan.file, target.name, LAB_SITE_AVAILABLE, (after) => after.replace(SOCKET_82, 'fastcgi_pass unix:/run/php/php8.2-fpm.sock'))
+    await editPlannedChange(plan.file, target.name, LAB_SITE_AVAILABLE, (after) =>
+      after.replace(SOCKET_82, 'fastcgi_pass unix:/run/php/php8.2-fpm.sock'),
+    )
     const before = await configSnapshot(target)
     const pids = await servicePids(target)
 
@@ -76,7 +90,9 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     const target = host('fpmInvalid')
     await socketOwnedByRoot(target)
     const plan = await planFor('fpmInvalid')
-    await editPlannedChange(plan.file, target.name, FPM_POOL_FILE, (after) => setPoolDirectiveText(after, 'www', 'pm.max_children', '0'))
+    await editPlannedChange(plan.file, target.name, FPM_POOL_FILE, (after) =>
+      setPoolDirectiveText(after, 'www', 'pm.max_children', '0'),
+    )
     const before = await configSnapshot(target)
     const pids = await servicePids(target)
 
@@ -99,14 +115,19 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     const before = await configSnapshot(target)
     const deadPort = target.sparePorts[0]!
     expect(await tcpAccepts(deadPort), `something listens on ${deadPort}`).toBe(false)
-    expect((await httpGetLargeHeaders(target.httpPort, '/big-header.php?kb=16')).status, 'the 502 probe target').toBe(502)
+    expect((await httpGetLargeHeaders(target.httpPort, '/big-header.php?kb=16')).status, 'the 502 probe target').toBe(
+      502,
+    )
 
     for (const url of [`http://127.0.0.1:${deadPort}/`, `http://127.0.0.1:${target.httpPort}/big-header.php?kb=16`]) {
       const applied = await applyPlanFile(lab, target, plan.file, ['--probe-url', url])
 
       expect(applied.run.code, applied.report).toBe(4)
       expect(applied.host, applied.report).toMatchObject({status: 'rolled-back', failedStep: 'probe'})
-      expect(applied.host.steps.map((step) => step.name), applied.report).toContain('action-0')
+      expect(
+        applied.host.steps.map((step) => step.name),
+        applied.report,
+      ).toContain('action-0')
       expect(changedPaths(before, await configSnapshot(target)), url).toEqual([])
       // The reload that activated the change was undone: the site is broken again in the old way.
       expect((await target.http('/index.php')).status, url).toBe(502)
@@ -153,7 +174,9 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     })
     const refusedText = await runCli(['apply', second.file, ...connectionArgs(lab)])
     expect(refusedText.code, describeRun(refusedText)).toBe(7)
-    expect(refusedText.stdout).toContain(`locked by ${userInfo().username}@${hostname()}, transaction ${refused.host.lock!.txid}`)
+    expect(refusedText.stdout).toContain(
+      `locked by ${userInfo().username}@${hostname()}, transaction ${refused.host.lock!.txid}`,
+    )
 
     const finished = await running.done
     const firstDocument = JSON.parse(finished.stdout) as JsonApplyDocument
@@ -179,7 +202,9 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
       const running = await startCli(['apply', plan.file, ...connectionArgs(lab), '--json', ...extra])
       await waitForLockDir(target)
       if (role === 'killInProbe') {
-        await target.exec(`timeout 30 sh -c 'until grep -qx action-0 /var/lib/fpmfix/journal/*/state 2>/dev/null; do sleep 0.05; done'`)
+        await target.exec(
+          `timeout 30 sh -c 'until grep -qx action-0 /var/lib/fpmfix/journal/*/state 2>/dev/null; do sleep 0.05; done'`,
+        )
       }
       running.child.kill('SIGKILL')
       const killed = await running.done
@@ -231,12 +256,20 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     expect(await journalEntries(target)).toEqual([])
     expect((await target.http('/index.php')).status).toBe(502)
 
-    const approved = await applyRun(target, await runCli<JsonApplyDocument>(['apply', ...connectionArgs(lab), target.name, '--auto-approve', '--json'], {timeoutMs: 180_000}))
+    const approved = await applyRun(
+      target,
+      await runCli<JsonApplyDocument>(['apply', ...connectionArgs(lab), target.name, '--auto-approve', '--json'], {
+        timeoutMs: 180_000,
+      }),
+    )
     expect(approved.run.code, approved.report).toBe(0)
     expect(approved.host.status, approved.report).toBe('applied')
     expect(approved.run.stderr, 'the plan is shown before applying').toContain(FPM_POOL_FILE)
     expect((await target.http('/index.php')).status).toBe(200)
-    expect((await configSnapshot(target)).get(FPM_POOL_FILE)).toMatchObject({mode: before.get(FPM_POOL_FILE)!.mode, owner: before.get(FPM_POOL_FILE)!.owner})
+    expect((await configSnapshot(target)).get(FPM_POOL_FILE)).toMatchObject({
+      mode: before.get(FPM_POOL_FILE)!.mode,
+      owner: before.get(FPM_POOL_FILE)!.owner,
+    })
   })
 
   it('rollback TARGET --auto-approve restores the original config and brings the 502 back', async () => {
@@ -254,15 +287,28 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     expect((await target.http('/index.php')).status).toBe(200)
 
     await target.exec(': > /var/log/nginx/error.log')
-    const undone = await applyRun(target, await runCli<JsonApplyDocument>(['rollback', ...connectionArgs(lab), target.name, '--auto-approve', '--json'], {timeoutMs: 180_000}))
+    const undone = await applyRun(
+      target,
+      await runCli<JsonApplyDocument>(['rollback', ...connectionArgs(lab), target.name, '--auto-approve', '--json'], {
+        timeoutMs: 180_000,
+      }),
+    )
 
     expect(undone.run.code, undone.report).toBe(0)
-    expect(undone.host, undone.report).toMatchObject({status: 'applied', note: `undo of transaction ${applied.host.txid}`})
+    expect(undone.host, undone.report).toMatchObject({
+      status: 'applied',
+      note: `undo of transaction ${applied.host.txid}`,
+    })
     expect(changedPaths(before, await configSnapshot(target))).toEqual([])
     expect((await target.http('/index.php')).status).toBe(502)
-    expect(await target.readFile('/var/log/nginx/error.log')).toMatch(/php8\.2-fpm\.sock failed \(13: Permission denied\)/)
+    expect(await target.readFile('/var/log/nginx/error.log')).toMatch(
+      /php8\.2-fpm\.sock failed \(13: Permission denied\)/,
+    )
 
-    const nothingLeft = await applyRun(target, await runCli<JsonApplyDocument>(['rollback', ...connectionArgs(lab), target.name, '--auto-approve', '--json']))
+    const nothingLeft = await applyRun(
+      target,
+      await runCli<JsonApplyDocument>(['rollback', ...connectionArgs(lab), target.name, '--auto-approve', '--json']),
+    )
     expect(nothingLeft.run.code, nothingLeft.report).toBe(0)
     expect(nothingLeft.host.status).toBe('unchanged')
     expect(changedPaths(before, await configSnapshot(target))).toEqual([])
@@ -281,7 +327,9 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
 
     expect(applied.run.code, applied.report).toBe(3)
     expect(applied.host, applied.report).toMatchObject({status: 'failed', error: {code: 'PLAN_FILE_INVALID'}})
-    expect(applied.host.error?.message).toContain(`the new content of ${LAB_SITE_AVAILABLE} does not match its afterSha256`)
+    expect(applied.host.error?.message).toContain(
+      `the new content of ${LAB_SITE_AVAILABLE} does not match its afterSha256`,
+    )
     expect(await journalEntries(target)).toEqual([])
 
     await writeFile(plan.file, '{"kind": "something else"}')

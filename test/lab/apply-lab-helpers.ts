@@ -1,7 +1,13 @@
 import {createHash} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {ApplyOptions} from '../../src/apply/index.js'
-import {bootstrapCommand, buildTransactionScript, buildTxSpec, stateFingerprintSha256, stateProbe} from '../../src/apply/index.js'
+import {
+  bootstrapCommand,
+  buildTransactionScript,
+  buildTxSpec,
+  stateFingerprintSha256,
+  stateProbe,
+} from '../../src/apply/index.js'
 import type {Fingerprint, FileChange, HostPlan, ServiceAction} from '../../src/model/plan.js'
 import {createLocalTransport} from '../../src/transport/local.js'
 import type {Transport} from '../../src/transport/transport.js'
@@ -18,7 +24,8 @@ export function nsenterTransport(host: LabHost): Transport {
   const local = createLocalTransport()
   return {
     kind: 'local',
-    exec: (command, options) => local.exec(shellJoin(['nsenter', '-t', host.hostPid, '-m', '-p', '-u', '--', 'sh', '-c', command]), options),
+    exec: (command, options) =>
+      local.exec(shellJoin(['nsenter', '-t', host.hostPid, '-m', '-p', '-u', '--', 'sh', '-c', command]), options),
     close: () => local.close(),
   }
 }
@@ -38,14 +45,21 @@ export interface FileFacts {
 /** sha256, mode, uid:gid and inode of a file (following symlinks), and whether the path itself is a symlink. */
 export async function fileFacts(host: LabHost, path: string): Promise<FileFacts> {
   const q = shellQuote(path)
-  const {stdout} = await host.exec(`sha256sum < ${q} | cut -d' ' -f1; stat -L -c '%a %u:%g %i' -- ${q}; if [ -L ${q} ]; then echo link; else echo file; fi`)
+  const {stdout} = await host.exec(
+    `sha256sum < ${q} | cut -d' ' -f1; stat -L -c '%a %u:%g %i' -- ${q}; if [ -L ${q} ]; then echo link; else echo file; fi`,
+  )
   const [sha = '', stat = '', kind = ''] = stdout.trim().split('\n')
   const [mode = '', owner = '', inode = ''] = stat.split(' ')
   return {sha, mode, owner, inode, symlink: kind === 'link'}
 }
 
 /** A whole-file change computed from the file's current bytes on the host, as the plan side does. */
-export async function changeFile(host: LabHost, path: string, edit: (text: string) => string, viaSymlink?: string): Promise<FileChange> {
+export async function changeFile(
+  host: LabHost,
+  path: string,
+  edit: (text: string) => string,
+  viaSymlink?: string,
+): Promise<FileChange> {
   const before = await host.readFile(path)
   const after = edit(before)
   return {
@@ -70,8 +84,22 @@ export async function stateFingerprint(transport: Transport, key: string): Promi
   return {kind: 'state', key, sha256: stateFingerprintSha256(key, stdout)}
 }
 
-export function hostPlan(host: LabHost, changes: FileChange[], actions: ServiceAction[], fingerprints: Fingerprint[]): HostPlan {
-  return {name: host.name, address: '127.0.0.1', status: 'changes', findings: [], changes, actions, fingerprints, notes: []}
+export function hostPlan(
+  host: LabHost,
+  changes: FileChange[],
+  actions: ServiceAction[],
+  fingerprints: Fingerprint[],
+): HostPlan {
+  return {
+    name: host.name,
+    address: '127.0.0.1',
+    status: 'changes',
+    findings: [],
+    changes,
+    actions,
+    fingerprints,
+    notes: [],
+  }
 }
 
 export function fpmAction(action: ServiceAction['action']): ServiceAction {
@@ -116,7 +144,9 @@ export async function servicePids(host: LabHost): Promise<ServicePids> {
     fpmMaster,
     fpmWorkers: rows.filter((row) => row[2] === fpmMaster).map((row) => row[1]!),
     nginxMaster,
-    nginxWorkers: rows.filter((row) => row[2] === nginxMaster && row[3] === 'nginx: worker process').map((row) => row[1]!),
+    nginxWorkers: rows
+      .filter((row) => row[2] === nginxMaster && row[3] === 'nginx: worker process')
+      .map((row) => row[1]!),
   }
 }
 
@@ -131,7 +161,12 @@ export async function newestTxid(host: LabHost): Promise<string> {
 }
 
 /** Wait until a transaction's state lines satisfy `predicate`: the given one, or the next one to take the lock after `after`. */
-export async function waitForJournal(host: LabHost, predicate: (state: string[]) => boolean, which: {txid?: string; after?: string}, timeoutMs = 60_000): Promise<string> {
+export async function waitForJournal(
+  host: LabHost,
+  predicate: (state: string[]) => boolean,
+  which: {txid?: string; after?: string},
+  timeoutMs = 60_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const id = which.txid ?? (await newestTxid(host))
@@ -139,7 +174,8 @@ export async function waitForJournal(host: LabHost, predicate: (state: string[])
       const state = (await journalFile(host, id, 'state')).split('\n').filter(Boolean)
       if (predicate(state)) return id
     }
-    if (Date.now() > deadline) throw new Error(`journal of ${which.txid ?? 'the next transaction'} never reached the awaited state`)
+    if (Date.now() > deadline)
+      throw new Error(`journal of ${which.txid ?? 'the next transaction'} never reached the awaited state`)
     await sleep(100)
   }
 }
@@ -152,7 +188,8 @@ export async function lockExists(host: LabHost): Promise<boolean> {
 export async function startDetached(transport: Transport, plan: HostPlan, options: ApplyOptions): Promise<string> {
   const spec = buildTxSpec(plan, options)
   const started = await transport.exec(bootstrapCommand(spec), {stdin: buildTransactionScript(spec)})
-  if (started.code !== 0 || !started.stdout.includes(spec.txid)) throw new Error(`transaction did not start: ${started.stderr}`)
+  if (started.code !== 0 || !started.stdout.includes(spec.txid))
+    throw new Error(`transaction did not start: ${started.stderr}`)
   return spec.txid
 }
 

@@ -1,5 +1,11 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {applyHostPlan, attachTransaction, followTransaction, forceUnlock, readHostJournal} from '../../src/apply/index.js'
+import {
+  applyHostPlan,
+  attachTransaction,
+  followTransaction,
+  forceUnlock,
+  readHostJournal,
+} from '../../src/apply/index.js'
 import {connectSsh} from '../../src/transport/ssh/ssh-transport.js'
 import type {ApplyOptions} from '../../src/apply/index.js'
 import type {FileChange} from '../../src/model/plan.js'
@@ -20,7 +26,15 @@ import {
   transactionPid,
   waitForJournal,
 } from './apply-lab-helpers.js'
-import {FPM_POOL_FILE, LAB_SITE_AVAILABLE, LAB_SITE_ENABLED, type Lab, type LabHost, setPoolDirectiveText, startLab} from './lab/index.js'
+import {
+  FPM_POOL_FILE,
+  LAB_SITE_AVAILABLE,
+  LAB_SITE_ENABLED,
+  type Lab,
+  type LabHost,
+  setPoolDirectiveText,
+  startLab,
+} from './lab/index.js'
 
 const FINAL = ['committed', 'rolled-back', 'rollback-failed', 'refused-stale', 'locked', 'failed']
 
@@ -44,7 +58,12 @@ describe('apply transactions that outlive or fight their clients', () => {
   /** A site change (nginx reload) whose HTTP probe waits `seconds` on the host: a transaction that stays in its probe step. */
   async function slowSiteChange(seconds: number): Promise<{change: FileChange; options: ApplyOptions}> {
     const alias = `alias${(serial += 1)}.example`
-    const change = await changeFile(host, LAB_SITE_AVAILABLE, (text) => text.replace(/server_name [^;]*;/, `server_name ${host.name} ${alias};`), LAB_SITE_ENABLED)
+    const change = await changeFile(
+      host,
+      LAB_SITE_AVAILABLE,
+      (text) => text.replace(/server_name [^;]*;/, `server_name ${host.name} ${alias};`),
+      LAB_SITE_ENABLED,
+    )
     const options = {...labApplyOptions(host, `/slow.php?s=${seconds}`), probeTimeoutMs: 60_000}
     return {change, options}
   }
@@ -54,11 +73,21 @@ describe('apply transactions that outlive or fight their clients', () => {
   it('refuses a second apply while one runs, naming the holder; a live holder cannot be force-unlocked', async () => {
     const {change, options} = await slowSiteChange(3)
     const previous = await newestTxid(host)
-    const first = applyHostPlan(transport, hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]), options)
+    const first = applyHostPlan(
+      transport,
+      hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
+      options,
+    )
     const holder = await waitForJournal(host, inProbe, {after: previous})
-    const pool = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'pm.max_children', '6'))
+    const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
+      setPoolDirectiveText(text, 'www', 'pm.max_children', '6'),
+    )
 
-    const second = await applyHostPlan(transport, hostPlan(host, [pool], [fpmAction('reload')], [fileFingerprint(pool)]), labApplyOptions(host))
+    const second = await applyHostPlan(
+      transport,
+      hostPlan(host, [pool], [fpmAction('reload')], [fileFingerprint(pool)]),
+      labApplyOptions(host),
+    )
 
     expect(second).toMatchObject({status: 'locked', lock: {txid: holder, owner: 'tester@lab-client', alive: true}})
     expect(await host.readFile(FPM_POOL_FILE)).toBe(pool.before)
@@ -69,35 +98,66 @@ describe('apply transactions that outlive or fight their clients', () => {
 
   it('recovers the stale lock of a transaction killed after writing: its own script rolls it back, then the new one runs', async () => {
     const siteBefore = await fileFacts(host, LAB_SITE_AVAILABLE)
-    const pool = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'pm.max_children', '8'))
+    const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
+      setPoolDirectiveText(text, 'www', 'pm.max_children', '8'),
+    )
     // Planned before the doomed transaction touched the site: it must see the site as it was.
     const siteFingerprint = {kind: 'file' as const, key: LAB_SITE_AVAILABLE, sha256: siteBefore.sha}
     const {change, options} = await slowSiteChange(30)
-    const doomed = await startDetached(transport, hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]), options)
+    const doomed = await startDetached(
+      transport,
+      hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
+      options,
+    )
     await waitForJournal(host, inProbe, {txid: doomed})
     await host.exec(`kill -9 -${await transactionPid(host, doomed)}`)
     expect(await lockExists(host)).toBe(true)
     expect(await host.readFile(LAB_SITE_AVAILABLE)).toBe(change.after)
 
-    const result = await applyHostPlan(transport, hostPlan(host, [pool], [fpmAction('reload')], [fileFingerprint(pool), siteFingerprint]), labApplyOptions(host))
+    const result = await applyHostPlan(
+      transport,
+      hostPlan(host, [pool], [fpmAction('reload')], [fileFingerprint(pool), siteFingerprint]),
+      labApplyOptions(host),
+    )
 
     expect(result).toMatchObject({status: 'applied', recoveredLock: {txid: doomed, owner: 'tester@lab-client'}})
     expect(await host.readFile(FPM_POOL_FILE)).toBe(pool.after)
-    expect(await fileFacts(host, LAB_SITE_AVAILABLE)).toMatchObject({sha: siteBefore.sha, mode: siteBefore.mode, owner: siteBefore.owner})
-    expect(await attachTransaction(transport, doomed)).toMatchObject({running: false, result: {status: 'rolled-back', failedStep: 'interrupted'}})
+    expect(await fileFacts(host, LAB_SITE_AVAILABLE)).toMatchObject({
+      sha: siteBefore.sha,
+      mode: siteBefore.mode,
+      owner: siteBefore.owner,
+    })
+    expect(await attachTransaction(transport, doomed)).toMatchObject({
+      running: false,
+      result: {status: 'rolled-back', failedStep: 'interrupted'},
+    })
     expect((await host.http('/index.php')).status).toBe(200)
   })
 
   it('commits on its own when the client never polls, and attachTransaction reports it', async () => {
-    const pool = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'pm.max_children', '5'))
-    const txid = await startDetached(transport, hostPlan(host, [pool], [fpmAction('reload')], [fileFingerprint(pool)]), labApplyOptions(host))
+    const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
+      setPoolDirectiveText(text, 'www', 'pm.max_children', '5'),
+    )
+    const txid = await startDetached(
+      transport,
+      hostPlan(host, [pool], [fpmAction('reload')], [fileFingerprint(pool)]),
+      labApplyOptions(host),
+    )
     expect((await attachTransaction(transport, txid)).result).toBeUndefined()
 
     await waitForJournal(host, (state) => FINAL.includes(state.at(-1) ?? ''), {txid})
 
     const report = await attachTransaction(transport, txid)
     expect(report).toMatchObject({txid, running: false, interrupted: false, result: {status: 'applied', txid}})
-    expect(report.steps.map((step) => step.name)).toEqual(['lock', 'check', 'backup', 'write', 'validate', 'action-0', 'probe'])
+    expect(report.steps.map((step) => step.name)).toEqual([
+      'lock',
+      'check',
+      'backup',
+      'write',
+      'validate',
+      'action-0',
+      'probe',
+    ])
     expect(await host.readFile(FPM_POOL_FILE)).toBe(pool.after)
     expect(await readHostJournal(transport)).toMatchObject({latest: {txid, result: {status: 'applied'}}})
   })
@@ -105,7 +165,11 @@ describe('apply transactions that outlive or fight their clients', () => {
   it('rolls back by itself on SIGTERM mid-apply', async () => {
     const siteBefore = await fileFacts(host, LAB_SITE_AVAILABLE)
     const {change, options} = await slowSiteChange(2)
-    const txid = await startDetached(transport, hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]), options)
+    const txid = await startDetached(
+      transport,
+      hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
+      options,
+    )
     await waitForJournal(host, inProbe, {txid})
 
     await host.exec(`kill -TERM ${await transactionPid(host, txid)}`)
@@ -121,11 +185,23 @@ describe('apply transactions that outlive or fight their clients', () => {
 
   it('over SSH with sudo: a dropped connection does not stop the transaction, and a new connection finds it committed', async () => {
     const connect = (): Promise<Transport> =>
-      connectSsh({host: '127.0.0.1', port: host.sshPort, user: 'deploy', privateKeyFile: lab.clientKeyPath, knownHostsFile: lab.knownHostsPath, agent: '', become: true})
+      connectSsh({
+        host: '127.0.0.1',
+        port: host.sshPort,
+        user: 'deploy',
+        privateKeyFile: lab.clientKeyPath,
+        knownHostsFile: lab.knownHostsPath,
+        agent: '',
+        become: true,
+      })
     const {change, options} = await slowSiteChange(2)
     const first = await connect()
     const previous = await newestTxid(host)
-    const following = applyHostPlan(first, hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]), options)
+    const following = applyHostPlan(
+      first,
+      hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
+      options,
+    )
     const txid = await waitForJournal(host, inProbe, {after: previous})
 
     await first.close()
@@ -144,7 +220,11 @@ describe('apply transactions that outlive or fight their clients', () => {
   it('force-unlocks only the named dead lock, after rolling back what its transaction wrote', async () => {
     const siteBefore = await fileFacts(host, LAB_SITE_AVAILABLE)
     const {change, options} = await slowSiteChange(30)
-    const txid = await startDetached(transport, hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]), options)
+    const txid = await startDetached(
+      transport,
+      hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
+      options,
+    )
     await waitForJournal(host, inProbe, {txid})
     await host.exec(`kill -9 -${await transactionPid(host, txid)}`)
 

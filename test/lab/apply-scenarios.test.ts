@@ -17,7 +17,13 @@ import {
   versionSocketMismatch,
 } from './lab/faults-502.js'
 import {LAB_SITE_AVAILABLE, LAB_SITE_ENABLED, type Lab, type LabHost, startLab} from './lab/index.js'
-import {applyPlanFile, configSnapshot, planDirectory, savePlan, unexplainedChanges} from './support/apply-cli-helpers.js'
+import {
+  applyPlanFile,
+  configSnapshot,
+  planDirectory,
+  savePlan,
+  unexplainedChanges,
+} from './support/apply-cli-helpers.js'
 import {buildCli, problems, runPlan} from './support/plan-helpers.js'
 
 interface Scenario {
@@ -75,7 +81,11 @@ describe('fpmfix apply through the CLI on real 502s: inject, plan -o, apply the 
       expect(plan.json.status).toBe('changes')
       const before = await configSnapshot(host)
       // Metadata a careless writer (default umask, root:root) would not reproduce.
-      for (const change of plan.saved.changes) expect(before.get(change.path), change.path).toMatchObject({mode: '640', owner: expect.not.stringMatching(/:0$/)})
+      for (const change of plan.saved.changes)
+        expect(before.get(change.path), change.path).toMatchObject({
+          mode: '640',
+          owner: expect.not.stringMatching(/:0$/),
+        })
 
       const applied = await applyPlanFile(lab, host, plan.file)
 
@@ -91,8 +101,12 @@ describe('fpmfix apply through the CLI on real 502s: inject, plan -o, apply the 
 
       // Right after apply returns, without waiting: apply itself verified the change took effect.
       const traffic = (await provoke(host, fault)).map((result) => result.status)
-      expect(traffic.filter((status) => status !== 200), `${fault.failingPath} after apply`).toEqual([])
-      for (const path of fault.healthyPaths) expect((await httpGetLargeHeaders(host.httpPort, path)).status, path).toBe(200)
+      expect(
+        traffic.filter((status) => status !== 200),
+        `${fault.failingPath} after apply`,
+      ).toEqual([])
+      for (const path of fault.healthyPaths)
+        expect((await httpGetLargeHeaders(host.httpPort, path)).status, path).toBe(200)
 
       const again = await runPlan(lab, host, {detailedExitcode: true})
       const againReport = JSON.stringify(again.json, null, 2)
@@ -105,7 +119,10 @@ describe('fpmfix apply through the CLI on real 502s: inject, plan -o, apply the 
       const fpmTest = await host.exec('php-fpm8.2 -t 2>&1', {allowFail: true})
       expect(fpmTest.code, fpmTest.stdout).toBe(0)
 
-      expect((await host.exec(`test -L ${LAB_SITE_ENABLED}`, {allowFail: true})).code, `${LAB_SITE_ENABLED} is a symlink`).toBe(0)
+      expect(
+        (await host.exec(`test -L ${LAB_SITE_ENABLED}`, {allowFail: true})).code,
+        `${LAB_SITE_ENABLED} is a symlink`,
+      ).toBe(0)
       expect((await host.exec(`readlink ${LAB_SITE_ENABLED}`)).stdout.trim()).toBe(LAB_SITE_AVAILABLE)
 
       expect(unexplainedChanges(before, await configSnapshot(host), plan.saved)).toEqual([])

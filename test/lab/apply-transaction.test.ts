@@ -28,7 +28,8 @@ import {
   stopFpm,
 } from './lab/index.js'
 
-const addReadTimeout = (text: string): string => text.replace('fastcgi_pass', 'fastcgi_read_timeout 90s;\n\t\tfastcgi_pass')
+const addReadTimeout = (text: string): string =>
+  text.replace('fastcgi_pass', 'fastcgi_read_timeout 90s;\n\t\tfastcgi_pass')
 
 describe('apply transaction on a real host', () => {
   let lab: Lab
@@ -51,7 +52,9 @@ describe('apply transaction on a real host', () => {
   it('applies a good change: atomic writes through the symlink, metadata kept, php-fpm then nginx reloaded, probes pass', async () => {
     const poolBefore = await fileFacts(host, FPM_POOL_FILE)
     const siteBefore = await fileFacts(host, LAB_SITE_AVAILABLE)
-    const pool = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'pm.max_children', '7'))
+    const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
+      setPoolDirectiveText(text, 'www', 'pm.max_children', '7'),
+    )
     const site = await changeFile(host, LAB_SITE_AVAILABLE, addReadTimeout, LAB_SITE_ENABLED)
     const fingerprints = [
       fileFingerprint(pool),
@@ -64,7 +67,10 @@ describe('apply transaction on a real host', () => {
     const steps: string[] = []
     const plan = hostPlan(host, [pool, site], [fpmAction('reload'), nginxAction('reload')], fingerprints)
 
-    const result = await applyHostPlan(transport, plan, {...labApplyOptions(host), onStep: (step) => steps.push(step.label)})
+    const result = await applyHostPlan(transport, plan, {
+      ...labApplyOptions(host),
+      onStep: (step) => steps.push(step.label),
+    })
 
     expect(result).toMatchObject({status: 'applied'})
     expect(steps).toEqual([
@@ -94,7 +100,9 @@ describe('apply transaction on a real host', () => {
     expect(after.nginxMaster).toBe(before.nginxMaster)
     expect(after.nginxWorkers.filter((pid) => before.nginxWorkers.includes(pid))).toEqual([])
 
-    expect(await journalFile(host, result.txid!, 'out/probe')).toMatch(/FastCGI unix:\/\/\/run\/php\/php8\.2-fpm\.sock \S+: status 404/)
+    expect(await journalFile(host, result.txid!, 'out/probe')).toMatch(
+      /FastCGI unix:\/\/\/run\/php\/php8\.2-fpm\.sock \S+: status 404/,
+    )
     expect(await journalFile(host, result.txid!, 'out/probe')).toContain('index.php: 200')
     expect(await journalFile(host, result.txid!, 'files/0/orig')).toBe(pool.before)
     expect((await host.http('/index.php')).status).toBe(200)
@@ -102,15 +110,28 @@ describe('apply transaction on a real host', () => {
   })
 
   it('rolls back a candidate that fails nginx -t, leaving the files byte-identical and nginx untouched', async () => {
-    const site = await changeFile(host, LAB_SITE_AVAILABLE, (text) => text.replace('\tindex index.php', '\tno_such_directive on;\n\tindex index.php'), LAB_SITE_ENABLED)
+    const site = await changeFile(
+      host,
+      LAB_SITE_AVAILABLE,
+      (text) => text.replace('\tindex index.php', '\tno_such_directive on;\n\tindex index.php'),
+      LAB_SITE_ENABLED,
+    )
     const before = await fileFacts(host, LAB_SITE_AVAILABLE)
     const pids = await servicePids(host)
 
-    const result = await applyHostPlan(transport, hostPlan(host, [site], [nginxAction('reload')], [fileFingerprint(site)]), labApplyOptions(host))
+    const result = await applyHostPlan(
+      transport,
+      hostPlan(host, [site], [nginxAction('reload')], [fileFingerprint(site)]),
+      labApplyOptions(host),
+    )
 
     expect(result).toMatchObject({status: 'rolled-back', failedStep: 'validate'})
     expect(result.output).toContain('unknown directive "no_such_directive"')
-    expect(await fileFacts(host, LAB_SITE_AVAILABLE)).toMatchObject({sha: before.sha, mode: before.mode, owner: before.owner})
+    expect(await fileFacts(host, LAB_SITE_AVAILABLE)).toMatchObject({
+      sha: before.sha,
+      mode: before.mode,
+      owner: before.owner,
+    })
     expect((await fileFacts(host, LAB_SITE_ENABLED)).symlink).toBe(true)
     expect((await servicePids(host)).nginxWorkers).toEqual(pids.nginxWorkers)
     expect((await host.http('/index.php')).status).toBe(200)
@@ -118,10 +139,16 @@ describe('apply transaction on a real host', () => {
   })
 
   it('rolls back a pool change php-fpm -t rejects (exit 78), with its error in the output', async () => {
-    const pool = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'listen.owner', 'nosuchuser'))
+    const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
+      setPoolDirectiveText(text, 'www', 'listen.owner', 'nosuchuser'),
+    )
     const before = await fileFacts(host, FPM_POOL_FILE)
 
-    const result = await applyHostPlan(transport, hostPlan(host, [pool], [fpmAction('restart')], [fileFingerprint(pool)]), labApplyOptions(host))
+    const result = await applyHostPlan(
+      transport,
+      hostPlan(host, [pool], [fpmAction('restart')], [fileFingerprint(pool)]),
+      labApplyOptions(host),
+    )
 
     expect(result).toMatchObject({status: 'rolled-back', failedStep: 'validate'})
     expect(result.output).toContain("cannot get uid for user 'nosuchuser'")
@@ -131,13 +158,21 @@ describe('apply transaction on a real host', () => {
 
   it('rolls back a php-fpm change whose restart fails although php-fpm -t passes, and the site answers again', async () => {
     const brokenSocket = '/run/php/no-such-dir/php8.2-fpm.sock'
-    const pool = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'listen', brokenSocket))
+    const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
+      setPoolDirectiveText(text, 'www', 'listen', brokenSocket),
+    )
     const before = await fileFacts(host, FPM_POOL_FILE)
     const pids = await servicePids(host)
     const options = labApplyOptions(host)
-    options.fpm![Object.keys(options.fpm!)[0]!]!.expect = [{socket: {path: brokenSocket, owner: 'www-data', group: 'www-data', mode: '0660'}}]
+    options.fpm![Object.keys(options.fpm!)[0]!]!.expect = [
+      {socket: {path: brokenSocket, owner: 'www-data', group: 'www-data', mode: '0660'}},
+    ]
 
-    const result = await applyHostPlan(transport, hostPlan(host, [pool], [fpmAction('restart')], [fileFingerprint(pool)]), {...options, serviceTimeoutMs: 5_000})
+    const result = await applyHostPlan(
+      transport,
+      hostPlan(host, [pool], [fpmAction('restart')], [fileFingerprint(pool)]),
+      {...options, serviceTimeoutMs: 5_000},
+    )
 
     expect(result).toMatchObject({status: 'rolled-back', failedStep: 'action-0'})
     expect(result.output).toMatch(/timed out after 5000 ms waiting for php8\.2-fpm to (re)?start/)
@@ -149,7 +184,9 @@ describe('apply transaction on a real host', () => {
   })
 
   it('refuses a stale plan (file or state changed since planning) without writing anything', async () => {
-    const pool = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'pm.max_children', '9'))
+    const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
+      setPoolDirectiveText(text, 'www', 'pm.max_children', '9'),
+    )
     await host.exec(`printf '; edited by hand\\n' >> ${FPM_POOL_FILE}`)
     const edited = await fileFacts(host, FPM_POOL_FILE)
     const staleSocket = {kind: 'state' as const, key: `socket:${FPM_SOCKET}`, sha256: '0'.repeat(64)}
@@ -168,7 +205,10 @@ describe('apply transaction on a real host', () => {
     const options = (pingPath?: string): ApplyOptions => ({
       ...labApplyOptions(host),
       serviceManager: 'none',
-      probes: {fastcgi: [{socket: FPM_SOCKET, ...(pingPath ? {pingPath} : {})}], http: [{url: `http://127.0.0.1:${host.httpPort}/index.php`}]},
+      probes: {
+        fastcgi: [{socket: FPM_SOCKET, ...(pingPath ? {pingPath} : {})}],
+        http: [{url: `http://127.0.0.1:${host.httpPort}/index.php`}],
+      },
     })
     const toOndemand = await changeFile(host, FPM_POOL_FILE, (text) =>
       ['pm = ondemand', 'pm.process_idle_timeout = 1s', 'ping.path = /fpm-ping'].reduce((current, line) => {
@@ -176,7 +216,11 @@ describe('apply transaction on a real host', () => {
         return setPoolDirectiveText(current, 'www', key, value)
       }, text),
     )
-    const restarted = await applyHostPlan(transport, hostPlan(host, [toOndemand], [fpmAction('restart'), nginxAction('reload')], [fileFingerprint(toOndemand)]), options('/fpm-ping'))
+    const restarted = await applyHostPlan(
+      transport,
+      hostPlan(host, [toOndemand], [fpmAction('restart'), nginxAction('reload')], [fileFingerprint(toOndemand)]),
+      options('/fpm-ping'),
+    )
     expect(restarted.status).toBe('applied')
     expect(await journalFile(host, restarted.txid!, 'out/action-0')).toContain('restart php8.2-fpm (none)')
     expect(await journalFile(host, restarted.txid!, 'out/probe')).toMatch(/\/fpm-ping: status 200/)
@@ -186,7 +230,11 @@ describe('apply transaction on a real host', () => {
     while ((await servicePids(host)).fpmWorkers.length > 0 && Date.now() < deadline) await sleep(200)
     expect((await servicePids(host)).fpmWorkers).toEqual([])
     const back = await changeFile(host, FPM_POOL_FILE, (text) => setPoolDirectiveText(text, 'www', 'pm', 'dynamic'))
-    const reloaded = await applyHostPlan(transport, hostPlan(host, [back], [fpmAction('reload')], [fileFingerprint(back)]), options())
+    const reloaded = await applyHostPlan(
+      transport,
+      hostPlan(host, [back], [fpmAction('reload')], [fileFingerprint(back)]),
+      options(),
+    )
 
     expect(reloaded.status).toBe('applied')
     expect(await journalFile(host, reloaded.txid!, 'out/action-0')).toContain('reload php8.2-fpm (none)')
@@ -213,8 +261,17 @@ describe('apply transaction on a real host', () => {
   })
 
   it('undoes the last committed apply with rollbackLast', async () => {
-    const site = await changeFile(host, LAB_SITE_AVAILABLE, (text) => text.replace('fastcgi_read_timeout 90s;', 'fastcgi_read_timeout 120s;'), LAB_SITE_ENABLED)
-    const applied = await applyHostPlan(transport, hostPlan(host, [site], [nginxAction('reload')], [fileFingerprint(site)]), labApplyOptions(host))
+    const site = await changeFile(
+      host,
+      LAB_SITE_AVAILABLE,
+      (text) => text.replace('fastcgi_read_timeout 90s;', 'fastcgi_read_timeout 120s;'),
+      LAB_SITE_ENABLED,
+    )
+    const applied = await applyHostPlan(
+      transport,
+      hostPlan(host, [site], [nginxAction('reload')], [fileFingerprint(site)]),
+      labApplyOptions(host),
+    )
     expect(applied.status).toBe('applied')
     const workers = (await servicePids(host)).nginxWorkers
 

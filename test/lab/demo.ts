@@ -19,7 +19,20 @@ try {
     process.stderr.write(`${host.name}: GET http://127.0.0.1:${host.httpPort}/index.php → ${answer.status}\n`)
   }
   process.stderr.write(`\n$ fpmfix plan -i ${lab.inventoryPath} all --known-hosts ${lab.knownHostsPath}\n\n`)
-  const plan = spawnSync(process.execPath, [`${repo}/bin/run.js`, 'plan', '-i', lab.inventoryPath, 'all', '--known-hosts', lab.knownHostsPath, ...process.argv.slice(2)], {stdio: 'inherit'})
+  const plan = spawnSync(
+    process.execPath,
+    [
+      `${repo}/bin/run.js`,
+      'plan',
+      '-i',
+      lab.inventoryPath,
+      'all',
+      '--known-hosts',
+      lab.knownHostsPath,
+      ...process.argv.slice(2),
+    ],
+    {stdio: 'inherit'},
+  )
   process.exitCode = plan.status ?? 1
 } finally {
   await lab.stop()

@@ -40,7 +40,10 @@ describe('fpmfix facts over real SSH', () => {
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     )
     work = await mkdtemp(path.join(tmpdir(), 'fpmfix-facts-'))
-    ;[lab, doomed] = await Promise.all([startLab({hosts: 3, namePrefix: 'facts'}), startLab({hosts: 1, namePrefix: 'doomed'})])
+    ;[lab, doomed] = await Promise.all([
+      startLab({hosts: 3, namePrefix: 'facts'}),
+      startLab({hosts: 1, namePrefix: 'doomed'}),
+    ])
     hosts = lab.hosts
     const buildError = await build
     if (buildError) throw buildError
@@ -92,7 +95,7 @@ describe('fpmfix facts over real SSH', () => {
     expect(titles).toEqual(hosts.map((host) => `── ${host.name} (127.0.0.1) ──`))
     expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('3 hosts: 3 gathered, 0 failed')
     expect(run.stdout).toContain(`socket    ${FPM_SOCKET} socket www-data:www-data`)
-    expect(run.stdout).not.toMatch(/\u001b\[/)
+    expect(run.stdout).not.toContain('\u001b[')
     expect(run.stdout).not.toMatch(/[✔❯›]/)
     for (const host of hosts) expect(run.stderr).toContain(`✔ ${host.name}`)
   })
@@ -121,7 +124,15 @@ describe('fpmfix facts over real SSH', () => {
 
   it('records first-seen host keys with --accept-new-host-keys, then trusts them without the flag', async () => {
     const file = await knownHostsFile('accept_known_hosts', [])
-    const first = await facts(['-i', lab.inventoryPath, 'all', '--known-hosts', file, '--accept-new-host-keys', '--json'])
+    const first = await facts([
+      '-i',
+      lab.inventoryPath,
+      'all',
+      '--known-hosts',
+      file,
+      '--accept-new-host-keys',
+      '--json',
+    ])
     expect(first.code, describeRun(first)).toBe(EXIT_OK)
 
     const recorded = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '')
@@ -175,7 +186,16 @@ describe('fpmfix facts over real SSH', () => {
       })
       const before = (await sshdLog(keyHost)).length
 
-      const run = await facts(['-i', inventory, 'broken', '--known-hosts', lab.knownHostsPath, '--connect-timeout', '2', '--json'])
+      const run = await facts([
+        '-i',
+        inventory,
+        'broken',
+        '--known-hosts',
+        lab.knownHostsPath,
+        '--connect-timeout',
+        '2',
+        '--json',
+      ])
 
       expect(run.code, describeRun(run)).toBe(EXIT_HOSTS_FAILED)
       expect(run.json?.summary).toMatchObject({hosts: 5, gathered: 1, failed: 4})
@@ -209,7 +229,10 @@ describe('fpmfix facts over real SSH', () => {
       expect(hostEntry(run.json, 'refused').durationMs).toBeLessThan(1_500)
 
       const fresh = await sshdLinesAfter(keyHost, before, isPreauthEnd)
-      expect(fresh.some((line) => line.includes('authenticating user root') && isPreauthEnd(line)), fresh.join('\n')).toBe(true)
+      expect(
+        fresh.some((line) => line.includes('authenticating user root') && isPreauthEnd(line)),
+        fresh.join('\n'),
+      ).toBe(true)
       expect(acceptedLogins(fresh)).toEqual([])
     } finally {
       await silent.close()
@@ -226,7 +249,10 @@ describe('fpmfix facts over real SSH', () => {
       ],
     })
 
-    const run = await facts(['-i', inventory, 'sudo', '--known-hosts', lab.knownHostsPath, '--become', '--json'], 30_000)
+    const run = await facts(
+      ['-i', inventory, 'sudo', '--known-hosts', lab.knownHostsPath, '--become', '--json'],
+      30_000,
+    )
 
     expect(run.code, describeRun(run)).toBe(EXIT_HOSTS_FAILED)
     const asRoot = snapshotOf(run.json, 'deploy-become')

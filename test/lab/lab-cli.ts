@@ -77,7 +77,9 @@ async function down(): Promise<number> {
   const killed: string[] = []
   for (const root of await listLabRoots(base)) killed.push(...(await destroyLabRoot(root)))
   await rm(base, {recursive: true, force: true})
-  console.log(killed.length > 0 ? `stopped ${killed.join(', ')}; removed ${base}` : `no running lab hosts; removed ${base}`)
+  console.log(
+    killed.length > 0 ? `stopped ${killed.join(', ')}; removed ${base}` : `no running lab hosts; removed ${base}`,
+  )
   return 0
 }
 
@@ -88,11 +90,23 @@ function printLab(lab: Lab, startMs: number): void {
   console.log(`client key:  ${lab.clientKeyPath}`)
   const rows = [
     ['NAME', 'SSH', 'HTTP', 'SPARE', 'PID'],
-    ...lab.hosts.map((host) => [host.name, String(host.sshPort), String(host.httpPort), host.sparePorts.join(','), String(host.hostPid)]),
+    ...lab.hosts.map((host) => [
+      host.name,
+      String(host.sshPort),
+      String(host.httpPort),
+      host.sparePorts.join(','),
+      String(host.hostPid),
+    ]),
   ]
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
   console.log('')
-  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
   const first = lab.hosts[0]
   if (first) {
     console.log(

@@ -17,14 +17,25 @@ import {
 
 const execFileAsync = promisify(execFile)
 
-async function sshRun(lab: Lab, host: LabHost, user: string, command: string): Promise<{code: number; stdout: string; stderr: string}> {
+async function sshRun(
+  lab: Lab,
+  host: LabHost,
+  user: string,
+  command: string,
+): Promise<{code: number; stdout: string; stderr: string}> {
   const args = [
-    '-i', lab.clientKeyPath,
-    '-o', `UserKnownHostsFile=${lab.knownHostsPath}`,
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=10',
-    '-p', String(host.sshPort),
+    '-i',
+    lab.clientKeyPath,
+    '-o',
+    `UserKnownHostsFile=${lab.knownHostsPath}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-p',
+    String(host.sshPort),
     `${user}@127.0.0.1`,
     command,
   ]
@@ -33,7 +44,11 @@ async function sshRun(lab: Lab, host: LabHost, user: string, command: string): P
     return {code: 0, stdout, stderr}
   } catch (error) {
     const failed = error as {code?: number; stdout?: string; stderr?: string}
-    return {code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? ''}
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+    }
   }
 }
 
@@ -80,7 +95,8 @@ describe('lab of three hosts', () => {
     }
     const knownHosts = readFileSync(lab.knownHostsPath, 'utf8').trim().split('\n')
     expect(knownHosts).toEqual(lab.hosts.map((host) => host.hostKeyLine))
-    for (const host of lab.hosts) expect(host.hostKeyLine).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${host.sshPort} ssh-ed25519 \\S+$`))
+    for (const host of lab.hosts)
+      expect(host.hostKeyLine).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${host.sshPort} ssh-ed25519 \\S+$`))
   })
 
   it('lets root, deploy and limited log in with the lab key; only deploy has passwordless sudo', async () => {
@@ -177,7 +193,9 @@ describe('lab of three hosts', () => {
     )
     expect(namespaces.size).toBe(2)
     expect(processesIn(namespaces).length).toBeGreaterThan(6)
-    const state = JSON.parse(readFileSync(path.join(lab.root, 'state.json'), 'utf8')) as {hosts: Array<{unsharePid: number}>}
+    const state = JSON.parse(readFileSync(path.join(lab.root, 'state.json'), 'utf8')) as {
+      hosts: Array<{unsharePid: number}>
+    }
     const unsharePids = state.hosts.map((host) => host.unsharePid)
     expect(unsharePids).toHaveLength(2)
     for (const pid of unsharePids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('unshare')
@@ -195,7 +213,9 @@ describe('lab of three hosts', () => {
 
 describe('startLab input checks', () => {
   it('refuses a name prefix that is not a valid hostname', async () => {
-    await expect(startLab({hosts: 1, namePrefix: 'lab_'})).rejects.toThrow(/namePrefix "lab_" is not usable in a hostname/)
+    await expect(startLab({hosts: 1, namePrefix: 'lab_'})).rejects.toThrow(
+      /namePrefix "lab_" is not usable in a hostname/,
+    )
   })
 
   it('refuses a host count out of range', async () => {
@@ -203,6 +223,8 @@ describe('startLab input checks', () => {
   })
 
   it('refuses a lab directory that the hosts would hide', async () => {
-    await expect(startLab({hosts: 1, root: '/tmp/fpmfix-lab'})).rejects.toThrow(/under \/tmp, which every lab host overlays/)
+    await expect(startLab({hosts: 1, root: '/tmp/fpmfix-lab'})).rejects.toThrow(
+      /under \/tmp, which every lab host overlays/,
+    )
   })
 })

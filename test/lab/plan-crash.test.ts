@@ -36,7 +36,9 @@ describe('plan on a php-fpm worker crashing with SIGSEGV', () => {
     expect(crash!.summary).toMatch(/died on SIGSEGV/)
     expect(crash!.evidence.map((item) => item.text).join('\n')).toMatch(/exited on signal 11 \(SIGSEGV/)
     expect(crash!.evidence.map((item) => item.text).join('\n')).toMatch(/104: Connection reset by peer/)
-    expect(plan.json.findings.filter((finding) => finding.id !== 'fpm-crashing' && finding.severity === 'critical')).toEqual([])
+    expect(
+      plan.json.findings.filter((finding) => finding.id !== 'fpm-crashing' && finding.severity === 'critical'),
+    ).toEqual([])
     expect(plan.json.changes).toEqual([])
     expect(plan.json.actions).toEqual([])
     expect(plan.exitCode).toBe(0)

@@ -113,7 +113,10 @@ const scenarios: Scenario[] = [
     findingIds: ['socket-mismatch'],
     scope(finding) {
       const places = [finding.scope, ...finding.evidence.map((evidence) => evidence.source ?? '')]
-      expect(places.some((place) => place.includes(`${PHP_UPSTREAM_CONF}:2`)), JSON.stringify(finding, null, 2)).toBe(true)
+      expect(
+        places.some((place) => place.includes(`${PHP_UPSTREAM_CONF}:2`)),
+        JSON.stringify(finding, null, 2),
+      ).toBe(true)
     },
     remedy(plan, host) {
       expect(changeOf(plan, PHP_UPSTREAM_CONF).after).toContain(`server 127.0.0.1:${host.sparePorts[0]};`)
@@ -145,7 +148,9 @@ const scenarios: Scenario[] = [
       const terminate = fpmSeconds(poolValue(pool, 'www', 'request_terminate_timeout') ?? '0')
       expect(terminate).toBeGreaterThanOrEqual(60)
       // PHP should stop a runaway script itself before php-fpm has to kill the worker.
-      const poolOverride = poolValue(pool, 'www', 'php_admin_value[max_execution_time]') ?? poolValue(pool, 'www', 'php_value[max_execution_time]')
+      const poolOverride =
+        poolValue(pool, 'www', 'php_admin_value[max_execution_time]') ??
+        poolValue(pool, 'www', 'php_value[max_execution_time]')
       const maxExecution = poolOverride ?? iniValue(await host.readFile(FPM_PHP_INI), 'max_execution_time')
       expect(Number(maxExecution), `effective max_execution_time ${maxExecution}`).toBeGreaterThan(0)
       expect(Number(maxExecution)).toBeLessThan(terminate)
@@ -197,7 +202,9 @@ const scenarios: Scenario[] = [
     findingIds: ['fpm-down', 'config-invalid'],
     scope(finding) {
       const quoted = finding.evidence.some((evidence) =>
-        /pm\.min_spare_servers\(3\) and pm\.max_spare_servers\(\d+\) cannot be greater than pm\.max_children\(2\)/.test(evidence.text),
+        /pm\.min_spare_servers\(3\) and pm\.max_spare_servers\(\d+\) cannot be greater than pm\.max_children\(2\)/.test(
+          evidence.text,
+        ),
       )
       expect(quoted, JSON.stringify(finding.evidence, null, 2)).toBe(true)
     },
@@ -218,7 +225,8 @@ const scenarios: Scenario[] = [
     scope: (finding) => expect(finding.scopeDetail?.pool?.name).toBe('www'),
     remedy(plan) {
       const pool = changeOf(plan, FPM_POOL_FILE).after
-      const list = (key: string): string[] => (poolValue(pool, 'www', key) ?? '').split(',').map((entry) => entry.trim())
+      const list = (key: string): string[] =>
+        (poolValue(pool, 'www', key) ?? '').split(',').map((entry) => entry.trim())
       const grantsNobody =
         poolValue(pool, 'www', 'listen.owner') === 'nobody' ||
         poolValue(pool, 'www', 'listen.group') === 'nogroup' ||
@@ -277,7 +285,10 @@ describe('plan on real 502s: inject, diagnose, fix by hand, re-plan', () => {
         const critical = plan.json.findings.filter((finding) => finding.severity === 'critical')
         const explaining = critical.filter((finding) => scenario.findingIds.includes(finding.id))
         expect(explaining.length, report).toBeGreaterThan(0)
-        expect(critical.filter((finding) => !scenario.findingIds.includes(finding.id)), report).toEqual([])
+        expect(
+          critical.filter((finding) => !scenario.findingIds.includes(finding.id)),
+          report,
+        ).toEqual([])
         await withReport(report, async () => {
           for (const finding of explaining) await scenario.scope(finding, host())
           scenario.unaffected?.(plan.json.findings)
@@ -287,7 +298,10 @@ describe('plan on real 502s: inject, diagnose, fix by hand, re-plan', () => {
         await applyByHand(host(), plan.saved)
         if (fault.concurrency > 1) {
           const statuses = (await provoke(host(), fault)).map((result) => result.status)
-          expect(statuses.filter((status) => status !== 200), report).toEqual([])
+          expect(
+            statuses.filter((status) => status !== 200),
+            report,
+          ).toEqual([])
         } else {
           await expectStatus(host(), fault.failingPath, 200)
         }
@@ -333,7 +347,10 @@ describe('plan on real 502s: inject, diagnose, fix by hand, re-plan', () => {
 
 function changeOf(plan: HostPlan, path: string): HostPlan['changes'][number] {
   const change = plan.changes.find((candidate) => candidate.path === path)
-  if (change === undefined) throw new Error(`the plan has no change to ${path}; it changes: ${plan.changes.map((c) => c.path).join(', ') || 'nothing'}`)
+  if (change === undefined)
+    throw new Error(
+      `the plan has no change to ${path}; it changes: ${plan.changes.map((c) => c.path).join(', ') || 'nothing'}`,
+    )
   return change
 }
 

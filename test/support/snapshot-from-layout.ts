@@ -30,7 +30,16 @@ import type {
   TcpListener,
   UnixListener,
 } from '../../src/model/snapshot.js'
-import {findFastcgiPasses, formatNginxDump, nginxErrorLogs, nginxWorkerUser, parseNginxDump, splitNginxDump, type LiteralTarget, type NginxConfig} from '../../src/nginx/index.js'
+import {
+  findFastcgiPasses,
+  formatNginxDump,
+  nginxErrorLogs,
+  nginxWorkerUser,
+  parseNginxDump,
+  splitNginxDump,
+  type LiteralTarget,
+  type NginxConfig,
+} from '../../src/nginx/index.js'
 
 /*
  * A HostSnapshot as the gather would produce it on a host built from one fixture layout:
@@ -82,39 +91,95 @@ const DEBIAN_82: InstallSpec = {
 const DEBIAN_LINKS = {'/run/php/php-fpm.sock': '/run/php/php8.2-fpm.sock'}
 
 const LAYOUTS: Record<LayoutName, LayoutSpec> = {
-  'debian-php82': {os: DEBIAN_OS, initSystem: 'systemd', nginxVersion: '1.22.1', fpmLayout: 'debian-php82', installs: [DEBIAN_82], socketLinks: DEBIAN_LINKS},
+  'debian-php82': {
+    os: DEBIAN_OS,
+    initSystem: 'systemd',
+    nginxVersion: '1.22.1',
+    fpmLayout: 'debian-php82',
+    installs: [DEBIAN_82],
+    socketLinks: DEBIAN_LINKS,
+  },
   'debian-multi-php': {
     os: DEBIAN_OS,
     initSystem: 'systemd',
     nginxVersion: '1.22.1',
     fpmLayout: 'debian-multi-php',
     installs: [
-      {...DEBIAN_82, serviceName: 'php8.1-fpm', binary: '/usr/sbin/php-fpm8.1', versionNumber: '8.1.31', mainConfigPath: '/etc/php/8.1/fpm/php-fpm.conf', ttCapture: 'php-fpm-tt-8.1.txt', defaultErrorLog: '/var/log/php8.1-fpm.log'},
+      {
+        ...DEBIAN_82,
+        serviceName: 'php8.1-fpm',
+        binary: '/usr/sbin/php-fpm8.1',
+        versionNumber: '8.1.31',
+        mainConfigPath: '/etc/php/8.1/fpm/php-fpm.conf',
+        ttCapture: 'php-fpm-tt-8.1.txt',
+        defaultErrorLog: '/var/log/php8.1-fpm.log',
+      },
       {...DEBIAN_82, ttCapture: 'php-fpm-tt-8.2.txt'},
     ],
   },
   'rhel-remi': {
-    os: {id: 'rocky', idLike: ['rhel', 'centos', 'fedora'], versionId: '9.4', prettyName: 'Rocky Linux 9.4 (Blue Onyx)'},
+    os: {
+      id: 'rocky',
+      idLike: ['rhel', 'centos', 'fedora'],
+      versionId: '9.4',
+      prettyName: 'Rocky Linux 9.4 (Blue Onyx)',
+    },
     initSystem: 'systemd',
     nginxVersion: '1.20.1',
     fpmLayout: 'rhel-remi',
-    installs: [{serviceName: 'php-fpm', binary: '/usr/sbin/php-fpm', versionNumber: '8.2.36', mainConfigPath: '/etc/php-fpm.conf', prefix: '/usr', ttCapture: 'php-fpm-tt.txt', defaultErrorLog: '/var/log/php-fpm/error.log'}],
+    installs: [
+      {
+        serviceName: 'php-fpm',
+        binary: '/usr/sbin/php-fpm',
+        versionNumber: '8.2.36',
+        mainConfigPath: '/etc/php-fpm.conf',
+        prefix: '/usr',
+        ttCapture: 'php-fpm-tt.txt',
+        defaultErrorLog: '/var/log/php-fpm/error.log',
+      },
+    ],
   },
   'alpine-php82': {
     os: {id: 'alpine', idLike: [], versionId: '3.20.3', prettyName: 'Alpine Linux v3.20'},
     initSystem: 'openrc',
     nginxVersion: '1.26.2',
     fpmLayout: 'alpine-php82',
-    installs: [{serviceName: 'php-fpm82', binary: '/usr/sbin/php-fpm82', versionNumber: '8.2.36', mainConfigPath: '/etc/php82/php-fpm.conf', prefix: '/usr', defaultErrorLog: '/var/log/php82/error.log'}],
+    installs: [
+      {
+        serviceName: 'php-fpm82',
+        binary: '/usr/sbin/php-fpm82',
+        versionNumber: '8.2.36',
+        mainConfigPath: '/etc/php82/php-fpm.conf',
+        prefix: '/usr',
+        defaultErrorLog: '/var/log/php82/error.log',
+      },
+    ],
   },
   'docker-php-fpm': {
     os: DEBIAN_OS,
     initSystem: 'none',
     nginxVersion: '1.27.3',
     fpmLayout: 'docker-php-fpm',
-    installs: [{serviceName: 'php-fpm', binary: '/usr/local/sbin/php-fpm', versionNumber: '8.2.36', mainConfigPath: '/usr/local/etc/php-fpm.conf', prefix: '/usr/local', ttCapture: 'php-fpm-tt.txt', defaultErrorLog: '/proc/self/fd/2'}],
+    installs: [
+      {
+        serviceName: 'php-fpm',
+        binary: '/usr/local/sbin/php-fpm',
+        versionNumber: '8.2.36',
+        mainConfigPath: '/usr/local/etc/php-fpm.conf',
+        prefix: '/usr/local',
+        ttCapture: 'php-fpm-tt.txt',
+        defaultErrorLog: '/proc/self/fd/2',
+      },
+    ],
   },
-  apps: {os: DEBIAN_OS, initSystem: 'systemd', nginxVersion: '1.22.1', fpmLayout: 'debian-php82', installs: [DEBIAN_82], socketLinks: DEBIAN_LINKS},
+  apps: {
+    os: DEBIAN_OS,
+    initSystem: 'systemd',
+    nginxVersion: '1.22.1',
+    fpmLayout: 'debian-php82',
+    installs: [DEBIAN_82],
+    socketLinks: DEBIAN_LINKS,
+  },
 }
 
 const BASE_USERS: PasswdEntry[] = [
@@ -188,9 +253,13 @@ export function sha256(text: string): string {
 export function snapshotFromLayout(layout: LayoutName, options: LayoutOptions = {}): HostSnapshot {
   const spec = LAYOUTS[layout]
   const fpmLayout = options.fpmLayout ?? spec.fpmLayout
-  const specs = spec.installs.filter((install) => options.installs === undefined || options.installs.includes(install.serviceName))
+  const specs = spec.installs.filter(
+    (install) => options.installs === undefined || options.installs.includes(install.serviceName),
+  )
   const fpmTree = applyFileEdits(readTree(fpmLayout), options.files)
-  const captures = new Map(specs.map((install) => [install.serviceName, options.tt?.[install.serviceName] ?? ttCaptureOf(fpmLayout, install)]))
+  const captures = new Map(
+    specs.map((install) => [install.serviceName, options.tt?.[install.serviceName] ?? ttCaptureOf(fpmLayout, install)]),
+  )
   for (const change of options.fpm ?? []) applyFpmChange(change, specs, fpmTree, captures)
 
   const dump = nginxDump(layout, options.files)
@@ -200,7 +269,14 @@ export function snapshotFromLayout(layout: LayoutName, options: LayoutOptions = 
   const nginx = nginxInfo(layout, dump, nginxConfig, accounts, options)
   const fpm = fpmState(installs, spec.initSystem, accounts, options)
   addNginxSockets(fpm.sockets, nginxConfig, spec.socketLinks ?? {})
-  if (nginx.service.running) fpm.tcp.unshift({address: '0.0.0.0', port: 80, recvQ: 0, sendQ: 511, processes: nginx.processes.map((process) => ({name: 'nginx', pid: process.pid, fd: 6}))})
+  if (nginx.service.running)
+    fpm.tcp.unshift({
+      address: '0.0.0.0',
+      port: 80,
+      recvQ: 0,
+      sendQ: 511,
+      processes: nginx.processes.map((process) => ({name: 'nginx', pid: process.pid, fd: 6})),
+    })
 
   const localTime = options.localTime ?? DEFAULT_LOCAL_TIME
   const processes = [...nginx.processes, ...fpm.installs.flatMap((install) => install.processes)]
@@ -216,7 +292,14 @@ export function snapshotFromLayout(layout: LayoutName, options: LayoutOptions = 
     user: 'root',
     selinux: spec.os.id === 'rocky' ? 'enforcing' : 'absent',
     hasGetfacl: true,
-    tools: {systemctl: spec.initSystem === 'systemd', ss: true, getfacl: true, sha256sum: true, getent: true, stat: true},
+    tools: {
+      systemctl: spec.initSystem === 'systemd',
+      ss: true,
+      getfacl: true,
+      sha256sum: true,
+      getent: true,
+      stat: true,
+    },
     nginx,
     fpmInstalls: fpm.installs,
     services: [nginx.service, ...fpm.installs.map((install) => install.service)],
@@ -228,11 +311,25 @@ export function snapshotFromLayout(layout: LayoutName, options: LayoutOptions = 
     somaxconn: options.somaxconn ?? DEFAULT_SOMAXCONN,
     loadAverage: [0.12, 0.09, 0.05],
     processes,
-    processTable: processes.map((process) => ({pid: process.pid, ppid: process.ppid ?? 1, user: process.user ?? 'root', group: process.group ?? 'root', rssKb: process.rssKb ?? 0, args: process.cmdline})),
+    processTable: processes.map((process) => ({
+      pid: process.pid,
+      ppid: process.ppid ?? 1,
+      user: process.user ?? 'root',
+      group: process.group ?? 'root',
+      rssKb: process.rssKb ?? 0,
+      args: process.cmdline,
+    })),
     users: accounts.users,
     groups: accounts.groups,
-    logs: [nginxLog(nginxConfig, options.nginxLog), ...installs.flatMap((install, index) => fpmLogTail(install, fpmLogText(options.fpmLog, install.spec.serviceName, index)))],
-    logTargets: installs.filter((install) => !install.errorLog.startsWith('/var/')).map((install) => ({target: install.errorLog, source: 'fpm' as const})),
+    logs: [
+      nginxLog(nginxConfig, options.nginxLog),
+      ...installs.flatMap((install, index) =>
+        fpmLogTail(install, fpmLogText(options.fpmLog, install.spec.serviceName, index)),
+      ),
+    ],
+    logTargets: installs
+      .filter((install) => !install.errorLog.startsWith('/var/'))
+      .map((install) => ({target: install.errorLog, source: 'fpm' as const})),
     warnings: [],
     complete: true,
   }
@@ -252,11 +349,23 @@ function uptimeOf(options: LayoutOptions, service: string): number {
   return options.uptimeSeconds?.[service] ?? THREE_DAYS
 }
 
-function nginxInfo(layout: LayoutName, dump: string, config: NginxConfig, accounts: Accounts, options: LayoutOptions): NginxInfo {
+function nginxInfo(
+  layout: LayoutName,
+  dump: string,
+  config: NginxConfig,
+  accounts: Accounts,
+  options: LayoutOptions,
+): NginxInfo {
   const spec = LAYOUTS[layout]
   const running = !(options.stopped ?? []).includes('nginx')
   const workerUser = nginxWorkerUser(config).user
-  const processes = running ? nginxProcessList(workerUser, accounts.users.find((entry) => entry.name === workerUser), uptimeOf(options, 'nginx')) : []
+  const processes = running
+    ? nginxProcessList(
+        workerUser,
+        accounts.users.find((entry) => entry.name === workerUser),
+        uptimeOf(options, 'nginx'),
+      )
+    : []
   const failed = options.nginxTest
   return {
     present: true,
@@ -266,7 +375,13 @@ function nginxInfo(layout: LayoutName, dump: string, config: NginxConfig, accoun
     configureArgs: {'conf-path': '/etc/nginx/nginx.conf'},
     configDump: failed
       ? {code: failed.code, stdout: '', stderr: failed.stderr, truncated: false}
-      : {code: 0, stdout: dump, stderr: 'nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n', truncated: false},
+      : {
+          code: 0,
+          stdout: dump,
+          stderr:
+            'nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n',
+          truncated: false,
+        },
     configFiles: failed ? [] : splitNginxDump(dump).map((file) => nginxRawFile(layout, file.path, file.content)),
     processes,
     service: serviceState('nginx', spec.initSystem, running, processes[0]?.pid),
@@ -276,25 +391,57 @@ function nginxInfo(layout: LayoutName, dump: string, config: NginxConfig, accoun
 /** The installs with their processes, and the sockets and listeners their pools leave on the host. */
 function fpmState(installs: ParsedInstall[], initSystem: InitSystem, accounts: Accounts, options: LayoutOptions) {
   const somaxconn = options.somaxconn ?? DEFAULT_SOMAXCONN
-  const state = {installs: [] as FpmInstall[], sockets: new Map<string, SocketStat>(), unix: [] as UnixListener[], tcp: [] as TcpListener[]}
+  const state = {
+    installs: [] as FpmInstall[],
+    sockets: new Map<string, SocketStat>(),
+    unix: [] as UnixListener[],
+    tcp: [] as TcpListener[],
+  }
   for (const [index, install] of installs.entries()) {
     const service = install.spec.serviceName
     const running = !(options.stopped ?? []).includes(service)
     const masterPid = options.masterPids?.[service] ?? 2000 + 100 * index
-    const ages = {master: uptimeOf(options, service), workers: options.workerUptimeSeconds?.[service] ?? uptimeOf(options, service)}
-    const processes = running ? fpmProcessList(install, masterPid, options.workerKb ?? {rss: 49_152, pss: 21_504}, accounts.users, ages) : []
-    const listenerProcesses = processes.map((process) => ({name: process.comm, pid: process.pid, fd: process.kind === 'fpm-master' ? 8 : 6}))
+    const ages = {
+      master: uptimeOf(options, service),
+      workers: options.workerUptimeSeconds?.[service] ?? uptimeOf(options, service),
+    }
+    const processes = running
+      ? fpmProcessList(install, masterPid, options.workerKb ?? {rss: 49_152, pss: 21_504}, accounts.users, ages)
+      : []
+    const listenerProcesses = processes.map((process) => ({
+      name: process.comm,
+      pid: process.pid,
+      fd: process.kind === 'fpm-master' ? 8 : 6,
+    }))
     for (const pool of install.pools) {
       const listen = pool.listen.value
       if (listen === undefined) continue
       const backlog = pool.listenBacklog.value === -1 ? somaxconn : Math.min(pool.listenBacklog.value, somaxconn)
       if (listen.kind === 'tcp') {
-        if (running) state.tcp.push({address: listen.host ?? '*', port: listen.port, recvQ: 0, sendQ: backlog, processes: listenerProcesses})
+        if (running)
+          state.tcp.push({
+            address: listen.host ?? '*',
+            port: listen.port,
+            recvQ: 0,
+            sendQ: backlog,
+            processes: listenerProcesses,
+          })
         continue
       }
       const exists = running || options.staleSockets === true
-      state.sockets.set(listen.path, exists ? socketStat(listen.path, pool, accounts) : absentSocket(listen.path, ['fpm']))
-      if (running) state.unix.push({path: listen.path, recvQ: 0, sendQ: backlog, inode: 40_000 + state.unix.length, processes: listenerProcesses, otherNamespace: false})
+      state.sockets.set(
+        listen.path,
+        exists ? socketStat(listen.path, pool, accounts) : absentSocket(listen.path, ['fpm']),
+      )
+      if (running)
+        state.unix.push({
+          path: listen.path,
+          recvQ: 0,
+          sendQ: backlog,
+          inode: 40_000 + state.unix.length,
+          processes: listenerProcesses,
+          otherNamespace: false,
+        })
     }
     state.installs.push(fpmInstallOf(install, running, processes, initSystem, masterPid))
   }
@@ -308,7 +455,14 @@ function addNginxSockets(sockets: Map<string, SocketStat>, config: NginxConfig, 
     const link = links[hostRealPath(path)]
     const target = sockets.get(link ?? hostRealPath(path))
     if (known) known.referencedBy = [...new Set([...known.referencedBy, 'nginx' as const])]
-    else if (target?.exists) sockets.set(path, {...target, path, isSymlink: link !== undefined, ...(link === undefined ? {} : {linkTarget: link}), referencedBy: ['nginx']})
+    else if (target?.exists)
+      sockets.set(path, {
+        ...target,
+        path,
+        isSymlink: link !== undefined,
+        ...(link === undefined ? {} : {linkTarget: link}),
+        referencedBy: ['nginx'],
+      })
     else sockets.set(path, absentSocket(path, ['nginx']))
   }
 }
@@ -316,7 +470,10 @@ function addNginxSockets(sockets: Map<string, SocketStat>, config: NginxConfig, 
 /** The socket stat of `path` in a snapshot, to change it in place (chown, chmod, remove). */
 export function socketIn(snapshot: HostSnapshot, path: string): SocketStat {
   const socket = snapshot.sockets.find((entry) => entry.path === path)
-  if (!socket) throw new Error(`no socket ${path} in the snapshot (have ${snapshot.sockets.map((entry) => entry.path).join(', ')})`)
+  if (!socket)
+    throw new Error(
+      `no socket ${path} in the snapshot (have ${snapshot.sockets.map((entry) => entry.path).join(', ')})`,
+    )
   return socket
 }
 
@@ -373,7 +530,12 @@ function ttCaptureOf(layout: string, install: InstallSpec): {code: number | null
 }
 
 /** Change one pool directive in its file (with the project's editor) and in the -tt dump. */
-function applyFpmChange(change: FpmDirectiveChange, specs: InstallSpec[], tree: Map<string, string>, captures: Map<string, {code: number | null; output: string}>): void {
+function applyFpmChange(
+  change: FpmDirectiveChange,
+  specs: InstallSpec[],
+  tree: Map<string, string>,
+  captures: Map<string, {code: number | null; output: string}>,
+): void {
   const install = change.service === undefined ? specs[0] : specs.find((spec) => spec.serviceName === change.service)
   if (!install) throw new Error(`no install ${change.service ?? ''} in this layout`)
   const source = parseFpmFiles(filesOf(tree), install.mainConfigPath, {prefix: install.prefix})
@@ -383,10 +545,19 @@ function applyFpmChange(change: FpmDirectiveChange, specs: InstallSpec[], tree: 
     if (target.line === undefined) throw new Error(`[${change.pool}] ${change.key} is not set in the files`)
     tree.set(target.file, commentOutDirective(text, target.line))
   } else {
-    tree.set(target.file, setPoolDirective(text, {poolSection: target.poolSection, key: change.key, value: change.value, ...(target.line === undefined ? {} : {line: target.line})}))
+    tree.set(
+      target.file,
+      setPoolDirective(text, {
+        poolSection: target.poolSection,
+        key: change.key,
+        value: change.value,
+        ...(target.line === undefined ? {} : {line: target.line}),
+      }),
+    )
   }
   const capture = captures.get(install.serviceName)!
-  if (capture.output !== '') capture.output = setTtValue(capture.output, change.pool, change.key, change.value ?? 'undefined')
+  if (capture.output !== '')
+    capture.output = setTtValue(capture.output, change.pool, change.key, change.value ?? 'undefined')
 }
 
 function setTtValue(output: string, pool: string, key: string, value: string): string {
@@ -410,7 +581,9 @@ function filesOf(tree: Map<string, string>): Array<{path: string; content: strin
 
 function nginxDump(layout: LayoutName, edits: LayoutOptions['files']): string {
   const files = splitNginxDump(readFileSync(join(FIXTURES, layout, 'nginx-T.txt'), 'utf8'))
-  return formatNginxDump(files.map((file) => ({path: file.path, content: edits?.[file.path]?.(file.content) ?? file.content})))
+  return formatNginxDump(
+    files.map((file) => ({path: file.path, content: edits?.[file.path]?.(file.content) ?? file.content})),
+  )
 }
 
 function nginxRawFile(layout: LayoutName, path: string, content: string): RawFile {
@@ -427,7 +600,20 @@ function nginxRawFile(layout: LayoutName, path: string, content: string): RawFil
 }
 
 function fileStat(path: string, content: string): RawFile {
-  return {path, exists: true, type: 'file', size: Buffer.byteLength(content), mode: '0644', owner: 'root', uid: 0, group: 'root', gid: 0, isSymlink: false, realPath: path, readable: true}
+  return {
+    path,
+    exists: true,
+    type: 'file',
+    size: Buffer.byteLength(content),
+    mode: '0644',
+    owner: 'root',
+    uid: 0,
+    group: 'root',
+    gid: 0,
+    isSymlink: false,
+    realPath: path,
+    readable: true,
+  }
 }
 
 interface ParsedInstall {
@@ -440,7 +626,11 @@ interface ParsedInstall {
   errorLog: string
 }
 
-function readInstall(spec: InstallSpec, tree: Map<string, string>, capture: {code: number | null; output: string}): ParsedInstall {
+function readInstall(
+  spec: InstallSpec,
+  tree: Map<string, string>,
+  capture: {code: number | null; output: string},
+): ParsedInstall {
   const source = parseFpmFiles(filesOf(tree), spec.mainConfigPath, {prefix: spec.prefix})
   let tt: FpmEffectiveConfig | undefined
   try {
@@ -449,9 +639,18 @@ function readInstall(spec: InstallSpec, tree: Map<string, string>, capture: {cod
     tt = undefined
   }
   const names = tt?.ok ? tt.pools.map((pool) => pool.name) : source.pools
-  const pools = names.map((name) => effectivePool(source, tt?.ok ? tt : undefined, name, {phpVersion: spec.versionNumber}))
-  const files = source.files.map((path) => ({...fileStat(path, tree.get(path)!), content: tree.get(path)!, sha256: sha256(tree.get(path)!), truncated: false}))
-  const fromFiles = source.directives.filter((directive) => directive.section === 'global' && directive.key === 'error_log').at(-1)?.value
+  const pools = names.map((name) =>
+    effectivePool(source, tt?.ok ? tt : undefined, name, {phpVersion: spec.versionNumber}),
+  )
+  const files = source.files.map((path) => ({
+    ...fileStat(path, tree.get(path)!),
+    content: tree.get(path)!,
+    sha256: sha256(tree.get(path)!),
+    truncated: false,
+  }))
+  const fromFiles = source.directives
+    .filter((directive) => directive.section === 'global' && directive.key === 'error_log')
+    .at(-1)?.value
   const errorLog = tt?.global.error_log ?? fromFiles ?? spec.defaultErrorLog
   return {spec, files, source, tt, capture, pools, errorLog}
 }
@@ -462,8 +661,16 @@ function accountsFor(config: NginxConfig, installs: ParsedInstall[]): Accounts {
   const userNames = [nginxWorkerUser(config).user]
   const groupNames: string[] = []
   for (const pool of installs.flatMap((install) => install.pools)) {
-    userNames.push(...[pool.user.value, pool.listenOwner.value, ...pool.listenAclUsers.value].filter((name): name is string => name !== undefined))
-    groupNames.push(...[pool.group.value, pool.listenGroup.value, ...pool.listenAclGroups.value].filter((name): name is string => name !== undefined))
+    userNames.push(
+      ...[pool.user.value, pool.listenOwner.value, ...pool.listenAclUsers.value].filter(
+        (name): name is string => name !== undefined,
+      ),
+    )
+    groupNames.push(
+      ...[pool.group.value, pool.listenGroup.value, ...pool.listenAclGroups.value].filter(
+        (name): name is string => name !== undefined,
+      ),
+    )
   }
   let next = 1001
   for (const name of new Set(userNames)) {
@@ -481,10 +688,34 @@ function accountsFor(config: NginxConfig, installs: ParsedInstall[]): Accounts {
 
 function nginxProcessList(workerUser: string, account: PasswdEntry | undefined, elapsedSeconds: number): ProcessInfo[] {
   const base = {comm: 'nginx', exe: '/usr/sbin/nginx', otherNamespace: false, elapsedSeconds}
-  const master: ProcessInfo = {...base, pid: 1000, ppid: 1, kind: 'nginx-master', cmdline: 'nginx: master process /usr/sbin/nginx -g daemon on; master_process on;', uid: 0, gid: 0, user: 'root', group: 'root', groups: [], rssKb: 1_560, pssKb: 464}
-  const workers = [1001, 1002].map(
-    (pid): ProcessInfo => ({...base, pid, ppid: 1000, kind: 'nginx-worker', cmdline: 'nginx: worker process', uid: account?.uid ?? 65534, gid: account?.gid ?? 65534, user: workerUser, group: workerUser, groups: [account?.gid ?? 65534], rssKb: 4_152, pssKb: 966}),
-  )
+  const master: ProcessInfo = {
+    ...base,
+    pid: 1000,
+    ppid: 1,
+    kind: 'nginx-master',
+    cmdline: 'nginx: master process /usr/sbin/nginx -g daemon on; master_process on;',
+    uid: 0,
+    gid: 0,
+    user: 'root',
+    group: 'root',
+    groups: [],
+    rssKb: 1_560,
+    pssKb: 464,
+  }
+  const workers = [1001, 1002].map((pid): ProcessInfo => ({
+    ...base,
+    pid,
+    ppid: 1000,
+    kind: 'nginx-worker',
+    cmdline: 'nginx: worker process',
+    uid: account?.uid ?? 65534,
+    gid: account?.gid ?? 65534,
+    user: workerUser,
+    group: workerUser,
+    groups: [account?.gid ?? 65534],
+    rssKb: 4_152,
+    pssKb: 966,
+  }))
   return [master, ...workers]
 }
 
@@ -495,10 +726,31 @@ function workerCount(pool: EffectivePool): number {
   return 0
 }
 
-function fpmProcessList(install: ParsedInstall, masterPid: number, memory: {rss: number; pss?: number}, users: PasswdEntry[], ages: {master: number; workers: number}): ProcessInfo[] {
+function fpmProcessList(
+  install: ParsedInstall,
+  masterPid: number,
+  memory: {rss: number; pss?: number},
+  users: PasswdEntry[],
+  ages: {master: number; workers: number},
+): ProcessInfo[] {
   const comm = posix.basename(install.spec.binary).slice(0, 15)
   const base = {comm, exe: install.spec.binary, otherNamespace: false, elapsedSeconds: ages.workers}
-  const master: ProcessInfo = {...base, elapsedSeconds: ages.master, pid: masterPid, ppid: 1, kind: 'fpm-master', cmdline: `php-fpm: master process (${install.spec.mainConfigPath})`, fpmConfigPath: install.spec.mainConfigPath, uid: 0, gid: 0, user: 'root', group: 'root', groups: [], rssKb: 6_808, pssKb: 2_123}
+  const master: ProcessInfo = {
+    ...base,
+    elapsedSeconds: ages.master,
+    pid: masterPid,
+    ppid: 1,
+    kind: 'fpm-master',
+    cmdline: `php-fpm: master process (${install.spec.mainConfigPath})`,
+    fpmConfigPath: install.spec.mainConfigPath,
+    uid: 0,
+    gid: 0,
+    user: 'root',
+    group: 'root',
+    groups: [],
+    rssKb: 6_808,
+    pssKb: 2_123,
+  }
   const workers: ProcessInfo[] = []
   for (const pool of install.pools) {
     const account = users.find((entry) => entry.name === (pool.user.value ?? 'nobody'))
@@ -564,14 +816,21 @@ function minimalAcl(mode: string): string[] {
 }
 
 function absentSocket(path: string, referencedBy: SocketStat['referencedBy']): SocketStat {
-  return {path, exists: false, isSymlink: false, error: `stat: cannot statx '${path}': No such file or directory`, referencedBy}
+  return {
+    path,
+    exists: false,
+    isSymlink: false,
+    error: `stat: cannot statx '${path}': No such file or directory`,
+    referencedBy,
+  }
 }
 
 function nginxUnixTargets(config: NginxConfig): string[] {
   const paths = new Set<string>()
   const add = (target: LiteralTarget) => {
     if (target.kind === 'unix') paths.add(target.path)
-    if (target.kind === 'upstream') for (const server of target.servers) if (server.address.kind === 'unix') paths.add(server.address.path)
+    if (target.kind === 'upstream')
+      for (const server of target.servers) if (server.address.kind === 'unix') paths.add(server.address.path)
   }
   for (const pass of findFastcgiPasses(config)) {
     if (pass.target.kind === 'variable') for (const resolved of pass.target.resolved ?? []) add(resolved)
@@ -599,7 +858,22 @@ function parentDirs(paths: string[]): PathStat[] {
   return [...dirs].map((path): PathStat => {
     const mode = path === '/tmp' ? '1777' : '0755'
     const symlink = path === '/var/run'
-    return {path, exists: true, type: 'directory', size: 4096, mode, owner: 'root', uid: 0, group: 'root', gid: 0, isSymlink: symlink, ...(symlink ? {linkTarget: '/run'} : {}), realPath: symlink ? '/run' : path, readable: true, acl: minimalAcl(mode)}
+    return {
+      path,
+      exists: true,
+      type: 'directory',
+      size: 4096,
+      mode,
+      owner: 'root',
+      uid: 0,
+      group: 'root',
+      gid: 0,
+      isSymlink: symlink,
+      ...(symlink ? {linkTarget: '/run'} : {}),
+      realPath: symlink ? '/run' : path,
+      readable: true,
+      acl: minimalAcl(mode),
+    }
   })
 }
 
@@ -618,7 +892,13 @@ function serviceState(name: string, manager: InitSystem, running: boolean, mainP
   }
 }
 
-function fpmInstallOf(install: ParsedInstall, running: boolean, processes: ProcessInfo[], initSystem: InitSystem, masterPid: number): FpmInstall {
+function fpmInstallOf(
+  install: ParsedInstall,
+  running: boolean,
+  processes: ProcessInfo[],
+  initSystem: InitSystem,
+  masterPid: number,
+): FpmInstall {
   const {spec} = install
   return {
     binary: spec.binary,
@@ -639,9 +919,19 @@ function fpmInstallOf(install: ParsedInstall, running: boolean, processes: Proce
 }
 
 function nginxLog(config: NginxConfig, text: string | undefined): HostSnapshot['logs'][number] {
-  const path = nginxErrorLogs(config).find((log) => log.kind === 'file' && log.context.length === 0)?.target ?? '/var/log/nginx/error.log'
+  const path =
+    nginxErrorLogs(config).find((log) => log.kind === 'file' && log.context.length === 0)?.target ??
+    '/var/log/nginx/error.log'
   const content = text ?? ''
-  return {path, source: 'nginx', exists: true, readable: true, size: Buffer.byteLength(content), truncated: false, text: content}
+  return {
+    path,
+    source: 'nginx',
+    exists: true,
+    readable: true,
+    size: Buffer.byteLength(content),
+    truncated: false,
+    text: content,
+  }
 }
 
 function fpmLogText(option: LayoutOptions['fpmLog'], service: string, index: number): string {
@@ -652,21 +942,36 @@ function fpmLogText(option: LayoutOptions['fpmLog'], service: string, index: num
 
 function fpmLogTail(install: ParsedInstall, text: string): HostSnapshot['logs'] {
   if (!install.errorLog.startsWith('/var/')) return []
-  return [{path: install.errorLog, source: 'fpm', exists: true, readable: true, size: Buffer.byteLength(text), truncated: false, text}]
+  return [
+    {
+      path: install.errorLog,
+      source: 'fpm',
+      exists: true,
+      readable: true,
+      size: Buffer.byteLength(text),
+      truncated: false,
+      text,
+    },
+  ]
 }
 
 /** Where a pool listens, as the facts name it: for tests that look a pool's socket up. */
 export function poolAddress(snapshot: HostSnapshot, service: string, pool: string): Address {
   const install = snapshot.fpmInstalls.find((entry) => entry.serviceName === service)
   if (!install) throw new Error(`no install ${service}`)
-  const source = parseFpmFiles(install.files.map((file) => ({path: file.path, content: file.content!})), install.mainConfigPath, {prefix: install.prefix})
+  const source = parseFpmFiles(
+    install.files.map((file) => ({path: file.path, content: file.content!})),
+    install.mainConfigPath,
+    {prefix: install.prefix},
+  )
   let tt: FpmEffectiveConfig | undefined
   try {
     tt = parseFpmTt(install.tt.output)
   } catch {
     tt = undefined
   }
-  const listen = effectivePool(source, tt?.ok ? tt : undefined, pool, {phpVersion: install.versionNumber ?? ''}).listen.value
+  const listen = effectivePool(source, tt?.ok ? tt : undefined, pool, {phpVersion: install.versionNumber ?? ''}).listen
+    .value
   if (!listen) throw new Error(`[${pool}] has no listen address`)
   return listen
 }

@@ -14,12 +14,16 @@ export const configInvalid: Rule = {
     const findings: Finding[] = []
     const nginx = facts.nginx
     if (nginx && !nginx.test.ok) {
-      const lines = nginx.test.output.split('\n').filter((line) => /\[(emerg|alert|crit|error)\]|test failed/.test(line))
+      const lines = nginx.test.output
+        .split('\n')
+        .filter((line) => /\[(emerg|alert|crit|error)\]|test failed/.test(line))
       findings.push({
         id: 'config-invalid',
         severity: nginx.running ? 'warning' : 'critical',
         scope: hostScope(`nginx (${nginx.binary})`),
-        summary: `\`nginx -t\` fails${nginx.running ? ': the running nginx keeps its old config and the next reload will fail' : ' and nginx is not running'}: ${lines[0] ?? 'see evidence'}`,
+        summary:
+          `\`nginx -t\` fails${nginx.running ? ': the running nginx keeps its old config and the next reload will fail' : ' and nginx is not running'}` +
+          `: ${lines[0] ?? 'see evidence'}`,
         evidence: lines.map((text): Evidence => ({kind: 'command', text, source: `${nginx.binary} -t`})),
         remedies: [],
       })
@@ -30,7 +34,9 @@ export const configInvalid: Rule = {
         id: 'config-invalid',
         severity: install.running ? 'warning' : 'critical',
         scope: hostScope(`${install.serviceName} (${install.mainConfig})`),
-        summary: `\`php-fpm -t\` fails${install.running ? ': the next restart of php-fpm will fail' : `: ${install.serviceName} cannot start`}: ${install.test.errors[0] ?? 'see evidence'}`,
+        summary:
+          `\`php-fpm -t\` fails${install.running ? ': the next restart of php-fpm will fail' : `: ${install.serviceName} cannot start`}` +
+          `: ${install.test.errors[0] ?? 'see evidence'}`,
         evidence: install.test.errors.map((text): Evidence => ({kind: 'command', text, source: `${install.id} -t`})),
         remedies: pmRepairRemedies(install, 'php-fpm -t fails'),
       })

@@ -17,18 +17,55 @@ export const fpmCrashing: Rule = {
     const findings: Finding[] = []
     for (const ref of allPools(context.facts)) {
       const {pool} = ref
-      const timedOutPids = new Set(currentFpmEvents(context, ref.install, (event) => event.kind === 'execution-timed-out', {sinceGeneration: false}).map((event) => event.pid))
-      const crashes = currentFpmEvents(context, ref.install, (event) => event.kind === 'child-exited-signal' && event.pool === pool.name && (CRASH_SIGNALS.has(event.signalName ?? '') || (event.signalName === 'SIGKILL' && !timedOutPids.has(event.pid))), {sinceGeneration: false})
+      const timedOutPids = new Set(
+        currentFpmEvents(context, ref.install, (event) => event.kind === 'execution-timed-out', {
+          sinceGeneration: false,
+        }).map((event) => event.pid),
+      )
+      const crashes = currentFpmEvents(
+        context,
+        ref.install,
+        (event) =>
+          event.kind === 'child-exited-signal' &&
+          event.pool === pool.name &&
+          (CRASH_SIGNALS.has(event.signalName ?? '') ||
+            (event.signalName === 'SIGKILL' && !timedOutPids.has(event.pid))),
+        {sinceGeneration: false},
+      )
       if (crashes.length === 0) continue
-      const emergency = currentFpmEvents(context, ref.install, (event) => event.kind === 'emergency-restart', {sinceGeneration: false})
-      const dropped = pool.listen.value === undefined ? [] : eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed', ref.install.generation), pool.listen.value)
+      const emergency = currentFpmEvents(context, ref.install, (event) => event.kind === 'emergency-restart', {
+        sinceGeneration: false,
+      })
+      const dropped =
+        pool.listen.value === undefined
+          ? []
+          : eventsForAddress(
+              currentNginxEvents(
+                context,
+                (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed',
+                ref.install.generation,
+              ),
+              pool.listen.value,
+            )
       const signals = [...new Set(crashes.map((event) => event.signalName))].join(', ')
       const killed = crashes.every((event) => event.signalName === 'SIGKILL')
       findings.push({
         id: 'fpm-crashing',
         severity: dropped.length > 0 || emergency.length > 0 ? 'critical' : 'warning',
-        scope: poolScope(ref, sitesForPool(context.pairings, ref).map((pairing) => pairing.site)),
-        summary: `${crashes.length} worker(s) of pool ${pool.name} died on ${signals}${emergency.length > 0 ? `; ${emergency.length} emergency restart(s)` : ''}${dropped.length > 0 ? `; ${dropped.length} request(s) lost (502)` : ''}. ${killed ? 'SIGKILL without a timeout usually means the OOM killer: check dmesg and pm.max_children against memory.' : 'A crash signal points at PHP or an extension (check core dumps, recently changed extensions, opcache); no config change would fix it.'}`,
+        scope: poolScope(
+          ref,
+          sitesForPool(context.pairings, ref).map((pairing) => pairing.site),
+        ),
+        summary: [
+          `${crashes.length} worker(s) of pool ${pool.name} died on ${signals}`,
+          emergency.length > 0 ? `; ${emergency.length} emergency restart(s)` : '',
+          dropped.length > 0 ? `; ${dropped.length} request(s) lost (502)` : '',
+          '. ',
+          killed
+            ? 'SIGKILL without a timeout usually means the OOM killer: check dmesg and pm.max_children against memory.'
+            : 'A crash signal points at PHP or an extension (check core dumps, recently changed extensions, opcache); ' +
+              'no config change would fix it.',
+        ].join(''),
         evidence: [...logEvidence(crashes), ...logEvidence(emergency), ...logEvidence(dropped)],
         remedies: [],
       })

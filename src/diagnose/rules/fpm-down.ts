@@ -19,7 +19,13 @@ export const fpmDown: Rule = {
       seen.add(pairing.pool.pool)
       const ref = pairing.pool
       const sites = context.pairings.filter((other) => other.pool?.pool === ref.pool).map((other) => other.site)
-      findings.push(downFinding(context, ref, sites.map((site) => site)))
+      findings.push(
+        downFinding(
+          context,
+          ref,
+          sites.map((site) => site),
+        ),
+      )
     }
     return findings
   },
@@ -33,25 +39,40 @@ function downFinding(context: RuleContext, ref: PoolRef, sites: Parameters<typeo
   if (address.kind === 'unix') {
     const stat = context.facts.paths.get(address.path)
     evidence.push(statEvidence(stat, address.path))
-    why = stat?.exists ? `a stale socket with no listener is left at ${address.path}` : `its socket ${address.path} does not exist`
+    why = stat?.exists
+      ? `a stale socket with no listener is left at ${address.path}`
+      : `its socket ${address.path} does not exist`
   } else {
     why = `nothing listens on ${formatAddress(address)}`
     evidence.push({kind: 'listener', text: `no TCP listener on port ${address.port}`})
   }
   evidence.push({
     kind: 'process',
-    text: install.running ? `php-fpm master running (pid ${install.masterPids.join(', ')}) but pool ${pool.name} is not listening` : `no ${install.serviceName} master process is running`,
+    text: install.running
+      ? `php-fpm master running (pid ${install.masterPids.join(', ')}) but pool ${pool.name} is not listening`
+      : `no ${install.serviceName} master process is running`,
   })
   const remedies: Remedy[] = []
   if (!install.test.ok) {
     evidence.push(...install.test.errors.map((text): Evidence => ({kind: 'command', text, source: `${install.id} -t`})))
     remedies.push(...pmRepairRemedies(install, 'php-fpm refuses to start'))
   }
-  const events = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'connect-failed' && (event.errno === 2 || event.errno === 111)), address)
+  const events = eventsForAddress(
+    currentNginxEvents(
+      context,
+      (event) => event.kind === 'connect-failed' && (event.errno === 2 || event.errno === 111),
+    ),
+    address,
+  )
   evidence.push(...logEvidence(events))
   const canStart = install.test.ok || remedies.length > 0
   if (canStart) {
-    remedies.push({kind: 'service', target: {kind: 'php-fpm', install: install.id}, action: install.running ? 'restart' : 'start', reason: `bring pool ${pool.name} back at ${formatAddress(address)}`})
+    remedies.push({
+      kind: 'service',
+      target: {kind: 'php-fpm', install: install.id},
+      action: install.running ? 'restart' : 'start',
+      reason: `bring pool ${pool.name} back at ${formatAddress(address)}`,
+    })
   }
   const refusal = install.test.ok ? '' : `; \`php-fpm -t\` fails: ${install.test.errors[0] ?? 'see evidence'}`
   return {

@@ -24,13 +24,20 @@ export interface BufferPlan {
  * busy ≥ max(buffer_size, one buffer) and busy ≤ all buffers minus one. `busy` is the
  * written value; unset, nginx derives it as twice the larger of buffer_size and one buffer.
  */
-export function planBuffers(current: {bufferSize: number; buffers: {count: number; size: number}; busy: number | undefined}, bounds: Policy['buffers'] = DEFAULT_POLICY.buffers): BufferPlan {
-  const bufferSize = Math.min(bounds.maxBufferSizeKb * KB, Math.max(bounds.minBufferSizeKb * KB, current.bufferSize * 2))
+export function planBuffers(
+  current: {bufferSize: number; buffers: {count: number; size: number}; busy: number | undefined},
+  bounds: Policy['buffers'] = DEFAULT_POLICY.buffers,
+): BufferPlan {
+  const bufferSize = Math.min(
+    bounds.maxBufferSizeKb * KB,
+    Math.max(bounds.minBufferSizeKb * KB, current.bufferSize * 2),
+  )
   const plan: BufferPlan = {bufferSize}
   let {count, size} = current.buffers
   const busyFor = (one: number) => plan.busy ?? current.busy ?? 2 * Math.max(bufferSize, one)
   // A written busy size moves only when it falls below the new minimum.
-  if (current.busy !== undefined && current.busy < Math.max(bufferSize, size)) plan.busy = 2 * Math.max(bufferSize, size)
+  if (current.busy !== undefined && current.busy < Math.max(bufferSize, size))
+    plan.busy = 2 * Math.max(bufferSize, size)
   if (busyFor(size) > (count - 1) * size) {
     size = Math.max(size, bufferSize / 2)
     if (plan.busy !== undefined) plan.busy = 2 * Math.max(bufferSize, size)
@@ -51,7 +58,12 @@ export const headerBuffer: Rule = {
     for (const pairing of context.pairings) {
       const site = pairing.site
       if (done.has(site)) continue
-      const mine = events.filter((event) => event.upstream !== undefined && addressMatches(event.upstream, pairing.target) && (event.server === undefined || event.server === '' || site.server.split(' ').includes(event.server)))
+      const mine = events.filter(
+        (event) =>
+          event.upstream !== undefined &&
+          addressMatches(event.upstream, pairing.target) &&
+          (event.server === undefined || event.server === '' || site.server.split(' ').includes(event.server)),
+      )
       if (mine.length === 0) continue
       done.add(site)
       findings.push(bufferFinding(site, pairing.target, mine, context.policy.buffers))
@@ -60,16 +72,45 @@ export const headerBuffer: Rule = {
   },
 }
 
-function bufferFinding(site: FastcgiSite, target: Parameters<typeof siteScope>[0]['target'], events: Parameters<typeof logEvidence>[0], bounds: Policy['buffers']): Finding {
+function bufferFinding(
+  site: FastcgiSite,
+  target: Parameters<typeof siteScope>[0]['target'],
+  events: Parameters<typeof logEvidence>[0],
+  bounds: Policy['buffers'],
+): Finding {
   // An unset fastcgi_busy_buffers_size is derived by nginx from the new sizes; only a written one can conflict.
   const busy = site.busyBuffersSize.source === 'default' ? undefined : site.busyBuffersSize.value
   const plan = planBuffers({bufferSize: site.bufferSize.value, buffers: site.buffers.value, busy}, bounds)
-  const remedies: Remedy[] = [setOrInsert(site, site.bufferSize, 'fastcgi_buffer_size', [formatSize(plan.bufferSize)], `hold response headers up to ${formatSize(plan.bufferSize)}`)]
+  const remedies: Remedy[] = [
+    setOrInsert(
+      site,
+      site.bufferSize,
+      'fastcgi_buffer_size',
+      [formatSize(plan.bufferSize)],
+      `hold response headers up to ${formatSize(plan.bufferSize)}`,
+    ),
+  ]
   if (plan.buffers) {
-    remedies.push(setOrInsert(site, site.buffers, 'fastcgi_buffers', [String(plan.buffers.count), formatSize(plan.buffers.size)], 'nginx -t requires busy buffers ≤ all fastcgi_buffers minus one'))
+    remedies.push(
+      setOrInsert(
+        site,
+        site.buffers,
+        'fastcgi_buffers',
+        [String(plan.buffers.count), formatSize(plan.buffers.size)],
+        'nginx -t requires busy buffers ≤ all fastcgi_buffers minus one',
+      ),
+    )
   }
   if (plan.busy !== undefined) {
-    remedies.push(setOrInsert(site, site.busyBuffersSize, 'fastcgi_busy_buffers_size', [formatSize(plan.busy)], 'must be ≥ fastcgi_buffer_size'))
+    remedies.push(
+      setOrInsert(
+        site,
+        site.busyBuffersSize,
+        'fastcgi_busy_buffers_size',
+        [formatSize(plan.busy)],
+        'must be ≥ fastcgi_buffer_size',
+      ),
+    )
   }
   remedies.push({kind: 'service', target: {kind: 'nginx'}, action: 'reload', reason: 'load the larger FastCGI buffers'})
   return {
@@ -79,14 +120,24 @@ function bufferFinding(site: FastcgiSite, target: Parameters<typeof siteScope>[0
     summary: `php sent response headers larger than fastcgi_buffer_size ${formatSize(site.bufferSize.value)}: ${events.length} request(s) answered 502`,
     evidence: [
       configEvidence('fastcgi_buffer_size', site.bufferSize, formatSize(site.bufferSize.value)),
-      configEvidence('fastcgi_buffers', site.buffers, `${site.buffers.value.count} ${formatSize(site.buffers.value.size)}`),
+      configEvidence(
+        'fastcgi_buffers',
+        site.buffers,
+        `${site.buffers.value.count} ${formatSize(site.buffers.value.size)}`,
+      ),
       ...logEvidence(events),
     ],
     remedies,
   }
 }
 
-function setOrInsert(site: FastcgiSite, current: Sourced<unknown>, directive: string, args: string[], reason: string): Remedy {
+function setOrInsert(
+  site: FastcgiSite,
+  current: Sourced<unknown>,
+  directive: string,
+  args: string[],
+  reason: string,
+): Remedy {
   return current.source === 'default'
     ? {kind: 'nginx-insert', file: site.block.file, line: site.block.line, directive, args, reason}
     : {kind: 'nginx-set', file: current.source.file, line: current.source.line, directive, args, reason}

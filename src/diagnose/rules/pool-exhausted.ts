@@ -26,50 +26,119 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const {pool, install} = ref
   const address = pool.listen.value
   if (address === undefined) return undefined
-  const reached = currentFpmEvents(context, install, (event) => event.kind === 'max-children-reached' && event.pool === pool.name)
-  const queueFull = eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 11, install.generation), address)
+  const reached = currentFpmEvents(
+    context,
+    install,
+    (event) => event.kind === 'max-children-reached' && event.pool === pool.name,
+  )
+  const queueFull = eventsForAddress(
+    currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 11, install.generation),
+    address,
+  )
   const somaxconn = facts.somaxconn
   const backlogCapped = somaxconn !== undefined && pool.backlog.value > somaxconn
   if (reached.length === 0 && queueFull.length === 0) return undefined
 
   const evidence: Evidence[] = [...logEvidence(queueFull), ...logEvidence(reached)]
-  evidence.push(configEvidence('pm', pool.pm, pool.pm.value), configEvidence('pm.max_children', pool.maxChildren, String(pool.maxChildren.value)))
+  evidence.push(
+    configEvidence('pm', pool.pm, pool.pm.value),
+    configEvidence('pm.max_children', pool.maxChildren, String(pool.maxChildren.value)),
+  )
   evidence.push(configEvidence('listen.backlog', pool.backlog, String(pool.backlog.value)))
-  if (somaxconn !== undefined) evidence.push({kind: 'config', text: `net.core.somaxconn = ${somaxconn}${backlogCapped ? ' (the kernel caps listen.backlog to it)' : ''}`, source: '/proc/sys/net/core/somaxconn'})
+  if (somaxconn !== undefined)
+    evidence.push({
+      kind: 'config',
+      text: `net.core.somaxconn = ${somaxconn}${backlogCapped ? ' (the kernel caps listen.backlog to it)' : ''}`,
+      source: '/proc/sys/net/core/somaxconn',
+    })
   // php-fpm logs nothing when its listen queue overflows; the kernel's queue depth is the direct reading.
-  const queue = address.kind === 'tcp' ? facts.listeningTcp.find((entry) => entry.port === address.port) : facts.unixQueues.get(address.path)
-  if (queue) evidence.push({kind: 'listener', text: `listen queue now ${queue.recvQ} waiting of ${queue.sendQ} (ss Recv-Q/Send-Q) on ${formatAddress(address)}`})
+  const queue =
+    address.kind === 'tcp'
+      ? facts.listeningTcp.find((entry) => entry.port === address.port)
+      : facts.unixQueues.get(address.path)
+  if (queue)
+    evidence.push({
+      kind: 'listener',
+      text: `listen queue now ${queue.recvQ} waiting of ${queue.sendQ} (ss Recv-Q/Send-Q) on ${formatAddress(address)}`,
+    })
 
   const remedies: Remedy[] = []
   const notes: string[] = []
   const workers = pool.workers.map((worker) => worker.pssKb ?? worker.rssKb).filter((kb) => kb > 0)
   const {sizing} = context.policy
-  const perWorkerKb = workers.length > 0 ? workers.reduce((sum, kb) => sum + kb, 0) / workers.length : sizing.assumedWorkerMb * 1024
-  evidence.push({kind: 'process', text: workers.length > 0 ? `${workers.length} workers, ${Math.round(perWorkerKb / 1024)} MiB each on average (${pool.workers.some((worker) => worker.pssKb !== undefined) ? 'PSS' : 'RSS'})` : `no running workers to measure; assuming ${sizing.assumedWorkerMb} MiB per worker (policy)`})
+  const perWorkerKb =
+    workers.length > 0 ? workers.reduce((sum, kb) => sum + kb, 0) / workers.length : sizing.assumedWorkerMb * 1024
+  evidence.push({
+    kind: 'process',
+    text:
+      workers.length > 0
+        ? `${workers.length} workers, ${Math.round(perWorkerKb / 1024)} MiB each on average ` +
+          `(${pool.workers.some((worker) => worker.pssKb !== undefined) ? 'PSS' : 'RSS'})`
+        : `no running workers to measure; assuming ${sizing.assumedWorkerMb} MiB per worker (policy)`,
+  })
   if (facts.memory.availableKb !== undefined && facts.memory.totalKb !== undefined) {
-    evidence.push({kind: 'stat', text: `MemAvailable ${Math.round(facts.memory.availableKb / 1024)} MiB of ${Math.round(facts.memory.totalKb / 1024)} MiB`, source: '/proc/meminfo'})
-    const affordable = affordableChildren({
-      availableKb: facts.memory.availableKb,
-      totalKb: facts.memory.totalKb,
-      currentWorkersKb: workers.reduce((sum, kb) => sum + kb, 0),
-      perWorkerKb,
-    }, sizing)
-    const target = Math.min(affordable, Math.max(pool.maxChildren.value * sizing.maxGrowthFactor, pool.maxChildren.value + sizing.maxGrowthFactor))
+    evidence.push({
+      kind: 'stat',
+      text: `MemAvailable ${Math.round(facts.memory.availableKb / 1024)} MiB of ${Math.round(facts.memory.totalKb / 1024)} MiB`,
+      source: '/proc/meminfo',
+    })
+    const affordable = affordableChildren(
+      {
+        availableKb: facts.memory.availableKb,
+        totalKb: facts.memory.totalKb,
+        currentWorkersKb: workers.reduce((sum, kb) => sum + kb, 0),
+        perWorkerKb,
+      },
+      sizing,
+    )
+    const target = Math.min(
+      affordable,
+      Math.max(pool.maxChildren.value * sizing.maxGrowthFactor, pool.maxChildren.value + sizing.maxGrowthFactor),
+    )
     if (target > pool.maxChildren.value) {
-      const settings = {pm: pool.pm.value, maxChildren: pool.maxChildren.value, startServers: pool.startServers.value, minSpare: pool.minSpare.value, maxSpare: pool.maxSpare.value}
+      const settings = {
+        pm: pool.pm.value,
+        maxChildren: pool.maxChildren.value,
+        startServers: pool.startServers.value,
+        minSpare: pool.minSpare.value,
+        maxSpare: pool.maxSpare.value,
+      }
       for (const [key, value] of Object.entries(consistentPm(settings, target))) {
-        remedies.push({kind: 'fpm-set', install: install.id, pool: pool.name, key, value: String(value), reason: `memory allows ${target} children of ~${Math.round(perWorkerKb / 1024)} MiB with a reserve`})
+        remedies.push({
+          kind: 'fpm-set',
+          install: install.id,
+          pool: pool.name,
+          key,
+          value: String(value),
+          reason: `memory allows ${target} children of ~${Math.round(perWorkerKb / 1024)} MiB with a reserve`,
+        })
       }
     } else {
-      notes.push(`memory does not allow more than ${pool.maxChildren.value} children; the fix is faster requests or more RAM`)
+      notes.push(
+        `memory does not allow more than ${pool.maxChildren.value} children; the fix is faster requests or more RAM`,
+      )
     }
   }
   if (queueFull.length > 0 && somaxconn !== undefined && pool.backlog.value < somaxconn) {
-    remedies.push({kind: 'fpm-set', install: install.id, pool: pool.name, key: 'listen.backlog', value: String(somaxconn), reason: `let bursts queue instead of failing with EAGAIN (capped by somaxconn ${somaxconn})`})
+    remedies.push({
+      kind: 'fpm-set',
+      install: install.id,
+      pool: pool.name,
+      key: 'listen.backlog',
+      value: String(somaxconn),
+      reason: `let bursts queue instead of failing with EAGAIN (capped by somaxconn ${somaxconn})`,
+    })
   }
   if (remedies.length > 0) {
     const needsRestart = remedies.some((remedy) => remedy.kind === 'fpm-set' && remedy.key === 'listen.backlog')
-    remedies.push({kind: 'service', target: {kind: 'php-fpm', install: install.id}, action: needsRestart ? 'restart' : 'reload', reason: needsRestart ? 'listen.backlog applies when the socket is re-created' : 'apply the new process-manager limits'})
+    remedies.push({
+      kind: 'service',
+      target: {kind: 'php-fpm', install: install.id},
+      action: needsRestart ? 'restart' : 'reload',
+      reason: needsRestart
+        ? 'listen.backlog applies when the socket is re-created'
+        : 'apply the new process-manager limits',
+    })
   }
   const what = queueFull.length > 0 ? `${queueFull.length} connections refused with EAGAIN (listen queue full)` : ''
   const why = reached.length > 0 ? `max_children (${pool.maxChildren.value}) reached ${reached.length} time(s)` : ''

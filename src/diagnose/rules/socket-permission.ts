@@ -40,49 +40,102 @@ export const socketPermission: Rule = {
   },
 }
 
-function permissionFinding(context: RuleContext, pairing: Pairing, ref: PoolRef, worker: UserFact, reason: string, failingPath: string): Finding {
+function permissionFinding(
+  context: RuleContext,
+  pairing: Pairing,
+  ref: PoolRef,
+  worker: UserFact,
+  reason: string,
+  failingPath: string,
+): Finding {
   const {facts} = context
   const {pool, install} = ref
   const path = pairing.target.kind === 'unix' ? pairing.target.path : ''
-  const workerGroups = worker.gids.map((gid) => [...facts.groups.values()].find((group) => group.gid === gid)?.name ?? String(gid))
+  const workerGroups = worker.gids.map(
+    (gid) => [...facts.groups.values()].find((group) => group.gid === gid)?.name ?? String(gid),
+  )
   const evidence: Evidence[] = [
-    {kind: 'process', text: `nginx workers run as ${worker.name} (uid ${worker.uid}, groups ${workerGroups.join(',')})`},
+    {
+      kind: 'process',
+      text: `nginx workers run as ${worker.name} (uid ${worker.uid}, groups ${workerGroups.join(',')})`,
+    },
     statEvidence(facts.paths.get(path), path),
   ]
   if (failingPath !== path) evidence.push(statEvidence(facts.paths.get(failingPath), failingPath))
-  evidence.push(configEvidence('listen.owner', pool.listenOwner, pool.listenOwner.value), configEvidence('listen.group', pool.listenGroup, pool.listenGroup.value))
+  evidence.push(
+    configEvidence('listen.owner', pool.listenOwner, pool.listenOwner.value),
+    configEvidence('listen.group', pool.listenGroup, pool.listenGroup.value),
+  )
   evidence.push(configEvidence('listen.mode', pool.listenMode, `0${pool.listenMode.value.toString(8)}`))
   const aclActive = pool.aclUsers.value.length > 0 || pool.aclGroups.value.length > 0
-  if (aclActive) evidence.push(configEvidence('listen.acl_users', pool.aclUsers, pool.aclUsers.value.join(',')), configEvidence('listen.acl_groups', pool.aclGroups, pool.aclGroups.value.join(',')))
-  evidence.push(...logEvidence(eventsForAddress(currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 13), pairing.target)))
+  if (aclActive)
+    evidence.push(
+      configEvidence('listen.acl_users', pool.aclUsers, pool.aclUsers.value.join(',')),
+      configEvidence('listen.acl_groups', pool.aclGroups, pool.aclGroups.value.join(',')),
+    )
+  evidence.push(
+    ...logEvidence(
+      eventsForAddress(
+        currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 13),
+        pairing.target,
+      ),
+    ),
+  )
 
   const remedies: Remedy[] = []
-  const set = (key: string, value: string, reason: string) => remedies.push({kind: 'fpm-set', install: install.id, pool: pool.name, key, value, reason})
+  const set = (key: string, value: string, reason: string) =>
+    remedies.push({kind: 'fpm-set', install: install.id, pool: pool.name, key, value, reason})
   let summary = `nginx (user ${worker.name}) cannot connect to ${path}: ${reason}`
   if (failingPath !== path) {
     summary += '; php-fpm does not manage that directory, so no config change is proposed'
   } else if (aclActive) {
     // php-fpm ignores listen.owner/group when ACLs are set: the worker has to be named in the ACL.
     summary += aclNote(pool.aclUsers.value, pool.aclGroups.value)
-    set('listen.acl_users', [...pool.aclUsers.value, worker.name].join(','), `listen.acl_* replaces owner/group; grant ${worker.name}`)
+    set(
+      'listen.acl_users',
+      [...pool.aclUsers.value, worker.name].join(','),
+      `listen.acl_* replaces owner/group; grant ${worker.name}`,
+    )
   } else {
     const groupName = workerGroups[0] ?? worker.name
-    if (pool.listenOwner.value !== worker.name) set('listen.owner', worker.name, `the nginx worker user must own or share the socket`)
+    if (pool.listenOwner.value !== worker.name)
+      set('listen.owner', worker.name, `the nginx worker user must own or share the socket`)
     if (pool.listenGroup.value !== groupName) set('listen.group', groupName, `the nginx worker's group`)
     const mode = context.policy.sockets.listenMode
-    if (pool.listenMode.value !== mode) set('listen.mode', `0${mode.toString(8)}`, 'owner and group only, nobody else (never 0666)')
+    if (pool.listenMode.value !== mode)
+      set('listen.mode', `0${mode.toString(8)}`, 'owner and group only, nobody else (never 0666)')
   }
   if (remedies.length > 0) {
-    remedies.push({kind: 'service', target: {kind: 'php-fpm', install: install.id}, action: 'restart', reason: 'listen.* only takes effect when php-fpm re-creates the socket'})
+    remedies.push({
+      kind: 'service',
+      target: {kind: 'php-fpm', install: install.id},
+      action: 'restart',
+      reason: 'listen.* only takes effect when php-fpm re-creates the socket',
+    })
   } else if (failingPath === path && facts.paths.get(path)?.uid !== facts.users.get(pool.listenOwner.value)?.uid) {
     // The config is already right: the socket on disk was changed by hand; a restart re-creates it.
     summary += '; the pool config already allows it, the socket on disk differs (changed by hand?)'
-    remedies.push({kind: 'service', target: {kind: 'php-fpm', install: install.id}, action: 'restart', reason: 're-create the socket with the configured owner/group/mode'})
+    remedies.push({
+      kind: 'service',
+      target: {kind: 'php-fpm', install: install.id},
+      action: 'restart',
+      reason: 're-create the socket with the configured owner/group/mode',
+    })
   }
-  return {id: 'socket-permission', severity: 'critical', scope: poolScope(ref, [pairing.site]), summary, evidence, remedies}
+  return {
+    id: 'socket-permission',
+    severity: 'critical',
+    scope: poolScope(ref, [pairing.site]),
+    summary,
+    evidence,
+    remedies,
+  }
 }
 
 function aclNote(users: string[], groups: string[]): string {
-  const parts = [users.length > 0 ? `acl_users=${users.join(',')}` : '', groups.length > 0 ? `acl_groups=${groups.join(',')}` : ''].filter(Boolean)
+  const parts = [
+    users.length > 0 ? `acl_users=${users.join(',')}` : '',
+    groups.length > 0 ? `acl_groups=${groups.join(',')}` : '',
+  ].filter(Boolean)
   return `; listen.${parts.join(' and listen.')} is set, so listen.owner/listen.group are ignored`
 }

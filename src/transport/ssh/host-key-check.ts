@@ -53,11 +53,15 @@ async function readKnownHosts(options: HostKeyCheckOptions): Promise<string> {
     return await readFile(options.knownHostsFile, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
-    throw new FpmfixError('SSH_CONFIG', `cannot read known_hosts file ${options.knownHostsFile}: ${(error as Error).message}`, {
-      host: options.label,
-      cause: error,
-      hint: 'Fix the file permissions or pass another file with --known-hosts.',
-    })
+    throw new FpmfixError(
+      'SSH_CONFIG',
+      `cannot read known_hosts file ${options.knownHostsFile}: ${(error as Error).message}`,
+      {
+        host: options.label,
+        cause: error,
+        hint: 'Fix the file permissions or pass another file with --known-hosts.',
+      },
+    )
   }
 }
 
@@ -98,10 +102,14 @@ async function recordHostKey(options: HostKeyCheckOptions, key: HostPublicKey): 
     const separator = existing === '' || existing.endsWith('\n') ? '' : '\n'
     await appendFile(file, `${separator}${knownHostsLine(options.host, options.port, key)}\n`, {mode: 0o600})
   } catch (error) {
-    throw new FpmfixError('SSH_CONFIG', `cannot record the host key of ${describe(options)} in ${file}: ${(error as Error).message}`, {
-      host: options.label,
-      cause: error,
-    })
+    throw new FpmfixError(
+      'SSH_CONFIG',
+      `cannot record the host key of ${describe(options)} in ${file}: ${(error as Error).message}`,
+      {
+        host: options.label,
+        cause: error,
+      },
+    )
   }
 }
 
@@ -141,7 +149,11 @@ function changedError(options: HostKeyCheckOptions, key: HostPublicKey, known: K
       details: {
         knownHostsFile: options.knownHostsFile,
         presented: {keyType: key.type, fingerprint},
-        known: known.map((entry) => ({line: entry.line, keyType: entry.key.type, fingerprint: sha256Fingerprint(entry.key)})),
+        known: known.map((entry) => ({
+          line: entry.line,
+          keyType: entry.key.type,
+          fingerprint: sha256Fingerprint(entry.key),
+        })),
       },
     },
   )

@@ -63,7 +63,12 @@ export function openSshClient(params: OpenClientParams): Promise<Client> {
       fail(hostKeyRefusal ?? connectError(error, endpoint, methodsTried))
     })
     client.on('close', () => {
-      fail(hostKeyRefusal ?? new FpmfixError('SSH_PROTOCOL', `${endpointText(endpoint)} closed the connection during the SSH handshake`, {host: endpoint.label}))
+      fail(
+        hostKeyRefusal ??
+          new FpmfixError('SSH_PROTOCOL', `${endpointText(endpoint)} closed the connection during the SSH handshake`, {
+            host: endpoint.label,
+          }),
+      )
     })
     client.on('ready', () => {
       if (settled) return
@@ -134,7 +139,11 @@ function authHandler(params: OpenClientParams, methodsTried: string[], control: 
   }
 }
 
-async function loadIdentityFile(file: string, params: OpenClientParams, control: TimerControl): Promise<ParsedKey | undefined> {
+async function loadIdentityFile(
+  file: string,
+  params: OpenClientParams,
+  control: TimerControl,
+): Promise<ParsedKey | undefined> {
   control.pauseTimer()
   try {
     return await loadPrivateKey(file, {promptPassphrase: params.promptPassphrase, host: params.endpoint.label})

@@ -65,7 +65,8 @@ export function sshGSettings(output: string, context: ExpansionContext): SshGSet
     settings.knownHostsFile = expandPath(knownHosts, context, tokens)
   }
   const timeout = first('connecttimeout')
-  if (timeout !== undefined && /^\d+$/.test(timeout) && Number(timeout) > 0) settings.connectTimeoutMs = Number(timeout) * 1000
+  if (timeout !== undefined && /^\d+$/.test(timeout) && Number(timeout) > 0)
+    settings.connectTimeoutMs = Number(timeout) * 1000
   const agent = first('identityagent')
   if (agent !== undefined) {
     const resolved = identityAgent(agent, context, tokens)

@@ -20,7 +20,10 @@ export interface ResolveSshConfigOptions {
  * tokens behave exactly as in ssh). Jump hosts are resolved the same way.
  * Returns {} when no OpenSSH client is installed.
  */
-export async function resolveSshConfig(alias: string, options: ResolveSshConfigOptions = {}): Promise<Partial<SshConnectOptions>> {
+export async function resolveSshConfig(
+  alias: string,
+  options: ResolveSshConfigOptions = {},
+): Promise<Partial<SshConnectOptions>> {
   return resolveAlias(alias, options, 0, true)
 }
 
@@ -28,7 +31,10 @@ export async function resolveSshConfig(alias: string, options: ResolveSshConfigO
  * Fill what the caller left unset from ssh config for `hostAlias ?? host`;
  * the caller's values always win, so HostName applies only when host is the alias itself.
  */
-export async function applySshConfig(options: SshConnectOptions, config: ResolveSshConfigOptions = {}): Promise<SshConnectOptions> {
+export async function applySshConfig(
+  options: SshConnectOptions,
+  config: ResolveSshConfigOptions = {},
+): Promise<SshConnectOptions> {
   const alias = options.hostAlias ?? options.host
   const fromConfig = await resolveSshConfig(alias, config)
   return mergeSshOptions(options, fromConfig, options.host === alias)
@@ -40,7 +46,9 @@ export function mergeSshOptions(
   useHostName: boolean,
 ): SshConnectOptions {
   const {host: configHost, ...rest} = fromConfig
-  const given = Object.fromEntries(Object.entries(explicit).filter(([, value]) => value !== undefined)) as Partial<SshConnectOptions>
+  const given = Object.fromEntries(
+    Object.entries(explicit).filter(([, value]) => value !== undefined),
+  ) as Partial<SshConnectOptions>
   const host = useHostName && configHost !== undefined ? configHost : explicit.host
   return {...rest, ...given, host}
 }
@@ -80,12 +88,21 @@ async function resolveAlias(
 }
 
 /** As with `ssh -J a,b`, only the first hop's own ProxyJump is followed. */
-async function resolveJumps(alias: string, specs: JumpSpec[], options: ResolveSshConfigOptions, depth: number): Promise<SshConnectOptions[]> {
+async function resolveJumps(
+  alias: string,
+  specs: JumpSpec[],
+  options: ResolveSshConfigOptions,
+  depth: number,
+): Promise<SshConnectOptions[]> {
   if (depth >= MAX_JUMP_DEPTH) {
-    throw new FpmfixError('SSH_CONFIG', `ProxyJump for ${alias} nests more than ${MAX_JUMP_DEPTH} levels deep; is it circular?`, {
-      host: alias,
-      hint: 'Set "ProxyJump none" in the Host block of the jump host itself.',
-    })
+    throw new FpmfixError(
+      'SSH_CONFIG',
+      `ProxyJump for ${alias} nests more than ${MAX_JUMP_DEPTH} levels deep; is it circular?`,
+      {
+        host: alias,
+        hint: 'Set "ProxyJump none" in the Host block of the jump host itself.',
+      },
+    )
   }
   const hops: SshConnectOptions[] = []
   for (const [index, spec] of specs.entries()) {

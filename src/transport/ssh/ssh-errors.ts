@@ -21,15 +21,23 @@ export function endpointText(endpoint: SshEndpoint): string {
 }
 
 /** Map an error raised while connecting (before the session is ready) to a stable code. */
-export function connectError(error: Ssh2Error, endpoint: SshEndpoint, authMethodsTried: readonly string[]): FpmfixError {
+export function connectError(
+  error: Ssh2Error,
+  endpoint: SshEndpoint,
+  authMethodsTried: readonly string[],
+): FpmfixError {
   const where = endpointText(endpoint)
   const options = {host: endpoint.label, cause: error}
   const errno = typeof error.code === 'string' ? error.code : undefined
   if (errno === 'ECONNREFUSED') {
-    return new FpmfixError('SSH_CONNECT_REFUSED', `connection refused by ${where} — is sshd running / is the port right?`, {
-      ...options,
-      hint: `Check that sshd listens on port ${endpoint.port} and that no firewall rejects the connection.`,
-    })
+    return new FpmfixError(
+      'SSH_CONNECT_REFUSED',
+      `connection refused by ${where} — is sshd running / is the port right?`,
+      {
+        ...options,
+        hint: `Check that sshd listens on port ${endpoint.port} and that no firewall rejects the connection.`,
+      },
+    )
   }
   if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN' || error.level === 'client-dns') {
     return new FpmfixError('SSH_DNS', `cannot resolve host name ${endpoint.host} (${errno ?? error.message})`, {
@@ -37,12 +45,21 @@ export function connectError(error: Ssh2Error, endpoint: SshEndpoint, authMethod
       hint: 'Check the spelling of the host, its ansible_host / HostName, and the DNS configuration.',
     })
   }
-  if (errno === 'ETIMEDOUT' || errno === 'EHOSTUNREACH' || errno === 'ENETUNREACH' || error.level === 'client-timeout') {
+  if (
+    errno === 'ETIMEDOUT' ||
+    errno === 'EHOSTUNREACH' ||
+    errno === 'ENETUNREACH' ||
+    error.level === 'client-timeout'
+  ) {
     return timeoutError(endpoint, error.message, error)
   }
   if (error.level === 'client-authentication') return authError(endpoint, authMethodsTried, error)
   if (error.level === 'client-socket') {
-    return new FpmfixError('SSH_PROTOCOL', `connection to ${where} failed during the SSH handshake: ${error.message}`, options)
+    return new FpmfixError(
+      'SSH_PROTOCOL',
+      `connection to ${where} failed during the SSH handshake: ${error.message}`,
+      options,
+    )
   }
   const noCommonAlgorithm = /no matching/i.test(error.message)
   return new FpmfixError('SSH_PROTOCOL', `SSH handshake with ${where} failed: ${error.message}`, {
@@ -69,7 +86,9 @@ export function authError(endpoint: SshEndpoint, methodsTried: readonly string[]
     {
       host: endpoint.label,
       cause,
-      hint: 'Check the user (-u / ansible_user), pass the right key with --private-key, or load it into ssh-agent; the public key must be in ~/.ssh/authorized_keys on the host.',
+      hint:
+        'Check the user (-u / ansible_user), pass the right key with --private-key, or load it into ssh-agent; ' +
+        'the public key must be in ~/.ssh/authorized_keys on the host.',
       details: {user: endpoint.user, methodsTried: [...methodsTried]},
     },
   )

@@ -17,7 +17,12 @@ export function becomeCommand(command: string): string {
 }
 
 /** Run one command on its own exec channel (no pty: stderr stays separate). */
-export function execOnClient(client: Client, command: string, options: ExecOptions, context: ExecContext): Promise<ExecResult> {
+export function execOnClient(
+  client: Client,
+  command: string,
+  options: ExecOptions,
+  context: ExecContext,
+): Promise<ExecResult> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
     const onChannel = (error: Error | undefined, channel: ClientChannel): void => {
@@ -35,7 +40,12 @@ export function execOnClient(client: Client, command: string, options: ExecOptio
   })
 }
 
-function collect(channel: ClientChannel, options: ExecOptions, context: ExecContext, started: number): Promise<ExecResult> {
+function collect(
+  channel: ClientChannel,
+  options: ExecOptions,
+  context: ExecContext,
+  started: number,
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
@@ -123,7 +133,8 @@ function channelOpenError(error: Error, context: ExecContext): FpmfixError {
 
 /** sudo -n prints these and exits 1 instead of prompting. */
 const PASSWORD_REQUIRED = /^sudo: (a password is required|a terminal is required|no tty present)/m
-const DENIED = /is not in the sudoers file|^Sorry, user \S+ (is not allowed to|may not run sudo)|^sudo: \S+ is not allowed to/m
+const DENIED =
+  /is not in the sudoers file|^Sorry, user \S+ (is not allowed to|may not run sudo)|^sudo: \S+ is not allowed to/m
 const SUDO_MISSING = /\bsudo: (command )?not found/
 
 /** Turn a sudo refusal into an error; any other result (including failures of the command itself) passes through. */
@@ -137,11 +148,17 @@ export function checkSudoResult(result: ExecResult, context: {label: string; use
   }
   if (result.code !== 1) return result
   if (PASSWORD_REQUIRED.test(result.stderr)) {
-    throw new FpmfixError('SUDO_PASSWORD_REQUIRED', `sudo on ${context.label} wants a password for ${context.user}, and fpmfix never types one`, {
-      host: context.label,
-      hint: `Allow ${context.user} passwordless sudo (a NOPASSWD rule in /etc/sudoers.d/) or connect as root; if ${context.user} is not meant to use sudo at all, connect as a user who is.`,
-      details: {stderr: result.stderr},
-    })
+    throw new FpmfixError(
+      'SUDO_PASSWORD_REQUIRED',
+      `sudo on ${context.label} wants a password for ${context.user}, and fpmfix never types one`,
+      {
+        host: context.label,
+        hint:
+          `Allow ${context.user} passwordless sudo (a NOPASSWD rule in /etc/sudoers.d/) or connect as root; ` +
+          `if ${context.user} is not meant to use sudo at all, connect as a user who is.`,
+        details: {stderr: result.stderr},
+      },
+    )
   }
   if (DENIED.test(result.stderr)) {
     throw new FpmfixError('SUDO_DENIED', `${context.user} may not use sudo on ${context.label}`, {

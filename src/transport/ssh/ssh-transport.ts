@@ -40,7 +40,8 @@ export async function connectSsh(options: SshConnectOptions): Promise<Transport>
   try {
     let previous: {client: Client; endpoint: SshEndpoint} | undefined
     for (const plan of plans) {
-      const sock = previous === undefined ? undefined : await forwardThrough(previous, plan.endpoint, plan.connectTimeoutMs)
+      const sock =
+        previous === undefined ? undefined : await forwardThrough(previous, plan.endpoint, plan.connectTimeoutMs)
       const client = await openSshClient(sock === undefined ? plan : {...plan, sock})
       client.once('close', () => closedClients.add(client))
       clients.push(client)
@@ -59,9 +60,13 @@ function jumpChain(options: SshConnectOptions, depth: number): SshConnectOptions
   const [first, ...rest] = options.proxyJump ?? []
   if (first === undefined) return []
   if (depth >= MAX_JUMP_DEPTH) {
-    throw new FpmfixError('SSH_CONFIG', `more than ${MAX_JUMP_DEPTH} nested jump hosts for ${options.hostAlias ?? options.host}; is ProxyJump circular?`, {
-      host: options.hostAlias ?? options.host,
-    })
+    throw new FpmfixError(
+      'SSH_CONFIG',
+      `more than ${MAX_JUMP_DEPTH} nested jump hosts for ${options.hostAlias ?? options.host}; is ProxyJump circular?`,
+      {
+        host: options.hostAlias ?? options.host,
+      },
+    )
   }
   // As with `ssh -J a,b`, only the first hop's own ProxyJump decides how to reach it.
   return [...jumpChain(first, depth + 1), first, ...rest]
@@ -95,7 +100,11 @@ async function planHop(hop: SshConnectOptions, keys: Map<string, Promise<ParsedK
     const file = hop.privateKeyFile
     let key = keys.get(file)
     if (key === undefined) {
-      key = loadPrivateKey(file, {passphrase: hop.passphrase, promptPassphrase: hop.promptPassphrase, host: endpoint.label})
+      key = loadPrivateKey(file, {
+        passphrase: hop.passphrase,
+        promptPassphrase: hop.promptPassphrase,
+        host: endpoint.label,
+      })
       keys.set(file, key)
     }
     authSteps.push({kind: 'key', file, key: await key})
@@ -123,11 +132,19 @@ async function planHop(hop: SshConnectOptions, keys: Map<string, Promise<ParsedK
 }
 
 /** Open a direct-tcpip channel on the jump host to the next host. */
-function forwardThrough(jump: {client: Client; endpoint: SshEndpoint}, next: SshEndpoint, timeoutMs: number): Promise<Duplex> {
+function forwardThrough(
+  jump: {client: Client; endpoint: SshEndpoint},
+  next: SshEndpoint,
+  timeoutMs: number,
+): Promise<Duplex> {
   const route = `${endpointText(jump.endpoint)} to ${endpointText(next)}`
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new FpmfixError('SSH_CONNECT_TIMEOUT', `jump host ${route} timed out after ${timeoutMs} ms`, {host: next.label}))
+      reject(
+        new FpmfixError('SSH_CONNECT_TIMEOUT', `jump host ${route} timed out after ${timeoutMs} ms`, {
+          host: next.label,
+        }),
+      )
     }, timeoutMs)
     jump.client.forwardOut('127.0.0.1', 0, next.host, next.port, (error, channel) => {
       clearTimeout(timer)
@@ -172,7 +189,9 @@ class SshTransport implements Transport {
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     if (this.closing !== undefined) {
-      throw new FpmfixError('SSH_DISCONNECTED', `the SSH connection to ${this.target.label} was already closed`, {host: this.target.label})
+      throw new FpmfixError('SSH_DISCONNECTED', `the SSH connection to ${this.target.label} was already closed`, {
+        host: this.target.label,
+      })
     }
     if (this.lost) throw disconnectedError(this.target.label, 'the connection closed earlier')
     const client = this.clients[this.clients.length - 1] as Client

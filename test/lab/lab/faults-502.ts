@@ -56,7 +56,9 @@ export function httpGetLargeHeaders(port: number, path: string, timeoutMs = 90_0
 
 /** A PHP upgrade installed and started 8.2, but the site still passes to 8.1's socket. */
 export async function versionSocketMismatch(host: LabHost): Promise<Fault502> {
-  await editFile(host, LAB_SITE_AVAILABLE, (site) => replaceOnce(site, PHP_LOCATION_PASS, `fastcgi_pass unix:${PHP81_SOCKET};`))
+  await editFile(host, LAB_SITE_AVAILABLE, (site) =>
+    replaceOnce(site, PHP_LOCATION_PASS, `fastcgi_pass unix:${PHP81_SOCKET};`),
+  )
   await reloadNginx(host)
   return confirmed(host, single('/index.php'))
 }
@@ -64,7 +66,10 @@ export async function versionSocketMismatch(host: LabHost): Promise<Fault502> {
 /** php-fpm is not running at all. */
 export async function fpmStopped(host: LabHost): Promise<Fault502> {
   await stopFpm(host)
-  await waitFor(async () => !(await pathExists(host, FPM_SOCKET)), {timeoutMs: WAIT_MS, what: `${FPM_SOCKET} to disappear on ${host.name}`})
+  await waitFor(async () => !(await pathExists(host, FPM_SOCKET)), {
+    timeoutMs: WAIT_MS,
+    what: `${FPM_SOCKET} to disappear on ${host.name}`,
+  })
   return confirmed(host, single('/index.php'))
 }
 
@@ -161,7 +166,11 @@ export async function invalidPmValues(host: LabHost): Promise<Fault502> {
   await setPoolDirective(host, FPM_POOL_FILE, 'pm.max_children', '2')
   await setPoolDirective(host, FPM_POOL_FILE, 'pm.min_spare_servers', '3')
   const test = await host.exec(`${FPM_BINARY} -t 2>&1`, {allowFail: true})
-  if (test.code === 0) throw new LabError(`${FPM_BINARY} -t accepted the invalid pm values on ${host.name}`, {host: host.name, log: test.stdout})
+  if (test.code === 0)
+    throw new LabError(`${FPM_BINARY} -t accepted the invalid pm values on ${host.name}`, {
+      host: host.name,
+      log: test.stdout,
+    })
   await host.exec(`service ${FPM_SERVICE} restart`, {allowFail: true})
   await waitFor(async () => !(await pathExists(host, FPM_SOCKET)) && !(await fpmRunning(host)), {
     timeoutMs: WAIT_MS,
@@ -185,14 +194,19 @@ export async function nginxRunsAsOtherUser(host: LabHost): Promise<Fault502> {
 /** `service php8.2-fpm reload` (SIGUSR2): same master, new children; wait until every child is new. */
 export async function reloadFpm(host: LabHost): Promise<void> {
   const before = new Set(await fpmWorkerPids(host))
-  if (before.size === 0) throw new LabError(`php-fpm is not running on ${host.name}; nothing to reload`, {host: host.name})
+  if (before.size === 0)
+    throw new LabError(`php-fpm is not running on ${host.name}; nothing to reload`, {host: host.name})
   await host.exec(`service ${FPM_SERVICE} reload`)
   await waitFor(
     async () => {
       const workers = await fpmWorkerPids(host)
       return workers.length > 0 && workers.every((pid) => !before.has(pid)) && (await pathExists(host, FPM_SOCKET))
     },
-    {timeoutMs: WAIT_MS, what: `php-fpm on ${host.name} to replace its children after reload`, describeFailure: () => logTail(host, FPM_LOG)},
+    {
+      timeoutMs: WAIT_MS,
+      what: `php-fpm on ${host.name} to replace its children after reload`,
+      describeFailure: () => logTail(host, FPM_LOG),
+    },
   )
 }
 
@@ -206,7 +220,11 @@ export async function restartNginx(host: LabHost): Promise<void> {
       const master = await nginxMasterPid(host)
       return master !== undefined && master !== before && (await nginxWorkerUsers(host)).length > 0
     },
-    {timeoutMs: WAIT_MS, what: `nginx on ${host.name} to restart`, describeFailure: () => logTail(host, NGINX_ERROR_LOG)},
+    {
+      timeoutMs: WAIT_MS,
+      what: `nginx on ${host.name} to restart`,
+      describeFailure: () => logTail(host, NGINX_ERROR_LOG),
+    },
   )
 }
 
@@ -238,7 +256,9 @@ export async function fpmWorkerPids(host: LabHost): Promise<number[]> {
 }
 
 export async function socketOwner(host: LabHost, path: string): Promise<string | undefined> {
-  const {code, stdout} = await host.exec(`test -S ${shellQuote(path)} && stat -c %U:%G -- ${shellQuote(path)}`, {allowFail: true})
+  const {code, stdout} = await host.exec(`test -S ${shellQuote(path)} && stat -c %U:%G -- ${shellQuote(path)}`, {
+    allowFail: true,
+  })
   return code === 0 ? stdout.trim() : undefined
 }
 
@@ -273,13 +293,18 @@ async function fpmRunning(host: LabHost): Promise<boolean> {
 }
 
 async function nginxMasterPid(host: LabHost): Promise<number | undefined> {
-  const {stdout} = await host.exec('pid=$(cat /run/nginx.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"', {allowFail: true})
+  const {stdout} = await host.exec(
+    'pid=$(cat /run/nginx.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"',
+    {allowFail: true},
+  )
   const pid = Number.parseInt(stdout, 10)
   return Number.isInteger(pid) ? pid : undefined
 }
 
 async function nginxWorkerUsers(host: LabHost): Promise<string[]> {
-  const {stdout} = await host.exec('master=$(cat /run/nginx.pid) && ps -o user=,args= --ppid "$master"', {allowFail: true})
+  const {stdout} = await host.exec('master=$(cat /run/nginx.pid) && ps -o user=,args= --ppid "$master"', {
+    allowFail: true,
+  })
   return stdout
     .split('\n')
     .map((line) => /^(\S+)\s+nginx: worker process\s*$/.exec(line.trim()))

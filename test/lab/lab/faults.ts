@@ -37,10 +37,16 @@ export async function restartFpm(host: LabHost): Promise<void> {
       if (pid === undefined || pid === oldPid) return false
       const unixListeners = (await fpmListeners(host)).filter(isUnixListener)
       const inodes = await socketInodes(host, unixListeners)
-      const socketsReplaced = unixListeners.every((path) => inodes.has(path) && inodes.get(path) !== oldInodes.get(path))
+      const socketsReplaced = unixListeners.every(
+        (path) => inodes.has(path) && inodes.get(path) !== oldInodes.get(path),
+      )
       return socketsReplaced && (await fpmListening(host))
     },
-    {timeoutMs: SERVICE_TIMEOUT_MS, what: `php-fpm on ${host.name} to restart`, describeFailure: () => fpmLogTail(host)},
+    {
+      timeoutMs: SERVICE_TIMEOUT_MS,
+      what: `php-fpm on ${host.name} to restart`,
+      describeFailure: () => fpmLogTail(host),
+    },
   )
 }
 
@@ -63,7 +69,13 @@ export async function reloadNginx(host: LabHost): Promise<void> {
 }
 
 /** Set `key = value` in one section (default [www]) of a pool file inside the host. */
-export async function setPoolDirective(host: LabHost, poolFile: string, key: string, value: string, section = 'www'): Promise<void> {
+export async function setPoolDirective(
+  host: LabHost,
+  poolFile: string,
+  key: string,
+  value: string,
+  section = 'www',
+): Promise<void> {
   const before = await host.readFile(poolFile)
   await host.writeFile(poolFile, setPoolDirectiveText(before, section, key, value))
 }
@@ -76,14 +88,17 @@ export async function fpmListeners(host: LabHost): Promise<string[]> {
 
 async function fpmMasterPid(host: LabHost): Promise<number | undefined> {
   const pidFile = shellQuote(FPM_PID_FILE)
-  const {stdout} = await host.exec(`pid=$(cat ${pidFile} 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"`, {allowFail: true})
+  const {stdout} = await host.exec(`pid=$(cat ${pidFile} 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"`, {
+    allowFail: true,
+  })
   const pid = Number.parseInt(stdout, 10)
   return Number.isInteger(pid) ? pid : undefined
 }
 
 async function fpmListening(host: LabHost): Promise<boolean> {
   const listeners = await fpmListeners(host)
-  const unixReady = (await socketInodes(host, listeners.filter(isUnixListener))).size === listeners.filter(isUnixListener).length
+  const unixReady =
+    (await socketInodes(host, listeners.filter(isUnixListener))).size === listeners.filter(isUnixListener).length
   const tcpPorts = listeners.filter((listener) => !isUnixListener(listener)).map(tcpListenerPort)
   const tcpReady = await Promise.all(tcpPorts.map((port) => tcpAccepts(port)))
   return unixReady && tcpReady.every(Boolean)
@@ -102,7 +117,9 @@ function tcpListenerPort(listen: string): number {
 async function socketInodes(host: LabHost, paths: readonly string[]): Promise<Map<string, string>> {
   const inodes = new Map<string, string>()
   for (const path of paths) {
-    const {code, stdout} = await host.exec(`test -S ${shellQuote(path)} && stat -c %i -- ${shellQuote(path)}`, {allowFail: true})
+    const {code, stdout} = await host.exec(`test -S ${shellQuote(path)} && stat -c %i -- ${shellQuote(path)}`, {
+      allowFail: true,
+    })
     if (code === 0) inodes.set(path, stdout.trim())
   }
   return inodes

@@ -47,7 +47,8 @@ export async function waitForHostReady(plan: HostPlan, ns: NamespaceProcess): Pr
     async () => {
       const text = await readFile(plan.layout.setupStatus, 'utf8').catch(() => undefined)
       if (text !== undefined) return text.trim()
-      if (!isProcessAlive(ns.hostPid)) throw new LabError(`namespace of ${plan.name} died during setup`, {host: plan.name, log: await logs()})
+      if (!isProcessAlive(ns.hostPid))
+        throw new LabError(`namespace of ${plan.name} died during setup`, {host: plan.name, log: await logs()})
       return undefined
     },
     {timeoutMs: SETUP_TIMEOUT_MS, what: `setup of ${plan.name}`, describeFailure: logs},
@@ -57,10 +58,10 @@ export async function waitForHostReady(plan: HostPlan, ns: NamespaceProcess): Pr
   }
   const service = {timeoutMs: SERVICE_TIMEOUT_MS, describeFailure: logs}
   await waitFor(() => tcpAccepts(plan.sshPort), {...service, what: `sshd of ${plan.name} on port ${plan.sshPort}`})
-  await waitFor(
-    async () => (await execInNamespace(ns.hostPid, `test -S ${shellQuote(FPM_SOCKET)}`)).code === 0,
-    {...service, what: `php-fpm socket ${FPM_SOCKET} on ${plan.name}`},
-  )
+  await waitFor(async () => (await execInNamespace(ns.hostPid, `test -S ${shellQuote(FPM_SOCKET)}`)).code === 0, {
+    ...service,
+    what: `php-fpm socket ${FPM_SOCKET} on ${plan.name}`,
+  })
   await waitFor(
     async () => {
       const response = await httpGet(plan.httpPort, '/index.php', 5_000)
@@ -76,8 +77,11 @@ async function hostLogs(layout: HostLayout, ns: NamespaceProcess): Promise<strin
   const initLog = await readFile(layout.initLog, 'utf8').catch(() => '')
   let serviceLogs = ''
   if (isProcessAlive(ns.hostPid)) {
-    const script = 'for f in /var/log/nginx/error.log /var/log/php8.2-fpm.log /var/log/sshd.log; do echo "== $f"; tail -n 20 "$f" 2>&1; done'
+    const script =
+      'for f in /var/log/nginx/error.log /var/log/php8.2-fpm.log /var/log/sshd.log; do echo "== $f"; tail -n 20 "$f" 2>&1; done'
     serviceLogs = (await execInNamespace(ns.hostPid, script, {timeoutMs: 5_000}).catch(() => undefined))?.stdout ?? ''
   }
-  return [`${layout.setupLog}:`, setupLog, initLog && `${layout.initLog}:\n${initLog}`, serviceLogs].filter(Boolean).join('\n')
+  return [`${layout.setupLog}:`, setupLog, initLog && `${layout.initLog}:\n${initLog}`, serviceLogs]
+    .filter(Boolean)
+    .join('\n')
 }

@@ -1,6 +1,13 @@
 import path from 'node:path'
 import {shellQuote} from '../../../src/util/shell-quote.js'
-import {FPM_SERVICE, type HostFile, LAB_HOME_BASE, LAB_LIMITED_PASSWORD, LAB_SITE_AVAILABLE, LAB_SITE_ENABLED} from './host-files.js'
+import {
+  FPM_SERVICE,
+  type HostFile,
+  LAB_HOME_BASE,
+  LAB_LIMITED_PASSWORD,
+  LAB_SITE_AVAILABLE,
+  LAB_SITE_ENABLED,
+} from './host-files.js'
 import type {HostLayout} from './paths.js'
 
 /**

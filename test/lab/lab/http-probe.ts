@@ -15,11 +15,21 @@ export function httpGet(port: number, path: string, timeoutMs = 30_000, maxHeade
   const started = performance.now()
   const elapsed = (): number => Math.round(performance.now() - started)
   return new Promise((resolve) => {
-    const options = {host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs, ...(maxHeaderSize === undefined ? {} : {maxHeaderSize})}
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path,
+      method: 'GET',
+      agent: false,
+      timeout: timeoutMs,
+      ...(maxHeaderSize === undefined ? {} : {maxHeaderSize}),
+    }
     const req = request(options, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: elapsed()}))
+      res.on('end', () =>
+        resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: elapsed()}),
+      )
       res.on('error', (error) => resolve({status: 0, body: '', ms: elapsed(), error: error.message}))
     })
     req.on('timeout', () => req.destroy(new Error(`no response within ${timeoutMs} ms`)))

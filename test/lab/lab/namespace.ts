@@ -36,7 +36,12 @@ export async function spawnNamespace(layout: HostLayout, options: SpawnOptions):
   let unsharePid: number | undefined
   try {
     // A session of its own: a Ctrl-C meant for the launcher must not reach the namespace.
-    const child = spawn(command[0]!, command.slice(1), {detached: true, stdio: ['ignore', logFd, logFd], env: HOST_ENV, cwd: '/'})
+    const child = spawn(command[0]!, command.slice(1), {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: HOST_ENV,
+      cwd: '/',
+    })
     child.on('exit', (code, signal) => (failure = `unshare exited (${signal ?? code})`))
     child.on('error', (error) => (failure = `could not start ${command[0]}: ${error.message}`))
     child.unref()

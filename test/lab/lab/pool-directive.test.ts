@@ -38,7 +38,9 @@ describe('setPoolDirectiveText', () => {
     const edited = setPoolDirectiveText(pools, 'api', 'listen', '127.0.0.1:9001')
     expect(edited).toBe(['[www]', 'listen = /run/php/www.sock', '', '[api]', 'listen = 127.0.0.1:9001', ''].join('\n'))
     const added = setPoolDirectiveText(pools, 'www', 'pm', 'static')
-    expect(added).toBe(['[www]', 'listen = /run/php/www.sock', 'pm = static', '', '[api]', 'listen = /run/php/api.sock', ''].join('\n'))
+    expect(added).toBe(
+      ['[www]', 'listen = /run/php/www.sock', 'pm = static', '', '[api]', 'listen = /run/php/api.sock', ''].join('\n'),
+    )
   })
 
   it('refuses a missing section and multi-line values', () => {

@@ -47,7 +47,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 
   const layout = labLayout(await mkdtemp(path.join(base, `${prefix.replace(/-+$/, '')}-`)))
   const detached = options.detached ?? false
-  const state: LabState = {formatVersion: 1, ownerPid: process.pid, detached, createdAt: new Date().toISOString(), hosts: []}
+  const state: LabState = {
+    formatVersion: 1,
+    ownerPid: process.pid,
+    detached,
+    createdAt: new Date().toISOString(),
+    hosts: [],
+  }
   const saveState = serialize(() => writeLabState(layout.statePath, state))
   const started: NamespaceProcess[] = []
   try {
@@ -73,7 +79,16 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       await waitForHostReady(plan, ns)
       const {name, sshPort, httpPort, sparePorts} = plan
       const teardown = (): Promise<void> => teardownHost(plan, ns)
-      return createLabHost({name, sshPort, httpPort, sparePorts, hostKeyLine, dir: plan.layout.dir, namespace: ns, teardown})
+      return createLabHost({
+        name,
+        sshPort,
+        httpPort,
+        sparePorts,
+        hostKeyLine,
+        dir: plan.layout.dir,
+        namespace: ns,
+        teardown,
+      })
     }
     const results = await Promise.allSettled(plans.map((plan) => bootHost(plan)))
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
@@ -137,4 +152,3 @@ function serialize(task: () => Promise<void>): () => Promise<void> {
     return tail
   }
 }
-

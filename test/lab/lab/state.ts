@@ -55,7 +55,10 @@ export async function destroyLabRoot(root: string): Promise<string[]> {
 }
 
 /** Hosts whose pid 1 wrote init.pid but that never made it into state.json (launcher died mid-start). */
-async function findUnrecordedInits(root: string, recordedPids: Set<number>): Promise<Array<NamespaceProcess & {name: string}>> {
+async function findUnrecordedInits(
+  root: string,
+  recordedPids: Set<number>,
+): Promise<Array<NamespaceProcess & {name: string}>> {
   const found: Array<NamespaceProcess & {name: string}> = []
   for (const dir of await listLabRoots(labLayout(root).hostsDir)) {
     const layout = hostLayout(root, path.basename(dir))

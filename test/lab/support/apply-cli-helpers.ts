@@ -59,7 +59,12 @@ export async function planDirectory(): Promise<{dir: string; cleanup: () => Prom
 }
 
 /** `fpmfix plan HOST --json -o FILE`; the plan file is kept for apply. */
-export async function savePlan(lab: Lab, host: LabHost, file: string, options: {detailedExitcode?: boolean} = {}): Promise<SavedPlan> {
+export async function savePlan(
+  lab: Lab,
+  host: LabHost,
+  file: string,
+  options: {detailedExitcode?: boolean} = {},
+): Promise<SavedPlan> {
   const args = ['plan', ...connectionArgs(lab), host.name, '--json', '-o', file]
   if (options.detailedExitcode) args.push('--detailed-exitcode')
   const run = await runCli<JsonPlanDocument>(args, {timeoutMs: 120_000})
@@ -78,9 +83,16 @@ export async function readPlanFile(file: string): Promise<PlanDocument> {
  * Replace the `after` of one planned change in a saved plan file, with a matching afterSha256
  * (what a hand-edited plan would need to get past the engine's check of the shipped bytes).
  */
-export async function editPlannedChange(file: string, hostName: string, changePath: string, edit: (after: string) => string): Promise<string> {
+export async function editPlannedChange(
+  file: string,
+  hostName: string,
+  changePath: string,
+  edit: (after: string) => string,
+): Promise<string> {
   const document = await readPlanFile(file)
-  const change = document.hosts.find((entry) => entry.name === hostName)?.changes.find((candidate) => candidate.path === changePath)
+  const change = document.hosts
+    .find((entry) => entry.name === hostName)
+    ?.changes.find((candidate) => candidate.path === changePath)
   if (change === undefined) throw new Error(`plan file ${file} has no change to ${changePath} on ${hostName}`)
   const after = edit(change.after)
   if (after === change.after) throw new Error(`the edit left ${changePath} as it was`)
@@ -92,7 +104,10 @@ export async function editPlannedChange(file: string, hostName: string, changePa
 
 /** `fpmfix apply PLANFILE --json`, with the connection flags of the lab. */
 export async function applyPlanFile(lab: Lab, host: LabHost, file: string, extra: string[] = []): Promise<ApplyRun> {
-  return applyRun(host, await runCli<JsonApplyDocument>(['apply', file, ...connectionArgs(lab), '--json', ...extra], {timeoutMs: 180_000}))
+  return applyRun(
+    host,
+    await runCli<JsonApplyDocument>(['apply', file, ...connectionArgs(lab), '--json', ...extra], {timeoutMs: 180_000}),
+  )
 }
 
 /** Pick the host's entry out of an apply/rollback run, with a report that includes the host-side log. */
@@ -119,15 +134,28 @@ export interface RunningCli {
 /** Spawn `node bin/run.js ARGS` with the same hermetic environment as runCli, without waiting for it. */
 export async function startCli(args: readonly string[]): Promise<RunningCli> {
   const home = await mkdtemp(path.join(tmpdir(), 'fpmfix-cli-home-'))
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {cwd: REPO_ROOT, env: cliEnvironment(home), stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    cwd: REPO_ROOT,
+    env: cliEnvironment(home),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
-  const done = new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) => resolve({code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8')}))
-  }).finally(() => rm(home, {recursive: true, force: true}))
+  const done = new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>(
+    (resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (code, signal) =>
+        resolve({
+          code,
+          signal,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        }),
+      )
+    },
+  ).finally(() => rm(home, {recursive: true, force: true}))
   return {child, done}
 }
 
@@ -141,10 +169,17 @@ export async function waitForLockDir(host: LabHost, timeoutSeconds = 30): Promis
 const FINAL_STATES = new Set(['committed', 'rolled-back', 'rollback-failed', 'refused-stale', 'locked', 'failed'])
 
 /** Wait until the newest transaction on the host has finished (final state line, lock released); its txid and outcome. */
-export async function waitForTransactionEnd(host: LabHost, timeoutMs = 60_000): Promise<{txid: string; outcome: string}> {
+export async function waitForTransactionEnd(
+  host: LabHost,
+  timeoutMs = 60_000,
+): Promise<{txid: string; outcome: string}> {
   return waitFor(
     async () => {
-      const script = `tx=$(tail -n 1 ${JOURNAL}/.sequence 2>/dev/null) && [ -n "$tx" ] && echo "$tx" && tail -n 1 "${JOURNAL}/$tx/state" 2>/dev/null; echo; [ -d ${LOCK_DIR} ] && echo locked || echo free`
+      const script = [
+        `tx=$(tail -n 1 ${JOURNAL}/.sequence 2>/dev/null) && [ -n "$tx" ] && echo "$tx" && tail -n 1 "${JOURNAL}/$tx/state" 2>/dev/null`,
+        'echo',
+        `[ -d ${LOCK_DIR} ] && echo locked || echo free`,
+      ].join('; ')
       const lines = (await host.exec(script, {allowFail: true})).stdout.split('\n').map((line) => line.trim())
       const [txid = '', outcome = ''] = lines
       return txid !== '' && FINAL_STATES.has(outcome) && lines.includes('free') && {txid, outcome}
@@ -189,7 +224,10 @@ export async function configSnapshot(host: LabHost): Promise<Map<string, ConfigE
     const match = /^([fl]) (\d+) (\d+:\d+) ([^\t]*)\t(.*)$/.exec(line)
     if (!match) continue
     const [, kind, mode, owner, file, target] = match as unknown as [string, string, string, string, string, string]
-    entries.set(file, kind === 'l' ? {type: 'link', mode, owner, target} : {type: 'file', mode, owner, sha: shas.get(file)})
+    entries.set(
+      file,
+      kind === 'l' ? {type: 'link', mode, owner, target} : {type: 'file', mode, owner, sha: shas.get(file)},
+    )
   }
   if (entries.size === 0) throw new Error(`no files under ${CONFIG_TREES.join(', ')} on ${host.name}`)
   return entries
@@ -200,7 +238,11 @@ export async function configSnapshot(host: LabHost): Promise<Map<string, ConfigE
  * the plan changed (bytes, mode, owner, link target), appeared or vanished; a planned file whose bytes
  * are not its `after` or whose mode/owner changed. Empty when the apply touched exactly what it planned.
  */
-export function unexplainedChanges(before: Map<string, ConfigEntry>, after: Map<string, ConfigEntry>, plan: Pick<HostPlan, 'changes'>): string[] {
+export function unexplainedChanges(
+  before: Map<string, ConfigEntry>,
+  after: Map<string, ConfigEntry>,
+  plan: Pick<HostPlan, 'changes'>,
+): string[] {
   const planned = new Map(plan.changes.map((change) => [change.path, change]))
   const problems: string[] = []
   for (const [file, was] of before) {
@@ -208,11 +250,15 @@ export function unexplainedChanges(before: Map<string, ConfigEntry>, after: Map<
     const change = planned.get(file)
     if (now === undefined) problems.push(`${file} vanished`)
     else if (change === undefined) {
-      if (JSON.stringify(now) !== JSON.stringify(was)) problems.push(`${file} is not in the plan but changed: ${JSON.stringify(was)} → ${JSON.stringify(now)}`)
+      if (JSON.stringify(now) !== JSON.stringify(was))
+        problems.push(`${file} is not in the plan but changed: ${JSON.stringify(was)} → ${JSON.stringify(now)}`)
     } else {
-      if (now.sha !== change.afterSha256) problems.push(`${file} holds ${now.sha}, not the planned after ${change.afterSha256}`)
+      if (now.sha !== change.afterSha256)
+        problems.push(`${file} holds ${now.sha}, not the planned after ${change.afterSha256}`)
       if (now.type !== was.type || now.mode !== was.mode || now.owner !== was.owner) {
-        problems.push(`${file} changed kind, mode or owner: ${was.type} ${was.mode} ${was.owner} → ${now.type} ${now.mode} ${now.owner}`)
+        problems.push(
+          `${file} changed kind, mode or owner: ${was.type} ${was.mode} ${was.owner} → ${now.type} ${now.mode} ${now.owner}`,
+        )
       }
     }
   }

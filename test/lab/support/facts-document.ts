@@ -21,7 +21,8 @@ export interface FactsDocument {
 /** The entry for `name`, failing loudly (with the whole document) when it is missing. */
 export function hostEntry(document: FactsDocument | undefined, name: string): FactsHostEntry {
   const entry = document?.hosts?.find((host) => host.name === name)
-  if (entry === undefined) throw new Error(`no host ${name} in the facts document: ${JSON.stringify(document)?.slice(0, 2000)}`)
+  if (entry === undefined)
+    throw new Error(`no host ${name} in the facts document: ${JSON.stringify(document)?.slice(0, 2000)}`)
   return entry
 }
 

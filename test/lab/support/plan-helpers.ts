@@ -72,7 +72,18 @@ export async function buildCli(): Promise<void> {
 export async function runPlan(lab: Lab, host: LabHost, options: {detailedExitcode?: boolean} = {}): Promise<PlanRun> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fpmfix-plan-'))
   const planFile = path.join(dir, 'plan.json')
-  const args = [CLI, 'plan', '-i', lab.inventoryPath, host.name, '--known-hosts', lab.knownHostsPath, '--json', '-o', planFile]
+  const args = [
+    CLI,
+    'plan',
+    '-i',
+    lab.inventoryPath,
+    host.name,
+    '--known-hosts',
+    lab.knownHostsPath,
+    '--json',
+    '-o',
+    planFile,
+  ]
   if (options.detailedExitcode) args.push('--detailed-exitcode')
   try {
     const {exitCode, stdout, stderr} = await runNode(args)
@@ -80,7 +91,10 @@ export async function runPlan(lab: Lab, host: LabHost, options: {detailedExitcod
     const document = parseJson<JsonPlanDocument>(stdout, context)
     const json = document.hosts?.find((entry) => entry.name === host.name)
     if (json === undefined) throw new Error(`no host ${host.name} in the printed plan\n${context}`)
-    const savedDocument = parseJson<PlanDocument>(await readFile(planFile, 'utf8').catch(() => ''), `plan file ${planFile}\n${context}`)
+    const savedDocument = parseJson<PlanDocument>(
+      await readFile(planFile, 'utf8').catch(() => ''),
+      `plan file ${planFile}\n${context}`,
+    )
     const saved = savedDocument.hosts.find((entry) => entry.name === host.name)
     if (saved === undefined) throw new Error(`no host ${host.name} in the saved plan file\n${context}`)
     return {exitCode, stdout, stderr, document, json, saved}
@@ -136,7 +150,11 @@ export function iniValue(text: string, key: string): string | undefined {
   return lastAssignment(text, key, () => true)
 }
 
-function lastAssignment(text: string, key: string, inSection: (section: string | undefined) => boolean): string | undefined {
+function lastAssignment(
+  text: string,
+  key: string,
+  inSection: (section: string | undefined) => boolean,
+): string | undefined {
   let current: string | undefined
   let value: string | undefined
   for (const line of text.split('\n')) {
@@ -161,7 +179,11 @@ export function fpmSeconds(value: string): number {
 
 async function runNode(args: string[]): Promise<{exitCode: number; stdout: string; stderr: string}> {
   try {
-    const {stdout, stderr} = await execFileAsync(process.execPath, args, {cwd: REPO_ROOT, timeout: 120_000, maxBuffer: 64 * 1024 * 1024})
+    const {stdout, stderr} = await execFileAsync(process.execPath, args, {
+      cwd: REPO_ROOT,
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    })
     return {exitCode: 0, stdout, stderr}
   } catch (error) {
     const failed = error as {code?: unknown; stdout?: string; stderr?: string; message: string}

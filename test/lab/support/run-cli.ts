@@ -98,5 +98,6 @@ export function cliEnvironment(home: string): NodeJS.ProcessEnv {
 
 /** A readable account of one run, for assertion messages. */
 export function describeRun(run: CliRun): string {
-  return `exit ${run.code ?? run.signal}${run.timedOut ? ' (timed out)' : ''} after ${Math.round(run.durationMs)} ms\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`
+  const status = `exit ${run.code ?? run.signal}${run.timedOut ? ' (timed out)' : ''} after ${Math.round(run.durationMs)} ms`
+  return `${status}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`
 }

@@ -39,7 +39,7 @@ function parseParams(data: Buffer): Map<string, string> {
   let offset = 0
   const length = (): number => {
     const first = data[offset]!
-    if (first < 128) return (offset += 1), first
+    if (first < 128) return ((offset += 1), first)
     const value = data.readUInt32BE(offset) & 0x7fffffff
     offset += 4
     return value
@@ -47,14 +47,20 @@ function parseParams(data: Buffer): Map<string, string> {
   while (offset < data.length) {
     const nameLength = length()
     const valueLength = length()
-    params.set(data.subarray(offset, offset + nameLength).toString(), data.subarray(offset + nameLength, offset + nameLength + valueLength).toString())
+    params.set(
+      data.subarray(offset, offset + nameLength).toString(),
+      data.subarray(offset + nameLength, offset + nameLength + valueLength).toString(),
+    )
     offset += nameLength + valueLength
   }
   return params
 }
 
 /** A FastCGI responder on a unix socket: collects the request, then answers with `reply(params)`. */
-async function fastcgiServer(path: string, reply: (params: Map<string, string>, socket: Socket) => void): Promise<void> {
+async function fastcgiServer(
+  path: string,
+  reply: (params: Map<string, string>, socket: Socket) => void,
+): Promise<void> {
   const server = createServer((socket) => {
     let buffered = Buffer.alloc(0)
     let params = Buffer.alloc(0)
@@ -82,7 +88,9 @@ describe.skipIf(!hasPhp)('FastCGI probe client (php -r)', () => {
     let seen = new Map<string, string>()
     await fastcgiServer(path, (params, socket) => {
       seen = params
-      socket.write(record(6, Buffer.from('Status: 404 Not Found\r\nContent-type: text/html\r\n\r\nFile not found.\n'), 3))
+      socket.write(
+        record(6, Buffer.from('Status: 404 Not Found\r\nContent-type: text/html\r\n\r\nFile not found.\n'), 3),
+      )
       socket.write(record(7, Buffer.from('Primary script unknown')))
       socket.end(record(3, Buffer.from([0, 0, 0, 0, 0, 0, 0, 0])))
     })
@@ -130,7 +138,9 @@ async function probeHttpWith(tools: string[], url: string): Promise<{status: num
   const bin = join(host.root, 'tools')
   mkdirSync(bin)
   for (const tool of [...tools, 'sed', 'tail', 'cat', 'date', 'sleep', 'sha256sum']) {
-    const found = spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim()
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`])
+      .stdout.toString()
+      .trim()
     if (found) symlinkSync(found, join(bin, tool))
   }
   mkdirSync(join(host.root, 'out'))
@@ -150,8 +160,14 @@ describe('HTTP probe', () => {
   it.each(clients)('passes a 200 and fails a 502 using %s', async (tool) => {
     const ok = await httpServer(200)
     const bad = await httpServer(502)
-    expect(await probeHttpWith([tool], `http://127.0.0.1:${ok}/index.php`)).toEqual({status: 0, stdout: `GET http://127.0.0.1:${ok}/index.php: 200\n`})
-    expect(await probeHttpWith([tool], `http://127.0.0.1:${bad}/`)).toEqual({status: 1, stdout: `GET http://127.0.0.1:${bad}/: 502\n`})
+    expect(await probeHttpWith([tool], `http://127.0.0.1:${ok}/index.php`)).toEqual({
+      status: 0,
+      stdout: `GET http://127.0.0.1:${ok}/index.php: 200\n`,
+    })
+    expect(await probeHttpWith([tool], `http://127.0.0.1:${bad}/`)).toEqual({
+      status: 1,
+      stdout: `GET http://127.0.0.1:${bad}/: 502\n`,
+    })
   })
 
   it.skipIf(!hasPhp)('fails when nothing answers', async () => {

@@ -34,7 +34,9 @@ describe('state probes', () => {
     try {
       const stat = statSync(path)
       const group = spawnSync('id', ['-gn']).stdout.toString().trim()
-      expect(sh(stateProbe(`socket:${path}`)).stdout).toBe(`socket ${userInfo().username} ${group} ${(stat.mode & 0o7777).toString(8)} ${stat.ino}\n`)
+      expect(sh(stateProbe(`socket:${path}`)).stdout).toBe(
+        `socket ${userInfo().username} ${group} ${(stat.mode & 0o7777).toString(8)} ${stat.ino}\n`,
+      )
       expect(sh(stateProbe(`socket:${join(dir, 'missing.sock')}`)).stdout).toBe('absent\n')
     } finally {
       server.close()
@@ -51,7 +53,9 @@ describe('state probes', () => {
   })
 
   it('hashes exactly what sh $(…) keeps of the output', () => {
-    expect(canonicalState('socket:/run/a.sock', 'socket www-data www-data 660 12\n\n')).toBe('socket www-data www-data 660 12')
+    expect(canonicalState('socket:/run/a.sock', 'socket www-data www-data 660 12\n\n')).toBe(
+      'socket www-data www-data 660 12',
+    )
     expect(stateFingerprintSha256('service:nginx', 'running 81\n')).toBe(sha256('running 81'))
     const fromSh = sh("printf '%s' \"$(printf 'running 81\\n\\n')\" | sha256sum").stdout.split(' ')[0]
     expect(stateFingerprintSha256('service:nginx', 'running 81\n\n')).toBe(fromSh)
@@ -75,12 +79,16 @@ describe('service managers', () => {
   })
 
   it('controls php-fpm and nginx directly without a manager', () => {
-    expect(directFpmCommand('start', {binary: '/usr/local/sbin/php-fpm', mainConfig: '/usr/local/etc/php-fpm.conf'})).toBe(
-      '/usr/local/sbin/php-fpm -D -y /usr/local/etc/php-fpm.conf </dev/null',
-    )
+    expect(
+      directFpmCommand('start', {binary: '/usr/local/sbin/php-fpm', mainConfig: '/usr/local/etc/php-fpm.conf'}),
+    ).toBe('/usr/local/sbin/php-fpm -D -y /usr/local/etc/php-fpm.conf </dev/null')
     expect(directFpmCommand('reload', {binary: '/usr/local/sbin/php-fpm'})).toBe('kill -USR2 $O_MASTER')
-    expect(directFpmCommand('restart', {binary: '/usr/sbin/php-fpm'})).toBe('kill -QUIT $O_MASTER && masters_gone && /usr/sbin/php-fpm -D </dev/null')
-    expect(directNginxCommand('reload', {config: '/etc/nginx/nginx.conf'})).toBe('nginx -c /etc/nginx/nginx.conf -s reload')
+    expect(directFpmCommand('restart', {binary: '/usr/sbin/php-fpm'})).toBe(
+      'kill -QUIT $O_MASTER && masters_gone && /usr/sbin/php-fpm -D </dev/null',
+    )
+    expect(directNginxCommand('reload', {config: '/etc/nginx/nginx.conf'})).toBe(
+      'nginx -c /etc/nginx/nginx.conf -s reload',
+    )
     expect(serviceCommand({kind: 'nginx', service: 'nginx', nginx: {}}, 'none', 'start')).toBe('nginx </dev/null')
   })
 
@@ -95,8 +103,14 @@ describe('service managers', () => {
   })
 
   it('dispatches verb and manager in one sh function, refusing anything else', () => {
-    const control = serviceControlFunction('ctl', {kind: 'php-fpm', service: 'php8.2-fpm', fpm: {binary: '/usr/sbin/php-fpm8.2'}}, ['reload'])
-    const run = (args: string): string => sh(`${control}\nsystemctl() { echo "systemctl $*"; }\nkill() { echo "kill $*"; }\nO_MASTER=42\nctl ${args}`).stdout
+    const control = serviceControlFunction(
+      'ctl',
+      {kind: 'php-fpm', service: 'php8.2-fpm', fpm: {binary: '/usr/sbin/php-fpm8.2'}},
+      ['reload'],
+    )
+    const run = (args: string): string =>
+      sh(`${control}\nsystemctl() { echo "systemctl $*"; }\nkill() { echo "kill $*"; }\nO_MASTER=42\nctl ${args}`)
+        .stdout
     expect(run('reload systemd')).toBe('systemctl reload php8.2-fpm.service\n')
     expect(run('reload none')).toBe('kill -USR2 42\n')
     expect(run('stop systemd')).toBe('cannot stop under service manager systemd\n')

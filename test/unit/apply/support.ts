@@ -28,7 +28,10 @@ export function cleanupTemps(): void {
 /** An executable standing in for `nginx`: `-t` prints `output`, exits `code`, after `sleepS` seconds. */
 export function fakeNginx(bin: string, name: string, code: number, output: string, sleepS = 0): string {
   const path = join(bin, name)
-  writeFileSync(path, `#!/bin/sh\n${sleepS > 0 ? `sleep ${sleepS}\n` : ''}printf '%s\\n' '${output.replaceAll("'", `'\\''`)}'\nexit ${code}\n`)
+  writeFileSync(
+    path,
+    `#!/bin/sh\n${sleepS > 0 ? `sleep ${sleepS}\n` : ''}printf '%s\\n' '${output.replaceAll("'", `'\\''`)}'\nexit ${code}\n`,
+  )
   chmodSync(path, 0o755)
   return path
 }
@@ -46,5 +49,14 @@ export function change(path: string, before: string | undefined, after: string):
 }
 
 export function plan(changes: FileChange[], fingerprints: Fingerprint[] = [], actions: ServiceAction[] = []): HostPlan {
-  return {name: 'scratch', address: 'localhost', status: 'changes', findings: [], changes, actions, fingerprints, notes: []}
+  return {
+    name: 'scratch',
+    address: 'localhost',
+    status: 'changes',
+    findings: [],
+    changes,
+    actions,
+    fingerprints,
+    notes: [],
+  }
 }

@@ -1,5 +1,16 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -24,7 +35,7 @@ afterEach(() => cleanupTemps())
 
 const HOSTILE = [
   'server { # $(touch PWNED) `touch PWNED` ${PWNED} \'quoted\' "double"',
-  "FPMFIX_PAYLOAD_0123456789abcdef01234567",
+  'FPMFIX_PAYLOAD_0123456789abcdef01234567',
   'EOF',
   "'; touch PWNED; echo '",
   'crlf line\r',
@@ -41,7 +52,10 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
     writeFileSync(path, 'old\n')
     const nginx = fakeNginx(host.bin, 'nginx-ok', 0, 'nginx: configuration file test is successful')
 
-    const result = await applyHostPlan(transport, plan([change(path, 'old\n', HOSTILE)]), {stateDir: host.stateDir, nginx: {binary: nginx}})
+    const result = await applyHostPlan(transport, plan([change(path, 'old\n', HOSTILE)]), {
+      stateDir: host.stateDir,
+      nginx: {binary: nginx},
+    })
 
     expect(result.status).toBe('applied')
     expect(readFileSync(path)).toEqual(Buffer.from(HOSTILE, 'utf8'))
@@ -60,7 +74,10 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
     const inode = statSync(target).ino
     const nginx = fakeNginx(host.bin, 'nginx-ok', 0, 'ok')
 
-    const result = await applyHostPlan(transport, plan([change(link, 'listen 80;\n', 'listen 8080;\n')]), {stateDir: host.stateDir, nginx: {binary: nginx}})
+    const result = await applyHostPlan(transport, plan([change(link, 'listen 80;\n', 'listen 8080;\n')]), {
+      stateDir: host.stateDir,
+      nginx: {binary: nginx},
+    })
 
     expect(result.status).toBe('applied')
     expect(lstatSync(link).isSymbolicLink()).toBe(true)
@@ -78,7 +95,12 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
     const created = join(host.nginxDir, 'conf.d-new.conf')
     writeFileSync(existing, 'events {}\n')
     chmodSync(existing, 0o600)
-    const nginx = fakeNginx(host.bin, 'nginx-bad', 1, 'nginx: [emerg] unknown directive "oops" in /etc/nginx/nginx.conf:1')
+    const nginx = fakeNginx(
+      host.bin,
+      'nginx-bad',
+      1,
+      'nginx: [emerg] unknown directive "oops" in /etc/nginx/nginx.conf:1',
+    )
 
     const result = await applyHostPlan(
       transport,
@@ -97,7 +119,10 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
   it('creates a file planned as absent with mode 0644', async () => {
     const host = scratchHost()
     const created = join(host.nginxDir, 'new.conf')
-    const result = await applyHostPlan(transport, plan([change(created, undefined, 'x\n')]), {stateDir: host.stateDir, nginx: {binary: fakeNginx(host.bin, 'ok', 0, 'ok')}})
+    const result = await applyHostPlan(transport, plan([change(created, undefined, 'x\n')]), {
+      stateDir: host.stateDir,
+      nginx: {binary: fakeNginx(host.bin, 'ok', 0, 'ok')},
+    })
     expect(result.status).toBe('applied')
     expect(readFileSync(created, 'utf8')).toBe('x\n')
     expect(statSync(created).mode & 0o777).toBe(0o644)
@@ -117,7 +142,9 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
       {kind: 'file' as const, key: stillAbsent, sha256: 'absent'},
     ]
 
-    const result = await applyHostPlan(transport, plan([change(path, 'planned from this\n', 'new\n')], fingerprints), {stateDir: host.stateDir})
+    const result = await applyHostPlan(transport, plan([change(path, 'planned from this\n', 'new\n')], fingerprints), {
+      stateDir: host.stateDir,
+    })
 
     expect(result.status).toBe('refused-stale')
     expect(result.stale).toEqual([gone, appeared, path])
@@ -136,9 +163,13 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
       const path = join(host.root, 'a.conf')
       writeFileSync(path, 'a\n')
 
-      const ok = await applyHostPlan(transport, plan([change(path, 'a\n', 'b\n')], [current]), {stateDir: host.stateDir})
+      const ok = await applyHostPlan(transport, plan([change(path, 'a\n', 'b\n')], [current]), {
+        stateDir: host.stateDir,
+      })
       chmodSync(socketPath, 0o600)
-      const stale = await applyHostPlan(transport, plan([change(path, 'b\n', 'c\n')], [current]), {stateDir: host.stateDir})
+      const stale = await applyHostPlan(transport, plan([change(path, 'b\n', 'c\n')], [current]), {
+        stateDir: host.stateDir,
+      })
 
       expect(ok.status).toBe('applied')
       expect(stale).toMatchObject({status: 'refused-stale', stale: [key]})
@@ -155,10 +186,16 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
     const holderTxid = '20200101T000000Z-0badc0de'
     const holder = spawn('sh', ['-c', 'sleep 30; exit 0', `/somewhere/${holderTxid}/tx.sh`], {stdio: 'ignore'})
     mkdirSync(join(host.stateDir, 'lock'), {recursive: true})
-    writeFileSync(join(host.stateDir, 'lock', 'info'), `txid=${holderTxid}\npid=${holder.pid}\nowner=ops@laptop\nstarted=2020-01-01T00:00:00Z\n`)
+    writeFileSync(
+      join(host.stateDir, 'lock', 'info'),
+      `txid=${holderTxid}\npid=${holder.pid}\nowner=ops@laptop\nstarted=2020-01-01T00:00:00Z\n`,
+    )
     try {
       const locked = await applyHostPlan(transport, plan([change(path, 'a\n', 'b\n')]), {stateDir: host.stateDir})
-      expect(locked).toMatchObject({status: 'locked', lock: {txid: holderTxid, pid: holder.pid, owner: 'ops@laptop', alive: true}})
+      expect(locked).toMatchObject({
+        status: 'locked',
+        lock: {txid: holderTxid, pid: holder.pid, owner: 'ops@laptop', alive: true},
+      })
       expect(readFileSync(path, 'utf8')).toBe('a\n')
     } finally {
       holder.kill('SIGKILL')
@@ -193,7 +230,10 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
     const host = scratchHost()
     const path = join(host.nginxDir, 'a.conf')
     writeFileSync(path, 'a\n')
-    const spec = buildTxSpec(plan([change(path, 'a\n', 'b\n')]), {stateDir: host.stateDir, nginx: {binary: fakeNginx(host.bin, 'slow', 0, 'ok', 2)}})
+    const spec = buildTxSpec(plan([change(path, 'a\n', 'b\n')]), {
+      stateDir: host.stateDir,
+      nginx: {binary: fakeNginx(host.bin, 'slow', 0, 'ok', 2)},
+    })
     const started = await transport.exec(bootstrapCommand(spec), {stdin: buildTransactionScript(spec)})
     expect(started.code).toBe(0)
     const journal = join(host.stateDir, 'journal', spec.txid)

@@ -17,7 +17,10 @@ function poll(files: Record<string, string>, knownSteps = 0): ReturnType<typeof 
   mkdirSync(dir)
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
   const boundary = newBoundary()
-  const result = spawnSync('dash', ['-c', pollCommand({journalDir: dir, txid: TXID, knownSteps, waitMs: 0, intervalMs: 200, boundary})])
+  const result = spawnSync('dash', [
+    '-c',
+    pollCommand({journalDir: dir, txid: TXID, knownSteps, waitMs: 0, intervalMs: 200, boundary}),
+  ])
   return parsePollOutput(TXID, result.stdout.toString(), boundary)
 }
 
@@ -52,9 +55,18 @@ describe('reading a journal', () => {
       state: 'lock\nrefused-stale\n',
       times: 'lock 0\n',
       result: `stale=2 0\nstatus=refused-stale\ntxid=${TXID}\n`,
-      'manifest.json': JSON.stringify({checks: [{key: '/etc/nginx/nginx.conf'}, {key: 'socket:/run/php/a.sock'}, {key: '/etc/php/8.2/fpm/pool.d/www.conf'}]}),
+      'manifest.json': JSON.stringify({
+        checks: [
+          {key: '/etc/nginx/nginx.conf'},
+          {key: 'socket:/run/php/a.sock'},
+          {key: '/etc/php/8.2/fpm/pool.d/www.conf'},
+        ],
+      }),
     })
-    expect(report?.result).toMatchObject({status: 'refused-stale', stale: ['/etc/php/8.2/fpm/pool.d/www.conf', '/etc/nginx/nginx.conf']})
+    expect(report?.result).toMatchObject({
+      status: 'refused-stale',
+      stale: ['/etc/php/8.2/fpm/pool.d/www.conf', '/etc/nginx/nginx.conf'],
+    })
   })
 
   it('reports a rollback with the failed step, its output and the log, and a lock holder', () => {
@@ -71,8 +83,14 @@ describe('reading a journal', () => {
       log: '12:00:00 step validate failed: rolling back\n',
       recoveredLock: {txid: '20250101T000000Z-deadbeef', pid: 77, owner: 'a@b', alive: false},
     })
-    const locked = poll({state: 'locked\n', result: `lock_txid=${TXID}\nlock_pid=12\nlock_owner=ops@laptop\nlock_started=x\nstatus=locked\n`})
-    expect(locked?.result).toMatchObject({status: 'locked', lock: {txid: TXID, pid: 12, owner: 'ops@laptop', alive: true}})
+    const locked = poll({
+      state: 'locked\n',
+      result: `lock_txid=${TXID}\nlock_pid=12\nlock_owner=ops@laptop\nlock_started=x\nstatus=locked\n`,
+    })
+    expect(locked?.result).toMatchObject({
+      status: 'locked',
+      lock: {txid: TXID, pid: 12, owner: 'ops@laptop', alive: true},
+    })
   })
 
   it('tells a dead unfinished transaction from one that has not written anything yet, and ignores a half-written line', () => {
@@ -86,7 +104,10 @@ describe('reading a journal', () => {
 
   it('returns undefined for a journal that does not exist', () => {
     const boundary = newBoundary()
-    const out = spawnSync('dash', ['-c', pollCommand({journalDir: '/nonexistent/fpmfix', txid: TXID, knownSteps: 0, waitMs: 0, intervalMs: 200, boundary})])
+    const out = spawnSync('dash', [
+      '-c',
+      pollCommand({journalDir: '/nonexistent/fpmfix', txid: TXID, knownSteps: 0, waitMs: 0, intervalMs: 200, boundary}),
+    ])
     expect(parsePollOutput(TXID, out.stdout.toString(), boundary)).toBeUndefined()
   })
 
@@ -110,7 +131,14 @@ describe('undo of a committed transaction', () => {
       {path: '/etc/nginx/conf.d/new.conf', afterSha256: sha256('created\n')},
     ],
     actions: [
-      {kind: 'php-fpm', binary: '/usr/sbin/php-fpm8.2', service: 'php8.2-fpm', verb: 'start', expect: [], label: 'start php8.2-fpm'},
+      {
+        kind: 'php-fpm',
+        binary: '/usr/sbin/php-fpm8.2',
+        service: 'php8.2-fpm',
+        verb: 'start',
+        expect: [],
+        label: 'start php8.2-fpm',
+      },
       {kind: 'nginx', binary: 'nginx', service: 'nginx', verb: 'reload', expect: [], label: 'reload nginx'},
     ],
     validations: [{kind: 'php-fpm', binary: '/usr/sbin/php-fpm8.2'}, {kind: 'nginx'}],
@@ -128,8 +156,20 @@ describe('undo of a committed transaction', () => {
     const spec = buildUndoSpec(sections, {owner: 'ops@laptop'})
     expect(spec).toMatchObject({kind: 'undo', undoes: TXID})
     expect(spec.files).toEqual([
-      {path: '/etc/php/8.2/fpm/pool.d/www.conf', after: Buffer.from('old\n'), afterSha256: sha256('old\n'), beforeSha256: sha256('new\n'), check: 0},
-      {path: '/etc/nginx/conf.d/new.conf', after: null, afterSha256: 'absent', beforeSha256: sha256('created\n'), check: 1},
+      {
+        path: '/etc/php/8.2/fpm/pool.d/www.conf',
+        after: Buffer.from('old\n'),
+        afterSha256: sha256('old\n'),
+        beforeSha256: sha256('new\n'),
+        check: 0,
+      },
+      {
+        path: '/etc/nginx/conf.d/new.conf',
+        after: null,
+        afterSha256: 'absent',
+        beforeSha256: sha256('created\n'),
+        check: 1,
+      },
     ])
     expect(spec.actions.map((action) => action.label)).toEqual(['stop php8.2-fpm', 'reload nginx'])
     expect(spec.checks).toEqual([
@@ -150,15 +190,29 @@ describe('undo of a committed transaction', () => {
 describe('applyResultError', () => {
   it('gives each outcome its stable code and exit code', () => {
     expect(applyResultError({status: 'applied', steps: []})).toBeUndefined()
-    expect(applyResultError({status: 'refused-stale', stale: ['/etc/a'], steps: []})).toMatchObject({code: 'PLAN_STALE', exit: ExitCode.STALE_PLAN})
-    expect(applyResultError({status: 'locked', lock: {txid: TXID, pid: 1, owner: 'a@b', started: 'x'}, steps: []}, 'web1')).toMatchObject({
+    expect(applyResultError({status: 'refused-stale', stale: ['/etc/a'], steps: []})).toMatchObject({
+      code: 'PLAN_STALE',
+      exit: ExitCode.STALE_PLAN,
+    })
+    expect(
+      applyResultError({status: 'locked', lock: {txid: TXID, pid: 1, owner: 'a@b', started: 'x'}, steps: []}, 'web1'),
+    ).toMatchObject({
       code: 'LOCKED',
       exit: ExitCode.LOCKED,
       host: 'web1',
       hint: expect.stringContaining(`--force-unlock ${TXID}`),
     })
-    expect(applyResultError({status: 'rolled-back', failedStep: 'probe', steps: []})).toMatchObject({code: 'ROLLED_BACK', exit: ExitCode.ROLLED_BACK})
-    expect(applyResultError({status: 'rollback-failed', txid: TXID, steps: []})).toMatchObject({code: 'ROLLBACK_FAILED', exit: ExitCode.ROLLBACK_FAILED})
-    expect(applyResultError({status: 'failed', failedStep: 'backup', steps: []})).toMatchObject({code: 'APPLY_FAILED', exit: ExitCode.ERROR})
+    expect(applyResultError({status: 'rolled-back', failedStep: 'probe', steps: []})).toMatchObject({
+      code: 'ROLLED_BACK',
+      exit: ExitCode.ROLLED_BACK,
+    })
+    expect(applyResultError({status: 'rollback-failed', txid: TXID, steps: []})).toMatchObject({
+      code: 'ROLLBACK_FAILED',
+      exit: ExitCode.ROLLBACK_FAILED,
+    })
+    expect(applyResultError({status: 'failed', failedStep: 'backup', steps: []})).toMatchObject({
+      code: 'APPLY_FAILED',
+      exit: ExitCode.ERROR,
+    })
   })
 })

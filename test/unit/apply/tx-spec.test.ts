@@ -4,7 +4,12 @@ import {ipv4Hex, normalizeExpectation} from '../../../src/apply/tx-spec.js'
 import {FpmfixError} from '../../../src/errors.js'
 import {change, plan, sha256} from './support.js'
 
-const fpm = {target: {kind: 'php-fpm' as const, install: '/usr/sbin/php-fpm8.2'}, service: 'php8.2-fpm', action: 'reload' as const, reason: 'r'}
+const fpm = {
+  target: {kind: 'php-fpm' as const, install: '/usr/sbin/php-fpm8.2'},
+  service: 'php8.2-fpm',
+  action: 'reload' as const,
+  reason: 'r',
+}
 const nginx = {target: {kind: 'nginx' as const}, service: 'nginx', action: 'reload' as const, reason: 'r'}
 
 function invalidPlanError(run: () => unknown): FpmfixError {
@@ -20,7 +25,15 @@ function invalidPlanError(run: () => unknown): FpmfixError {
 describe('buildTxSpec', () => {
   it('turns fingerprints and change preconditions into one list of checks, sharing an equal fingerprint', () => {
     const edit = change('/etc/nginx/nginx.conf', 'a\n', 'b\n')
-    const spec = buildTxSpec(plan([edit], [{kind: 'file', key: '/etc/nginx/nginx.conf', sha256: sha256('a\n')}, {kind: 'file', key: '/etc/nginx/mime.types', sha256: 'absent'}]))
+    const spec = buildTxSpec(
+      plan(
+        [edit],
+        [
+          {kind: 'file', key: '/etc/nginx/nginx.conf', sha256: sha256('a\n')},
+          {kind: 'file', key: '/etc/nginx/mime.types', sha256: 'absent'},
+        ],
+      ),
+    )
     expect(spec.checks).toEqual([
       {kind: 'file', key: '/etc/nginx/nginx.conf', sha256: sha256('a\n')},
       {kind: 'file', key: '/etc/nginx/mime.types', sha256: 'absent'},
@@ -29,14 +42,25 @@ describe('buildTxSpec', () => {
   })
 
   it('validates php-fpm for every install acted on and nginx when an nginx file changes', () => {
-    const spec = buildTxSpec(plan([change('/etc/nginx/sites-available/x', 'a', 'b')], [], [fpm]), {fpm: {'/usr/sbin/php-fpm8.2': {mainConfig: '/etc/php/8.2/fpm/php-fpm.conf'}}})
-    expect(spec.validations).toEqual([{kind: 'php-fpm', binary: '/usr/sbin/php-fpm8.2', mainConfig: '/etc/php/8.2/fpm/php-fpm.conf'}, {kind: 'nginx'}])
-    expect(buildTxSpec(plan([change('/etc/php/8.2/fpm/pool.d/www.conf', 'a', 'b')], [], [fpm])).validations).toEqual([{kind: 'php-fpm', binary: '/usr/sbin/php-fpm8.2'}])
+    const spec = buildTxSpec(plan([change('/etc/nginx/sites-available/x', 'a', 'b')], [], [fpm]), {
+      fpm: {'/usr/sbin/php-fpm8.2': {mainConfig: '/etc/php/8.2/fpm/php-fpm.conf'}},
+    })
+    expect(spec.validations).toEqual([
+      {kind: 'php-fpm', binary: '/usr/sbin/php-fpm8.2', mainConfig: '/etc/php/8.2/fpm/php-fpm.conf'},
+      {kind: 'nginx'},
+    ])
+    expect(buildTxSpec(plan([change('/etc/php/8.2/fpm/pool.d/www.conf', 'a', 'b')], [], [fpm])).validations).toEqual([
+      {kind: 'php-fpm', binary: '/usr/sbin/php-fpm8.2'},
+    ])
   })
 
   it('probes every expected listener over FastCGI unless probes are given', () => {
     const spec = buildTxSpec(plan([], [], [fpm, nginx]), {
-      fpm: {'/usr/sbin/php-fpm8.2': {expect: [{socket: {path: '/run/php/php8.2-fpm.sock'}}, {tcp: {host: '0.0.0.0', port: 9001}}]}},
+      fpm: {
+        '/usr/sbin/php-fpm8.2': {
+          expect: [{socket: {path: '/run/php/php8.2-fpm.sock'}}, {tcp: {host: '0.0.0.0', port: 9001}}],
+        },
+      },
     })
     expect(spec.fastcgiProbes).toEqual([
       {address: 'unix:///run/php/php8.2-fpm.sock', uri: `/fpmfix-probe-${spec.txid}.php`},
@@ -47,32 +71,61 @@ describe('buildTxSpec', () => {
 
   it('rejects a plan whose content does not match its hashes', () => {
     const edit = {...change('/etc/nginx/nginx.conf', 'a\n', 'b\n'), after: 'tampered\n'}
-    expect(invalidPlanError(() => buildTxSpec(plan([edit])))).toMatchObject({code: 'PLAN_FILE_INVALID', message: expect.stringContaining('does not match its afterSha256')})
+    expect(invalidPlanError(() => buildTxSpec(plan([edit])))).toMatchObject({
+      code: 'PLAN_FILE_INVALID',
+      message: expect.stringContaining('does not match its afterSha256'),
+    })
   })
 
   it('rejects paths with a newline, relative paths, duplicate changes and unknown state keys', () => {
-    expect(invalidPlanError(() => buildTxSpec(plan([change('/etc/nginx/a\nb.conf', 'a', 'b')]))).code).toBe('PLAN_FILE_INVALID')
+    expect(invalidPlanError(() => buildTxSpec(plan([change('/etc/nginx/a\nb.conf', 'a', 'b')]))).code).toBe(
+      'PLAN_FILE_INVALID',
+    )
     expect(invalidPlanError(() => buildTxSpec(plan([change('nginx.conf', 'a', 'b')]))).code).toBe('PLAN_FILE_INVALID')
     const twice = change('/etc/a.conf', 'a', 'b')
     expect(invalidPlanError(() => buildTxSpec(plan([twice, twice]))).message).toContain('changes /etc/a.conf twice')
-    expect(invalidPlanError(() => buildTxSpec(plan([], [{kind: 'state', key: 'pid:/run/x.pid', sha256: 'x'}]))).message).toContain('unknown state fingerprint key')
-    expect(invalidPlanError(() => buildTxSpec(plan([change('/etc/a.conf', 'a', 'b')], [{kind: 'file', key: '/etc/a.conf', sha256: sha256('other')}]))).message).toContain(
-      "does not match the change's starting point",
-    )
+    expect(
+      invalidPlanError(() => buildTxSpec(plan([], [{kind: 'state', key: 'pid:/run/x.pid', sha256: 'x'}]))).message,
+    ).toContain('unknown state fingerprint key')
+    expect(
+      invalidPlanError(() =>
+        buildTxSpec(
+          plan([change('/etc/a.conf', 'a', 'b')], [{kind: 'file', key: '/etc/a.conf', sha256: sha256('other')}]),
+        ),
+      ).message,
+    ).toContain("does not match the change's starting point")
   })
 
   it('rejects bad apply options with a hint to fix them', () => {
-    const badMode = invalidPlanError(() => buildTxSpec(plan([], [], [fpm]), {fpm: {'/usr/sbin/php-fpm8.2': {expect: [{socket: {path: '/run/x.sock', mode: 'rw-rw----'}}]}}}))
+    const badMode = invalidPlanError(() =>
+      buildTxSpec(plan([], [], [fpm]), {
+        fpm: {'/usr/sbin/php-fpm8.2': {expect: [{socket: {path: '/run/x.sock', mode: 'rw-rw----'}}]}},
+      }),
+    )
     expect(badMode).toMatchObject({code: 'PLAN_FILE_INVALID', hint: 'Fix the apply options.'})
-    expect(invalidPlanError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'https://example.org/'}]}})).message).toContain('HTTP probe URL')
-    expect(invalidPlanError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'http://127.0.0.1/', hostHeader: 'a b'}]}})).message).toContain('Host header')
+    expect(
+      invalidPlanError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'https://example.org/'}]}})).message,
+    ).toContain('HTTP probe URL')
+    expect(
+      invalidPlanError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'http://127.0.0.1/', hostHeader: 'a b'}]}}))
+        .message,
+    ).toContain('Host header')
   })
 })
 
 describe('expectations and ids', () => {
   it('normalises socket modes and TCP addresses to what stat and /proc/net/tcp print', () => {
-    expect(normalizeExpectation({socket: {path: '/run/a.sock', mode: '0660'}}).socket).toEqual({path: '/run/a.sock', owner: '', group: '', mode: '660'})
-    expect(normalizeExpectation({tcp: {host: '127.0.0.1', port: 9000}}).tcp).toEqual({portHex: '2328', addressHex: '0100007F', label: '127.0.0.1:9000'})
+    expect(normalizeExpectation({socket: {path: '/run/a.sock', mode: '0660'}}).socket).toEqual({
+      path: '/run/a.sock',
+      owner: '',
+      group: '',
+      mode: '660',
+    })
+    expect(normalizeExpectation({tcp: {host: '127.0.0.1', port: 9000}}).tcp).toEqual({
+      portHex: '2328',
+      addressHex: '0100007F',
+      label: '127.0.0.1:9000',
+    })
     expect(normalizeExpectation({tcp: {host: '*', port: 80}}).tcp?.addressHex).toBe('')
     expect(ipv4Hex('10.1.2.3')).toBe('0302010A')
     expect(ipv4Hex('::1')).toBe('')

@@ -29,14 +29,18 @@ describe('config-invalid', () => {
       const plan = planFor(snapshotFromLayout('debian-php82', {nginxTest: {code: 1, stderr: NGINX_STDERR}}))
       const finding = onlyFinding(plan, 'config-invalid')
       expect(finding.severity).toBe('warning')
-      expect(finding.summary).toBe(`\`nginx -t\` fails: the running nginx keeps its old config and the next reload will fail: ${EMERG}`)
+      expect(finding.summary).toBe(
+        `\`nginx -t\` fails: the running nginx keeps its old config and the next reload will fail: ${EMERG}`,
+      )
       expect(finding.evidence.map((item) => item.text)).toEqual(NGINX_STDERR.trim().split('\n'))
       expect(finding.remedies).toEqual([])
       expect(plan.actions).toEqual([])
     })
 
     it('with nginx down → critical: it cannot start', () => {
-      const plan = planFor(snapshotFromLayout('rhel-remi', {nginxTest: {code: 1, stderr: NGINX_STDERR}, stopped: ['nginx']}))
+      const plan = planFor(
+        snapshotFromLayout('rhel-remi', {nginxTest: {code: 1, stderr: NGINX_STDERR}, stopped: ['nginx']}),
+      )
       const finding = onlyFinding(plan, 'config-invalid')
       expect(finding.severity).toBe('critical')
       expect(finding.summary).toContain('and nginx is not running')
@@ -55,21 +59,29 @@ describe('config-invalid', () => {
       expect(finding.summary).toContain('the next restart of php-fpm will fail')
       expect(finding.summary).toContain(alert)
       expect(validatePmSettings(pmSettingsOf(poolAfter(snapshot, plan, 'php8.2-fpm', 'www')))).toBeUndefined()
-      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'reload'}])
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+        {service: 'php8.2-fpm', action: 'reload'},
+      ])
     })
 
     it('stopped → critical: php-fpm cannot start', () => {
-      const finding = onlyFinding(planFor(snapshotFromLayout('debian-php82', {fpmLayout: 'fpm-invalid', stopped: ['php8.2-fpm']})), 'config-invalid')
+      const finding = onlyFinding(
+        planFor(snapshotFromLayout('debian-php82', {fpmLayout: 'fpm-invalid', stopped: ['php8.2-fpm']})),
+        'config-invalid',
+      )
       expect(finding.severity).toBe('critical')
       expect(finding.summary).toContain('php8.2-fpm cannot start')
     })
 
-    it.each(['max-children-zero', 'max-spare-below-min', 'min-spare-zero', 'max-spare-zero', 'start-out-of-range'])('the real %s failure is repaired to values php-fpm accepts', (name) => {
-      const {snapshot, message} = failingPool(name)
-      const plan = planFor(snapshot)
-      expect(onlyFinding(plan, 'config-invalid').summary).toContain(message)
-      expect(validatePmSettings(pmSettingsOf(poolAfter(snapshot, plan, 'php8.2-fpm', 'www')))).toBeUndefined()
-    })
+    it.each(['max-children-zero', 'max-spare-below-min', 'min-spare-zero', 'max-spare-zero', 'start-out-of-range'])(
+      'the real %s failure is repaired to values php-fpm accepts',
+      (name) => {
+        const {snapshot, message} = failingPool(name)
+        const plan = planFor(snapshot)
+        expect(onlyFinding(plan, 'config-invalid').summary).toContain(message)
+        expect(validatePmSettings(pmSettingsOf(poolAfter(snapshot, plan, 'php8.2-fpm', 'www')))).toBeUndefined()
+      },
+    )
 
     it('a missing pm is reported but not guessed at', () => {
       const {snapshot, message} = failingPool('missing-pm')
@@ -80,9 +92,12 @@ describe('config-invalid', () => {
   })
 
   describe('negative', () => {
-    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)('healthy %s: none', (layout) => {
-      expect(findingsOf(planFor(snapshotFromLayout(layout)), 'config-invalid')).toEqual([])
-    })
+    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)(
+      'healthy %s: none',
+      (layout) => {
+        expect(findingsOf(planFor(snapshotFromLayout(layout)), 'config-invalid')).toEqual([])
+      },
+    )
 
     it('no verdict (php-fpm -tt not captured: Alpine has no capture) is not a failure', () => {
       const snapshot = snapshotFromLayout('alpine-php82')

@@ -12,7 +12,10 @@ const EXHAUSTED_POOL: LayoutOptions['fpm'] = [
 
 function exhaustion(minutesAgo: number) {
   return restampTogether(
-    {nginx: captured('nginx-error-exhausted.log', /\(11: Resource temporarily unavailable\)/), fpm: captured('php8.2-fpm-exhausted.log', /server reached pm\.max_children/)},
+    {
+      nginx: captured('nginx-error-exhausted.log', /\(11: Resource temporarily unavailable\)/),
+      fpm: captured('php8.2-fpm-exhausted.log', /server reached pm\.max_children/),
+    },
     minutesBefore(DEFAULT_LOCAL_TIME, minutesAgo),
   )
 }
@@ -32,14 +35,24 @@ describe('currency: only log lines about the running configs, inside the window,
 
   it('lines from before php-fpm was restarted describe a config that no longer runs', () => {
     expect(findingsOf(planFor(exhaustedHost(3, {uptimeSeconds: {'php8.2-fpm': 60}})), 'pool-exhausted')).toEqual([])
-    expect(findingsOf(planFor(exhaustedHost(3, {uptimeSeconds: {'php8.2-fpm': 600}})), 'pool-exhausted')).toHaveLength(1)
+    expect(findingsOf(planFor(exhaustedHost(3, {uptimeSeconds: {'php8.2-fpm': 600}})), 'pool-exhausted')).toHaveLength(
+      1,
+    )
   })
 
   it('lines from before php-fpm was reloaded (its log says so: "fpm is running, pid N") do not count', () => {
     const logs = exhaustion(3)
-    const reload = restamp(captured('php8.2-fpm-exhausted.log', /fpm is running|ready to handle connections/), minutesBefore(DEFAULT_LOCAL_TIME, 1))
+    const reload = restamp(
+      captured('php8.2-fpm-exhausted.log', /fpm is running|ready to handle connections/),
+      minutesBefore(DEFAULT_LOCAL_TIME, 1),
+    )
     const masterPid = Number(/pid (\d+)/.exec(reload[0]!)![1])
-    const snapshot = snapshotFromLayout('debian-php82', {fpm: EXHAUSTED_POOL, nginxLog: logs.nginx, fpmLog: logs.fpm + lines(reload), masterPids: {'php8.2-fpm': masterPid}})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      fpm: EXHAUSTED_POOL,
+      nginxLog: logs.nginx,
+      fpmLog: logs.fpm + lines(reload),
+      masterPids: {'php8.2-fpm': masterPid},
+    })
     expect(findingsOf(planFor(snapshot), 'pool-exhausted')).toEqual([])
   })
 
@@ -50,8 +63,15 @@ describe('currency: only log lines about the running configs, inside the window,
 
   it('nginx lines from before nginx was reloaded do not count', () => {
     const tooBig = restamp(captured('nginx-error-mixed.log', /too big header/), minutesBefore(DEFAULT_LOCAL_TIME, 5))
-    expect(findingsOf(planFor(snapshotFromLayout('debian-php82', {nginxLog: lines(tooBig), uptimeSeconds: {nginx: 120}})), 'header-buffer')).toEqual([])
-    expect(findingsOf(planFor(snapshotFromLayout('debian-php82', {nginxLog: lines(tooBig)})), 'header-buffer')).toHaveLength(1)
+    expect(
+      findingsOf(
+        planFor(snapshotFromLayout('debian-php82', {nginxLog: lines(tooBig), uptimeSeconds: {nginx: 120}})),
+        'header-buffer',
+      ),
+    ).toEqual([])
+    expect(
+      findingsOf(planFor(snapshotFromLayout('debian-php82', {nginxLog: lines(tooBig)})), 'header-buffer'),
+    ).toHaveLength(1)
   })
 
   it('a problem whose state is fixed is not reported from the 13/2/111 lines it left, however recent', () => {

@@ -3,7 +3,13 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {pmSettingsOf, validatePmSettings} from '../../../src/fpm/index.js'
-import {DEFAULT_LOCAL_TIME, FIXTURES, poolAddress, snapshotFromLayout, socketIn} from '../../support/snapshot-from-layout.js'
+import {
+  DEFAULT_LOCAL_TIME,
+  FIXTURES,
+  poolAddress,
+  snapshotFromLayout,
+  socketIn,
+} from '../../support/snapshot-from-layout.js'
 import {captured, lines, minutesBefore, restamp} from './support/captured-logs.js'
 import {changeOf, findingsOf, lineEdit, onlyFinding, planFor, poolAfter} from './support/pipeline.js'
 
@@ -22,10 +28,16 @@ describe('fpm-down', () => {
     expect(finding.severity).toBe('critical')
     expect(finding.scope.pool).toEqual({install: '/usr/sbin/php-fpm8.2', name: 'www'})
     expect(finding.summary).toContain(`its socket ${DEBIAN_SOCKET} does not exist`)
-    expect(finding.evidence).toContainEqual(expect.objectContaining({kind: 'stat', text: `${DEBIAN_SOCKET}: does not exist`}))
-    expect(finding.evidence.filter((item) => item.kind === 'log').map((item) => item.text)).toEqual(restamp(captured('nginx-error-mixed.log', /\(2: No such file or directory\)/), recent))
+    expect(finding.evidence).toContainEqual(
+      expect.objectContaining({kind: 'stat', text: `${DEBIAN_SOCKET}: does not exist`}),
+    )
+    expect(finding.evidence.filter((item) => item.kind === 'log').map((item) => item.text)).toEqual(
+      restamp(captured('nginx-error-mixed.log', /\(2: No such file or directory\)/), recent),
+    )
     expect(plan.changes).toEqual([])
-    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'start'}])
+    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+      {service: 'php8.2-fpm', action: 'start'},
+    ])
     expect(plan.status).toBe('changes')
   })
 
@@ -36,19 +48,27 @@ describe('fpm-down', () => {
     const finding = onlyFinding(plan, 'fpm-down')
     expect(finding.summary).toContain(`its socket ${address.kind === 'unix' ? address.path : ''} does not exist`)
     expect(finding.scope.label).toContain('location ~ \\.php$')
-    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php-fpm', action: 'start'}])
+    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+      {service: 'php-fpm', action: 'start'},
+    ])
   })
 
   it('Alpine: nothing listens on the TCP port of a stopped php-fpm82', () => {
     const plan = planFor(snapshotFromLayout('alpine-php82', {stopped: ['php-fpm82']}))
     const finding = onlyFinding(plan, 'fpm-down')
     expect(finding.summary).toContain('nothing listens on 127.0.0.1:9000')
-    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php-fpm82', action: 'start'}])
+    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+      {service: 'php-fpm82', action: 'start'},
+    ])
   })
 
   it('a stale socket (file left, no listener) is named as such; the 111 refusals are the evidence', () => {
     const refused = restamp(captured('nginx-error-exhausted.log', /\(111: Connection refused\)/), recent)
-    const snapshot = snapshotFromLayout('debian-php82', {stopped: ['php8.2-fpm'], staleSockets: true, nginxLog: lines(refused)})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      stopped: ['php8.2-fpm'],
+      staleSockets: true,
+      nginxLog: lines(refused),
+    })
     expect(socketIn(snapshot, DEBIAN_SOCKET).exists).toBe(true)
     const finding = onlyFinding(planFor(snapshot), 'fpm-down')
     expect(finding.summary).toContain(`a stale socket with no listener is left at ${DEBIAN_SOCKET}`)
@@ -56,10 +76,14 @@ describe('fpm-down', () => {
   })
 
   it('a running master whose pool does not listen is restarted, not started', () => {
-    const snapshot = snapshotFromLayout('debian-php82', {edit: (host) => (host.listeners.unix = host.listeners.unix.filter((listener) => listener.path !== DEBIAN_SOCKET))})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      edit: (host) => (host.listeners.unix = host.listeners.unix.filter((listener) => listener.path !== DEBIAN_SOCKET)),
+    })
     const plan = planFor(snapshot)
     expect(onlyFinding(plan, 'fpm-down').summary).toContain('stale socket')
-    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'restart'}])
+    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+      {service: 'php8.2-fpm', action: 'restart'},
+    ])
   })
 
   describe('php-fpm -t fails on pm settings (the real fpm-invalid capture)', () => {
@@ -73,7 +97,9 @@ describe('fpm-down', () => {
       expect(snapshot.fpmInstalls[0]!.tt.code).not.toBe(0)
       const finding = onlyFinding(plan, 'fpm-down')
       expect(finding.summary).toContain(alert)
-      expect(finding.evidence).toContainEqual(expect.objectContaining({kind: 'command', text: expect.stringContaining(alert)}))
+      expect(finding.evidence).toContainEqual(
+        expect.objectContaining({kind: 'command', text: expect.stringContaining(alert)}),
+      )
     })
 
     it('the edited pool passes every php-fpm pm check and keeps pm.max_children', () => {
@@ -93,19 +119,25 @@ describe('fpm-down', () => {
         expect(line.from).toMatch(/^pm\.(start_servers|min_spare_servers|max_spare_servers) = \d+\n$/)
         expect(line.to.split('=')[0]).toBe(line.from.split('=')[0])
       }
-      expect(change.diff.startsWith(`diff --git a${poolFile} b${poolFile}\n--- a${poolFile}\n+++ b${poolFile}\n`)).toBe(true)
+      expect(change.diff.startsWith(`diff --git a${poolFile} b${poolFile}\n--- a${poolFile}\n+++ b${poolFile}\n`)).toBe(
+        true,
+      )
     })
 
     it('then starts php-fpm; the same fix is not planned twice although config-invalid asks for it too', () => {
       expect(findingsOf(plan, 'config-invalid')).toHaveLength(1)
       expect(plan.changes).toHaveLength(1)
-      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'start'}])
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+        {service: 'php8.2-fpm', action: 'start'},
+      ])
     })
   })
 
   it('a -t failure with no pm problem gets no guessed edit and no start that would fail', () => {
     const capture = readFileSync(join(FIXTURES, 'fpm-invalid', 'php-fpm-tt-pool-user-unknown.txt'), 'utf8')
-    const plan = planFor(snapshotFromLayout('debian-php82', {stopped: ['php8.2-fpm'], tt: {'php8.2-fpm': {code: 78, output: capture}}}))
+    const plan = planFor(
+      snapshotFromLayout('debian-php82', {stopped: ['php8.2-fpm'], tt: {'php8.2-fpm': {code: 78, output: capture}}}),
+    )
     const finding = onlyFinding(plan, 'fpm-down')
     expect(finding.summary).toContain(/ERROR: (.*)$/m.exec(capture)![1]!)
     expect(finding.remedies).toEqual([])
@@ -122,7 +154,9 @@ describe('fpm-down', () => {
     it('a stopped install no nginx site uses is not a finding', () => {
       const snapshot = snapshotFromLayout('debian-multi-php', {
         stopped: ['php8.1-fpm'],
-        files: {'/etc/nginx/sites-enabled/legacy.example.com': (text) => text.replace('php8.1-fpm.sock', 'php8.2-fpm.sock')},
+        files: {
+          '/etc/nginx/sites-enabled/legacy.example.com': (text) => text.replace('php8.1-fpm.sock', 'php8.2-fpm.sock'),
+        },
       })
       expect(findingsOf(planFor(snapshot), 'fpm-down')).toEqual([])
     })

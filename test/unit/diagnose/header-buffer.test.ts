@@ -4,7 +4,7 @@ import {planBuffers} from '../../../src/diagnose/rules/header-buffer.js'
 import type {HostSnapshot} from '../../../src/model/snapshot.js'
 import {parseNginxDump, type NginxConfig} from '../../../src/nginx/index.js'
 import {DEFAULT_LOCAL_TIME, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
-import {captured, lines, minutesBefore, restamp} from './support/captured-logs.js'
+import {captured, minutesBefore, restamp} from './support/captured-logs.js'
 import {changeOf, fastcgiAt, findingsOf, lineChanges, nginxAfter, onlyFinding, planFor} from './support/pipeline.js'
 
 const TOO_BIG = /upstream sent too big header/
@@ -38,29 +38,50 @@ describe('header-buffer', () => {
   describe('planBuffers', () => {
     const KB = 1024
     const grid = [4, 8, 16, 32, 128, 256].flatMap((bufferKb) =>
-      [[8, 4], [8, 8], [16, 16], [4, 64], [2, 4]].flatMap(([count, sizeKb]) =>
-        [undefined, 8, 48, 200].map((busyKb) => ({bufferSize: bufferKb * KB, buffers: {count: count!, size: sizeKb! * KB}, busy: busyKb === undefined ? undefined : busyKb * KB})),
+      [
+        [8, 4],
+        [8, 8],
+        [16, 16],
+        [4, 64],
+        [2, 4],
+      ].flatMap(([count, sizeKb]) =>
+        [undefined, 8, 48, 200].map((busyKb) => ({
+          bufferSize: bufferKb * KB,
+          buffers: {count: count!, size: sizeKb! * KB},
+          busy: busyKb === undefined ? undefined : busyKb * KB,
+        })),
       ),
     )
 
-    it.each(grid)('buffer_size $bufferSize, buffers $buffers.count × $buffers.size, busy $busy → a config nginx -t accepts', (current) => {
-      const plan = planBuffers(current)
-      const buffers = plan.buffers ?? current.buffers
-      const busy = plan.busy ?? current.busy ?? 2 * Math.max(plan.bufferSize, buffers.size)
-      expect(plan.bufferSize).toBeGreaterThanOrEqual(Math.min(current.bufferSize * 2, 256 * KB))
-      expect(buffers.count).toBeGreaterThanOrEqual(2)
-      expect(busy).toBeGreaterThanOrEqual(Math.max(plan.bufferSize, buffers.size))
-      expect(busy).toBeLessThanOrEqual((buffers.count - 1) * buffers.size)
-      if (plan.buffers) expect(plan.buffers.count * plan.buffers.size).toBeGreaterThan(current.buffers.count * current.buffers.size)
-    })
+    it.each(grid)(
+      'buffer_size $bufferSize, buffers $buffers.count × $buffers.size, busy $busy → a config nginx -t accepts',
+      (current) => {
+        const plan = planBuffers(current)
+        const buffers = plan.buffers ?? current.buffers
+        const busy = plan.busy ?? current.busy ?? 2 * Math.max(plan.bufferSize, buffers.size)
+        expect(plan.bufferSize).toBeGreaterThanOrEqual(Math.min(current.bufferSize * 2, 256 * KB))
+        expect(buffers.count).toBeGreaterThanOrEqual(2)
+        expect(busy).toBeGreaterThanOrEqual(Math.max(plan.bufferSize, buffers.size))
+        expect(busy).toBeLessThanOrEqual((buffers.count - 1) * buffers.size)
+        if (plan.buffers)
+          expect(plan.buffers.count * plan.buffers.size).toBeGreaterThan(current.buffers.count * current.buffers.size)
+      },
+    )
 
     it('leaves fastcgi_buffers and a written busy size alone when they already fit the new buffer size', () => {
-      expect(planBuffers({bufferSize: 32 * KB, buffers: {count: 16, size: 16 * KB}, busy: undefined})).toEqual({bufferSize: 64 * KB})
-      expect(planBuffers({bufferSize: 32 * KB, buffers: {count: 16, size: 16 * KB}, busy: 200 * KB})).toEqual({bufferSize: 64 * KB})
+      expect(planBuffers({bufferSize: 32 * KB, buffers: {count: 16, size: 16 * KB}, busy: undefined})).toEqual({
+        bufferSize: 64 * KB,
+      })
+      expect(planBuffers({bufferSize: 32 * KB, buffers: {count: 16, size: 16 * KB}, busy: 200 * KB})).toEqual({
+        bufferSize: 64 * KB,
+      })
     })
 
     it('raises a written busy size that falls below the new buffer size instead of growing the buffers', () => {
-      expect(planBuffers({bufferSize: 32 * KB, buffers: {count: 16, size: 16 * KB}, busy: 48 * KB})).toEqual({bufferSize: 64 * KB, busy: 128 * KB})
+      expect(planBuffers({bufferSize: 32 * KB, buffers: {count: 16, size: 16 * KB}, busy: 48 * KB})).toEqual({
+        bufferSize: 64 * KB,
+        busy: 128 * KB,
+      })
     })
   })
 
@@ -73,8 +94,13 @@ describe('header-buffer', () => {
     it('is critical and names the buffer size in force', () => {
       const finding = onlyFinding(plan, 'header-buffer')
       expect(finding.severity).toBe('critical')
-      expect(finding.summary).toContain(`larger than fastcgi_buffer_size ${before!.bufferSize / 1024}k: 1 request(s) answered 502`)
-      expect(finding.evidence).toContainEqual({kind: 'config', text: `fastcgi_buffer_size = ${before!.bufferSize / 1024}k (default)`})
+      expect(finding.summary).toContain(
+        `larger than fastcgi_buffer_size ${before!.bufferSize / 1024}k: 1 request(s) answered 502`,
+      )
+      expect(finding.evidence).toContainEqual({
+        kind: 'config',
+        text: `fastcgi_buffer_size = ${before!.bufferSize / 1024}k (default)`,
+      })
     })
 
     it('inserts a larger fastcgi_buffer_size into the PHP location block of the sites-available file', () => {
@@ -94,14 +120,19 @@ describe('header-buffer', () => {
     })
 
     it('only adds lines, and no fastcgi_busy_buffers_size nginx derives by itself', () => {
-      const {removed, added} = lineChanges(changeOf(plan, DEBIAN_SITE_FILE).before, changeOf(plan, DEBIAN_SITE_FILE).after)
+      const {removed, added} = lineChanges(
+        changeOf(plan, DEBIAN_SITE_FILE).before,
+        changeOf(plan, DEBIAN_SITE_FILE).after,
+      )
       expect(removed).toEqual([])
       expect(added.map((line) => line.trim().split(' ')[0]).sort()).toEqual(['fastcgi_buffer_size', 'fastcgi_buffers'])
       expect(after!.settings.fastcgi_busy_buffers_size.source).toBe('default')
     })
 
     it('reloads nginx', () => {
-      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'nginx', action: 'reload'}])
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+        {service: 'nginx', action: 'reload'},
+      ])
     })
   })
 
@@ -111,14 +142,18 @@ describe('header-buffer', () => {
     onlyFinding(plan, 'header-buffer')
     expect(plan.changes.map((change) => change.path)).toEqual(['/etc/nginx/default.d/php.conf'])
     const [after] = fastcgiAt(nginxAfter(snapshot, plan), '/etc/nginx/default.d/php.conf')
-    expect(after!.bufferSize).toBeGreaterThan(fastcgiAt(configOf(snapshot), '/etc/nginx/default.d/php.conf')[0]!.bufferSize)
+    expect(after!.bufferSize).toBeGreaterThan(
+      fastcgiAt(configOf(snapshot), '/etc/nginx/default.d/php.conf')[0]!.bufferSize,
+    )
     expectNginxAccepts(after!)
   })
 
   describe('a fastcgi_buffer_size already set at server level', () => {
     const snapshot = snapshotFromLayout('debian-php82', {
       nginxLog: tooBigHeader(),
-      files: {[DEBIAN_SITE]: (text) => text.replace('\tserver_name _;\n', '\tserver_name _;\n\tfastcgi_buffer_size 8k;\n')},
+      files: {
+        [DEBIAN_SITE]: (text) => text.replace('\tserver_name _;\n', '\tserver_name _;\n\tfastcgi_buffer_size 8k;\n'),
+      },
     })
     const plan = planFor(snapshot)
     const [before] = fastcgiAt(configOf(snapshot), DEBIAN_SITE)
@@ -130,7 +165,10 @@ describe('header-buffer', () => {
       expect(after!.settings.fastcgi_buffer_size.source).toEqual(source)
       expect(after!.bufferSize).toBeGreaterThan(before!.bufferSize)
       expectNginxAccepts(after!)
-      const {removed, added} = lineChanges(changeOf(plan, DEBIAN_SITE_FILE).before, changeOf(plan, DEBIAN_SITE_FILE).after)
+      const {removed, added} = lineChanges(
+        changeOf(plan, DEBIAN_SITE_FILE).before,
+        changeOf(plan, DEBIAN_SITE_FILE).after,
+      )
       expect(removed).toEqual(['\tfastcgi_buffer_size 8k;\n'])
       expect(added).toContain(`\tfastcgi_buffer_size ${after!.bufferSize / 1024}k;\n`)
     })
@@ -155,7 +193,10 @@ describe('header-buffer', () => {
     })
 
     it('a written fastcgi_busy_buffers_size that the new size would break is raised at its line', () => {
-      const snapshot = snapshotFromLayout('debian-multi-php', {nginxLog: line, files: {[tuning]: (text) => `${text}fastcgi_busy_buffers_size 48k;\n`}})
+      const snapshot = snapshotFromLayout('debian-multi-php', {
+        nginxLog: line,
+        files: {[tuning]: (text) => `${text}fastcgi_busy_buffers_size 48k;\n`},
+      })
       const plan = planFor(snapshot)
       const [after] = fastcgiAt(nginxAfter(snapshot, plan), shopSite)
       expectNginxAccepts(after!)
@@ -170,11 +211,20 @@ describe('header-buffer', () => {
     })
 
     it('a too-big header from an upstream this host does not send to is not about its sites', () => {
-      expect(findingsOf(planFor(snapshotFromLayout('debian-php82', {nginxLog: tooBigHeader('127.0.0.1:19999')})), 'header-buffer')).toEqual([])
+      expect(
+        findingsOf(
+          planFor(snapshotFromLayout('debian-php82', {nginxLog: tooBigHeader('127.0.0.1:19999')})),
+          'header-buffer',
+        ),
+      ).toEqual([])
     })
 
     it('a too-big header of another server block does not touch this one', () => {
-      const plan = planFor(snapshotFromLayout('debian-multi-php', {nginxLog: tooBigHeader('unix:/run/php/php8.1-fpm.sock:', 'shop.example.com')}))
+      const plan = planFor(
+        snapshotFromLayout('debian-multi-php', {
+          nginxLog: tooBigHeader('unix:/run/php/php8.1-fpm.sock:', 'shop.example.com'),
+        }),
+      )
       expect(findingsOf(plan, 'header-buffer')).toEqual([])
     })
   })

@@ -21,7 +21,10 @@ describe('healthy hosts', () => {
 
   it.each(HEALTHY)('%s with every captured failure in its logs, but from before the window', (layout) => {
     const logs = restampTogether(
-      {nginx: [...captured('nginx-error-mixed.log'), ...captured('nginx-error-exhausted.log')], fpm: [...captured('php8.2-fpm-mixed.log'), ...captured('php8.2-fpm-exhausted.log')]},
+      {
+        nginx: [...captured('nginx-error-mixed.log'), ...captured('nginx-error-exhausted.log')],
+        fpm: [...captured('php8.2-fpm-mixed.log'), ...captured('php8.2-fpm-exhausted.log')],
+      },
       minutesBefore(DEFAULT_LOCAL_TIME, WINDOW_MINUTES + 5),
     )
     const plan = planFor(snapshotFromLayout(layout, {nginxLog: logs.nginx, fpmLog: logs.fpm}))

@@ -19,13 +19,21 @@ const CAPTURED_POOL: LayoutOptions['fpm'] = [
 ]
 
 function exhaustedLogs(withEagain: boolean) {
-  return restampTogether({nginx: withEagain ? captured('nginx-error-exhausted.log', EAGAIN) : [], fpm: captured('php8.2-fpm-exhausted.log', REACHED)}, minutesBefore(DEFAULT_LOCAL_TIME, 3))
+  return restampTogether(
+    {
+      nginx: withEagain ? captured('nginx-error-exhausted.log', EAGAIN) : [],
+      fpm: captured('php8.2-fpm-exhausted.log', REACHED),
+    },
+    minutesBefore(DEFAULT_LOCAL_TIME, 3),
+  )
 }
 
 /** What the host can afford for the pool, from the snapshot's own memory and worker figures. */
 function budget(snapshot: HostSnapshot, service: string, pool: string): number {
   const install = snapshot.fpmInstalls.find((entry) => entry.serviceName === service)!
-  const workers = install.processes.filter((process) => process.kind === 'fpm-worker' && process.fpmPool === pool).map((process) => process.pssKb ?? process.rssKb ?? 0)
+  const workers = install.processes
+    .filter((process) => process.kind === 'fpm-worker' && process.fpmPool === pool)
+    .map((process) => process.pssKb ?? process.rssKb ?? 0)
   return affordableChildren({
     availableKb: snapshot.memory.memAvailableKb!,
     totalKb: snapshot.memory.memTotalKb!,
@@ -46,7 +54,13 @@ describe('pool-exhausted', () => {
       expect(finding.severity).toBe('critical')
       expect(finding.summary).toContain(`${refused} connections refused with EAGAIN (listen queue full)`)
       expect(finding.summary).toContain('max_children (2) reached 1 time(s)')
-      expect(finding.evidence).toContainEqual(expect.objectContaining({kind: 'config', text: 'listen.backlog = 1', source: `${DEBIAN_POOL}:${lineOf(snapshot, 'listen.backlog')}`}))
+      expect(finding.evidence).toContainEqual(
+        expect.objectContaining({
+          kind: 'config',
+          text: 'listen.backlog = 1',
+          source: `${DEBIAN_POOL}:${lineOf(snapshot, 'listen.backlog')}`,
+        }),
+      )
     })
 
     it('raises pm.max_children within what memory allows, keeping the spare settings valid', () => {
@@ -77,11 +91,18 @@ describe('pool-exhausted', () => {
         },
       })
       const socket = queued.listeners.unix[0]!.path
-      expect(onlyFinding(planFor(queued), 'pool-exhausted').evidence).toContainEqual(expect.objectContaining({kind: 'listener', text: `listen queue now 2 waiting of 1 (ss Recv-Q/Send-Q) on unix:${socket}`}))
+      expect(onlyFinding(planFor(queued), 'pool-exhausted').evidence).toContainEqual(
+        expect.objectContaining({
+          kind: 'listener',
+          text: `listen queue now 2 waiting of 1 (ss Recv-Q/Send-Q) on unix:${socket}`,
+        }),
+      )
     })
 
     it('restarts php-fpm: a new backlog needs a new socket', () => {
-      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'restart'}])
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+        {service: 'php8.2-fpm', action: 'restart'},
+      ])
     })
   })
 
@@ -93,12 +114,19 @@ describe('pool-exhausted', () => {
     expect(finding.severity).toBe('warning')
     expect(finding.summary).not.toContain('EAGAIN')
     expect(poolAfter(snapshot, plan, 'php8.2-fpm', 'www').listenBacklog.value).toBe(1)
-    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'reload'}])
+    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+      {service: 'php8.2-fpm', action: 'reload'},
+    ])
   })
 
   it('when memory does not allow more children, only the backlog changes and the summary says why', () => {
     const logs = exhaustedLogs(true)
-    const snapshot = snapshotFromLayout('debian-php82', {fpm: CAPTURED_POOL, nginxLog: logs.nginx, fpmLog: logs.fpm, memory: {memTotalKb: 1_009_152, memAvailableKb: 198_000}})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      fpm: CAPTURED_POOL,
+      nginxLog: logs.nginx,
+      fpmLog: logs.fpm,
+      memory: {memTotalKb: 1_009_152, memAvailableKb: 198_000},
+    })
     expect(budget(snapshot, 'php8.2-fpm', 'www')).toBeLessThanOrEqual(2)
     const plan = planFor(snapshot)
     const finding = onlyFinding(plan, 'pool-exhausted')
@@ -113,8 +141,15 @@ describe('pool-exhausted', () => {
     // The captured lines, as php-fpm and nginx write them for an ondemand pool named shop with pm.max_children = 10.
     const logs = restampTogether(
       {
-        nginx: captured('nginx-error-exhausted.log', EAGAIN).map((line) => line.replaceAll('/run/php/php8.2-fpm.sock', shopSocket)),
-        fpm: captured('php8.2-fpm-exhausted.log', REACHED).map((line) => line.replace('[pool www] server reached pm.max_children setting (2)', '[pool shop] server reached max_children setting (10)')),
+        nginx: captured('nginx-error-exhausted.log', EAGAIN).map((line) =>
+          line.replaceAll('/run/php/php8.2-fpm.sock', shopSocket),
+        ),
+        fpm: captured('php8.2-fpm-exhausted.log', REACHED).map((line) =>
+          line.replace(
+            '[pool www] server reached pm.max_children setting (2)',
+            '[pool shop] server reached max_children setting (10)',
+          ),
+        ),
       },
       minutesBefore(DEFAULT_LOCAL_TIME, 3),
     )
@@ -132,7 +167,10 @@ describe('pool-exhausted', () => {
       expect(after.maxChildren.value).toBeGreaterThan(10)
       expect(after.maxChildren.value).toBeLessThanOrEqual(budget(snapshot, 'php8.2-fpm', 'shop'))
       expect(validatePmSettings(pmSettingsOf(after))).toBeUndefined()
-      const {removed} = lineChanges(changeOf(plan, '/etc/php/8.2/fpm/pool.d/shop.conf').before, changeOf(plan, '/etc/php/8.2/fpm/pool.d/shop.conf').after)
+      const {removed} = lineChanges(
+        changeOf(plan, '/etc/php/8.2/fpm/pool.d/shop.conf').before,
+        changeOf(plan, '/etc/php/8.2/fpm/pool.d/shop.conf').after,
+      )
       expect(removed.map(keyOf)).toEqual(['pm.max_children'])
     })
   })
@@ -140,7 +178,9 @@ describe('pool-exhausted', () => {
   it("a www pool's log line in php 8.2's log is not blamed on php 8.1's www pool", () => {
     const logs = exhaustedLogs(false)
     const plan = planFor(snapshotFromLayout('debian-multi-php', {fpmLog: {'php8.2-fpm': logs.fpm}}))
-    expect(findingsOf(plan, 'pool-exhausted').map((finding) => finding.scope.pool)).toEqual([{install: '/usr/sbin/php-fpm8.2', name: 'www'}])
+    expect(findingsOf(plan, 'pool-exhausted').map((finding) => finding.scope.pool)).toEqual([
+      {install: '/usr/sbin/php-fpm8.2', name: 'www'},
+    ])
   })
 
   describe('negative', () => {
@@ -149,7 +189,8 @@ describe('pool-exhausted', () => {
     })
 
     it('"seems busy" lines alone are not exhaustion', () => {
-      const busy = '[23-Nov-2026 21:44:00] WARNING: [pool www] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning 8 children, there are 0 idle, and 3 total children\n'
+      const busy =
+        '[23-Nov-2026 21:44:00] WARNING: [pool www] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning 8 children, there are 0 idle, and 3 total children\n'
       expect(findingsOf(planFor(snapshotFromLayout('debian-php82', {fpmLog: busy})), 'pool-exhausted')).toEqual([])
     })
   })

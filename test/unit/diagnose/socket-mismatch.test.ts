@@ -16,7 +16,10 @@ function passesIn(snapshot: HostSnapshot, file: string) {
 
 describe('socket-mismatch', () => {
   describe('Debian after a PHP upgrade: nginx still sends to 8.1, only 8.2 is installed', () => {
-    const missing = restamp(captured('nginx-error-mixed.log', /\(2: No such file or directory\)/), minutesBefore(DEFAULT_LOCAL_TIME, 1)).map((line) => line.replaceAll('php8.2-fpm.sock', 'php8.1-fpm.sock'))
+    const missing = restamp(
+      captured('nginx-error-mixed.log', /\(2: No such file or directory\)/),
+      minutesBefore(DEFAULT_LOCAL_TIME, 1),
+    ).map((line) => line.replaceAll('php8.2-fpm.sock', 'php8.1-fpm.sock'))
     const snapshot = snapshotFromLayout('debian-multi-php', {installs: ['php8.2-fpm'], nginxLog: lines(missing)})
     const plan = planFor(snapshot)
     const www82 = poolAddress(snapshot, 'php8.2-fpm', 'www')
@@ -31,12 +34,18 @@ describe('socket-mismatch', () => {
     })
 
     it('rewrites that fastcgi_pass in the sites-available file the symlink points at, and nothing else', () => {
-      expect(plan.changes.map((change) => [change.path, change.viaSymlink])).toEqual([[LEGACY_AVAILABLE, LEGACY_ENABLED]])
+      expect(plan.changes.map((change) => [change.path, change.viaSymlink])).toEqual([
+        [LEGACY_AVAILABLE, LEGACY_ENABLED],
+      ])
       const change = changeOf(plan, LEGACY_AVAILABLE)
       const [pass] = passesIn(snapshot, LEGACY_ENABLED)
       const {replaced} = lineEdit(change.before, change.after)
       expect(replaced.map((line) => line.line)).toEqual([pass!.line])
-      expect(change.diff.split('\n').slice(0, 3)).toEqual([`diff --git a${LEGACY_AVAILABLE} b${LEGACY_AVAILABLE}`, `--- a${LEGACY_AVAILABLE}`, `+++ b${LEGACY_AVAILABLE}`])
+      expect(change.diff.split('\n').slice(0, 3)).toEqual([
+        `diff --git a${LEGACY_AVAILABLE} b${LEGACY_AVAILABLE}`,
+        `--- a${LEGACY_AVAILABLE}`,
+        `+++ b${LEGACY_AVAILABLE}`,
+      ])
     })
 
     it('after the edit nginx sends the legacy site to the 8.2 www pool', () => {
@@ -45,7 +54,9 @@ describe('socket-mismatch', () => {
     })
 
     it('reloads nginx only', () => {
-      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'nginx', action: 'reload'}])
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+        {service: 'nginx', action: 'reload'},
+      ])
     })
 
     it('with 8.1 still installed but stopped it is fpm-down instead: its pool is what nginx means', () => {
@@ -59,15 +70,26 @@ describe('socket-mismatch', () => {
     const upstreamFile = '/etc/nginx/conf.d/php-fpm.conf'
     const snapshot = snapshotFromLayout('rhel-remi', {
       fpm: [{pool: 'www', key: 'listen', value: '127.0.0.1:9000'}],
-      files: {[upstreamFile]: (text) => text.replace('server unix:/run/php-fpm/www.sock;', 'server unix:/run/php-fpm/www.sock max_fails=3 fail_timeout=30s;')},
+      files: {
+        [upstreamFile]: (text) =>
+          text.replace(
+            'server unix:/run/php-fpm/www.sock;',
+            'server unix:/run/php-fpm/www.sock max_fails=3 fail_timeout=30s;',
+          ),
+      },
     })
     const plan = planFor(snapshot)
 
     it('edits the server line of the upstream, keeping its parameters', () => {
       const finding = onlyFinding(plan, 'socket-mismatch')
-      expect(finding.evidence[0]).toMatchObject({kind: 'config', text: 'upstream php-fpm server unix:/run/php-fpm/www.sock'})
+      expect(finding.evidence[0]).toMatchObject({
+        kind: 'config',
+        text: 'upstream php-fpm server unix:/run/php-fpm/www.sock',
+      })
       expect(plan.changes.map((change) => change.path)).toEqual([upstreamFile])
-      const before = findUpstreams(parseNginxDump(snapshot.nginx.present ? snapshot.nginx.configDump.stdout : '')).get('php-fpm')!
+      const before = findUpstreams(parseNginxDump(snapshot.nginx.present ? snapshot.nginx.configDump.stdout : '')).get(
+        'php-fpm',
+      )!
       const after = findUpstreams(nginxAfter(snapshot, plan)).get('php-fpm')!
       expect(after.servers).toHaveLength(1)
       expect(after.servers[0]!.address).toEqual({kind: 'tcp', host: '127.0.0.1', port: 9000})
@@ -103,7 +125,9 @@ describe('socket-mismatch', () => {
     })
     const plan = planFor(snapshot)
     const finding = onlyFinding(plan, 'socket-mismatch')
-    expect(finding.summary).toMatch(/several live pools could be meant \(.*www at unix:\/run\/php\/php8\.2-fpm\.sock.*\) — not guessing/)
+    expect(finding.summary).toMatch(
+      /several live pools could be meant \(.*www at unix:\/run\/php\/php8\.2-fpm\.sock.*\) — not guessing/,
+    )
     expect(finding.summary).toContain('shop at unix:/run/php/php8.2-fpm-shop.sock')
     expect(finding.remedies).toEqual([])
     expect(plan.changes).toEqual([])
@@ -122,8 +146,13 @@ describe('socket-mismatch', () => {
     })
 
     it('a dead value of a map behind `fastcgi_pass $var` is reported without rewriting the variable away', () => {
-      const mapped = findingsOf(plan, 'socket-mismatch').filter((finding) => finding.scope.nginx?.file === '/etc/nginx/sites-enabled/multi-tenant')
-      expect(mapped.map((finding) => finding.scope.label.split(' → ')[1]?.split(' ')[0])).toEqual(['unix:/run/php/php7.4-fpm.sock', '127.0.0.1:9083'])
+      const mapped = findingsOf(plan, 'socket-mismatch').filter(
+        (finding) => finding.scope.nginx?.file === '/etc/nginx/sites-enabled/multi-tenant',
+      )
+      expect(mapped.map((finding) => finding.scope.label.split(' → ')[1]?.split(' ')[0])).toEqual([
+        'unix:/run/php/php7.4-fpm.sock',
+        '127.0.0.1:9083',
+      ])
       for (const finding of mapped) {
         expect(finding.summary).toContain('the address comes from $php_backend')
         expect(finding.remedies).toEqual([])
@@ -133,14 +162,19 @@ describe('socket-mismatch', () => {
   })
 
   describe('negative', () => {
-    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)('healthy %s: no mismatch', (layout) => {
-      expect(findingsOf(planFor(snapshotFromLayout(layout)), 'socket-mismatch')).toEqual([])
-    })
+    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)(
+      'healthy %s: no mismatch',
+      (layout) => {
+        expect(findingsOf(planFor(snapshotFromLayout(layout)), 'socket-mismatch')).toEqual([])
+      },
+    )
 
     it('a TCP pool listening on all addresses matches nginx’s host name for it (docker: php:9000 → listen = 9000)', () => {
       const snapshot = snapshotFromLayout('docker-php-fpm')
       const passes = findFastcgiPasses(parseNginxDump(snapshot.nginx.present ? snapshot.nginx.configDump.stdout : ''))
-      expect(passes.map((pass) => (pass.target.kind === 'tcp' ? formatNginxAddress(pass.target) : pass.raw))).toEqual(['php:9000'])
+      expect(passes.map((pass) => (pass.target.kind === 'tcp' ? formatNginxAddress(pass.target) : pass.raw))).toEqual([
+        'php:9000',
+      ])
       expect(problems(planFor(snapshot))).toEqual([])
     })
   })

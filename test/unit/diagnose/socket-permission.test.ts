@@ -7,7 +7,10 @@ import {changeOf, findingsOf, lineChanges, onlyFinding, planFor, poolAfter} from
 const DEBIAN_SOCKET = '/run/php/php8.2-fpm.sock'
 const DEBIAN_POOL = '/etc/php/8.2/fpm/pool.d/www.conf'
 const RHEL_POOL = '/etc/php-fpm.d/www.conf'
-const denied = restamp(captured('nginx-error-mixed.log', /\(13: Permission denied\)/), minutesBefore(DEFAULT_LOCAL_TIME, 1))
+const denied = restamp(
+  captured('nginx-error-mixed.log', /\(13: Permission denied\)/),
+  minutesBefore(DEFAULT_LOCAL_TIME, 1),
+)
 
 describe('socket-permission', () => {
   describe('Debian: listen.owner/group unset and listen.mode 0600 → a root:root 0600 socket', () => {
@@ -26,7 +29,9 @@ describe('socket-permission', () => {
       const finding = onlyFinding(plan, 'socket-permission')
       expect(finding.severity).toBe('critical')
       expect(finding.summary).toContain(`nginx (user www-data) cannot connect to ${DEBIAN_SOCKET}`)
-      expect(finding.evidence).toContainEqual(expect.objectContaining({kind: 'stat', text: `${DEBIAN_SOCKET}: socket root:root 0600`}))
+      expect(finding.evidence).toContainEqual(
+        expect.objectContaining({kind: 'stat', text: `${DEBIAN_SOCKET}: socket root:root 0600`}),
+      )
       expect(finding.evidence.filter((item) => item.kind === 'log').map((item) => item.text)).toEqual(denied)
     })
 
@@ -38,21 +43,32 @@ describe('socket-permission', () => {
       const change = changeOf(plan, DEBIAN_POOL)
       const {removed, added} = lineChanges(change.before, change.after)
       expect(removed).toEqual(['listen.mode = 0600\n'])
-      expect([...added].sort()).toEqual(['listen.group = www-data\n', 'listen.mode = 0660\n', 'listen.owner = www-data\n'])
+      expect([...added].sort()).toEqual([
+        'listen.group = www-data\n',
+        'listen.mode = 0660\n',
+        'listen.owner = www-data\n',
+      ])
     })
 
     it('restarts php-fpm (the socket is only re-created on restart), nginx is left alone', () => {
-      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'restart'}])
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+        {service: 'php8.2-fpm', action: 'restart'},
+      ])
     })
   })
 
   it('Debian: the config is right but the socket was chowned by hand → restart re-creates it, no edit', () => {
-    const snapshot = snapshotFromLayout('debian-php82', {nginxLog: lines(denied), edit: (host) => chown(host, socketIn(host, DEBIAN_SOCKET), 'root', 'root', '0600')})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      nginxLog: lines(denied),
+      edit: (host) => chown(host, socketIn(host, DEBIAN_SOCKET), 'root', 'root', '0600'),
+    })
     const plan = planFor(snapshot)
     const finding = onlyFinding(plan, 'socket-permission')
     expect(finding.summary).toContain('the pool config already allows it, the socket on disk differs')
     expect(plan.changes).toEqual([])
-    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php8.2-fpm', action: 'restart'}])
+    expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+      {service: 'php8.2-fpm', action: 'restart'},
+    ])
   })
 
   describe('RHEL: listen.acl_users without nginx', () => {
@@ -77,16 +93,23 @@ describe('socket-permission', () => {
     })
 
     it('restarts php-fpm', () => {
-      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([{service: 'php-fpm', action: 'restart'}])
+      expect(plan.actions.map(({service, action}) => ({service, action}))).toEqual([
+        {service: 'php-fpm', action: 'restart'},
+      ])
     })
   })
 
   describe('nginx runs as nobody, the socket is www-data:www-data 0660', () => {
-    const snapshot = snapshotFromLayout('debian-php82', {files: {'/etc/nginx/nginx.conf': (text) => text.replace(/^user www-data;$/m, 'user nobody;')}})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      files: {'/etc/nginx/nginx.conf': (text) => text.replace(/^user www-data;$/m, 'user nobody;')},
+    })
     const plan = planFor(snapshot)
 
     it('the worker processes run as nobody and cannot connect', () => {
-      expect(snapshot.nginx.present && snapshot.nginx.processes.filter((process) => process.kind === 'nginx-worker').map((process) => process.user)).toEqual(['nobody', 'nobody'])
+      expect(
+        snapshot.nginx.present &&
+          snapshot.nginx.processes.filter((process) => process.kind === 'nginx-worker').map((process) => process.user),
+      ).toEqual(['nobody', 'nobody'])
       expect(onlyFinding(plan, 'socket-permission').summary).toContain('nginx (user nobody) cannot connect')
     })
 
@@ -102,12 +125,16 @@ describe('socket-permission', () => {
   })
 
   it('a parent directory without search permission → a finding, but no config edit (php-fpm does not own /run/php)', () => {
-    const snapshot = snapshotFromLayout('debian-php82', {edit: (host) => chown(host, dirIn(host, '/run/php'), 'root', 'root', '0700')})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      edit: (host) => chown(host, dirIn(host, '/run/php'), 'root', 'root', '0700'),
+    })
     const plan = planFor(snapshot)
     const finding = onlyFinding(plan, 'socket-permission')
     expect(finding.summary).toContain('www-data cannot search directory /run/php')
     expect(finding.summary).toContain('no config change is proposed')
-    expect(finding.evidence).toContainEqual(expect.objectContaining({kind: 'stat', text: '/run/php: directory root:root 0700'}))
+    expect(finding.evidence).toContainEqual(
+      expect.objectContaining({kind: 'stat', text: '/run/php: directory root:root 0700'}),
+    )
     expect(finding.remedies).toEqual([])
     expect(plan.changes).toEqual([])
     expect(plan.actions).toEqual([])
@@ -116,9 +143,12 @@ describe('socket-permission', () => {
   })
 
   describe('negative', () => {
-    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi'] as const)('healthy %s: the workers can connect to every socket', (layout) => {
-      expect(findingsOf(planFor(snapshotFromLayout(layout)), 'socket-permission')).toEqual([])
-    })
+    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi'] as const)(
+      'healthy %s: the workers can connect to every socket',
+      (layout) => {
+        expect(findingsOf(planFor(snapshotFromLayout(layout)), 'socket-permission')).toEqual([])
+      },
+    )
 
     it('a group-writable socket of a group nginx is in is fine', () => {
       const snapshot = snapshotFromLayout('debian-php82', {
@@ -131,7 +161,13 @@ describe('socket-permission', () => {
     })
 
     it('a stopped pool is fpm-down, not a permission problem', () => {
-      const plan = planFor(snapshotFromLayout('debian-php82', {stopped: ['php8.2-fpm'], staleSockets: true, edit: (host) => chown(host, socketIn(host, DEBIAN_SOCKET), 'root', 'root', '0600')}))
+      const plan = planFor(
+        snapshotFromLayout('debian-php82', {
+          stopped: ['php8.2-fpm'],
+          staleSockets: true,
+          edit: (host) => chown(host, socketIn(host, DEBIAN_SOCKET), 'root', 'root', '0600'),
+        }),
+      )
       expect(findingsOf(plan, 'socket-permission')).toEqual([])
       expect(findingsOf(plan, 'fpm-down')).toHaveLength(1)
     })

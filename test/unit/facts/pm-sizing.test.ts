@@ -5,7 +5,14 @@ import type {ProcessManager} from '../../../src/fpm/types.js'
 import {affordableChildren, consistentPm, type PmNumbers} from '../../../src/plan/pm-sizing.js'
 
 const complaint = (numbers: PmNumbers) =>
-  validatePmSettings({name: 'www', pm: numbers.pm as ProcessManager, maxChildren: numbers.maxChildren, startServers: numbers.startServers, minSpareServers: numbers.minSpare, maxSpareServers: numbers.maxSpare})
+  validatePmSettings({
+    name: 'www',
+    pm: numbers.pm as ProcessManager,
+    maxChildren: numbers.maxChildren,
+    startServers: numbers.startServers,
+    minSpareServers: numbers.minSpare,
+    maxSpareServers: numbers.maxSpare,
+  })
 
 describe('pm repairs', () => {
   it('repairs settings minimally and always to something php-fpm accepts', () => {
@@ -31,7 +38,16 @@ describe('pm repairs', () => {
   it('sizes max_children from memory with a reserve', () => {
     const mib = 1024
     // 4 GiB host, 2 GiB available, 5 workers of 60 MiB: (2048 + 300 − 409.6) × 0.9 / 60 ≈ 29
-    expect(affordableChildren({totalKb: 4096 * mib, availableKb: 2048 * mib, currentWorkersKb: 300 * mib, perWorkerKb: 60 * mib})).toBe(29)
-    expect(affordableChildren({totalKb: 1024 * mib, availableKb: 100 * mib, currentWorkersKb: 0, perWorkerKb: 60 * mib})).toBe(0)
+    expect(
+      affordableChildren({
+        totalKb: 4096 * mib,
+        availableKb: 2048 * mib,
+        currentWorkersKb: 300 * mib,
+        perWorkerKb: 60 * mib,
+      }),
+    ).toBe(29)
+    expect(
+      affordableChildren({totalKb: 1024 * mib, availableKb: 100 * mib, currentWorkersKb: 0, perWorkerKb: 60 * mib}),
+    ).toBe(0)
   })
 })

@@ -44,7 +44,12 @@ function lineText(text: string, line: number): string {
 function editPool(files: FpmFile[], main: string, pool: string, key: string, value: string) {
   const target = editTarget(parseFpmFiles(files, main), pool, key)
   const before = fileContent(files, target.file)
-  const request: SetDirectiveRequest = {poolSection: target.poolSection, key, value, ...(target.line ? {line: target.line} : {})}
+  const request: SetDirectiveRequest = {
+    poolSection: target.poolSection,
+    key,
+    value,
+    ...(target.line ? {line: target.line} : {}),
+  }
   const after = setPoolDirective(before, request)
   const edited = withFile(files, target.file, after)
   return {target, before, after, source: parseFpmFiles(edited, main)}
@@ -66,7 +71,10 @@ describe('setPoolDirective round trips', () => {
     const {target, before, after, source} = editPool(files, DEBIAN_MAIN, 'www', 'pm.max_children', '12')
     expect(changedLines(before, after)).toEqual([target.line])
     expect(lineText(after, target.line!)).toBe('pm.max_children = 12')
-    expect(effectivePool(source, undefined, 'www').maxChildren).toEqual({value: 12, source: {file: DEBIAN_WWW, line: target.line}})
+    expect(effectivePool(source, undefined, 'www').maxChildren).toEqual({
+      value: 12,
+      source: {file: DEBIAN_WWW, line: target.line},
+    })
   })
 
   it('sets a directive the stock www.conf only shows commented, right after the sample', () => {
@@ -86,7 +94,10 @@ describe('setPoolDirective round trips', () => {
     expect(lineText(after, line - 1)).toBe(';process_control_timeout = 0')
     const include = source.includes[0]!.line
     expect(line).toBeLessThan(include)
-    expect(source.directives.find((item) => item.key === 'process_control_timeout')).toMatchObject({section: 'global', line})
+    expect(source.directives.find((item) => item.key === 'process_control_timeout')).toMatchObject({
+      section: 'global',
+      line,
+    })
     expect(source.issues).toEqual([])
   })
 
@@ -96,7 +107,10 @@ describe('setPoolDirective round trips', () => {
     expect(target.file).toBe(ZZ_DOCKER)
     const line = insertedLine(before, after)
     expect(lineText(after, line - 1)).toBe('listen = 9000')
-    expect(effectivePool(source, undefined, 'www').requestTerminateTimeout).toEqual({value: 60, source: {file: ZZ_DOCKER, line}})
+    expect(effectivePool(source, undefined, 'www').requestTerminateTimeout).toEqual({
+      value: 60,
+      source: {file: ZZ_DOCKER, line},
+    })
   })
 
   it('inserts into a section that another section follows, before the blank line and the next header', () => {
@@ -106,7 +120,11 @@ describe('setPoolDirective round trips', () => {
     const line = insertedLine(before, after)
     expect(after.split('\n').slice(line - 2, line + 2)).toEqual(['daemonize = no', 'log_level = warning', '', '[www]'])
     const source = parseFpmFiles(withFile(files, ZZ_DOCKER, after), DOCKER_MAIN)
-    expect(source.directives.find((item) => item.key === 'log_level')).toMatchObject({section: 'global', file: ZZ_DOCKER, line})
+    expect(source.directives.find((item) => item.key === 'log_level')).toMatchObject({
+      section: 'global',
+      file: ZZ_DOCKER,
+      line,
+    })
     expect(effectivePool(source, undefined, 'www').listen.value).toEqual({kind: 'tcp', port: 9000})
   })
 
@@ -114,7 +132,9 @@ describe('setPoolDirective round trips', () => {
     const files = fixtureTree('debian-multi-php', 'etc')
     const {target, before, after, source} = editPool(files, DEBIAN_MAIN, 'shop', 'pm.process_idle_timeout', '1m')
     expect(changedLines(before, after)).toEqual([target.line])
-    expect(lineText(after, target.line!)).toBe('pm.process_idle_timeout = 1m ; keep idle workers a little longer than the default')
+    expect(lineText(after, target.line!)).toBe(
+      'pm.process_idle_timeout = 1m ; keep idle workers a little longer than the default',
+    )
     expect(effectivePool(source, undefined, 'shop').processIdleTimeout.value).toBe(60)
   })
 
@@ -143,7 +163,10 @@ describe('setPoolDirective round trips', () => {
   })
 
   it('preserves CRLF line endings and every other byte', () => {
-    const files = fixtureTree('debian-php82', 'etc').map((file) => ({...file, content: file.content.replaceAll('\n', '\r\n')}))
+    const files = fixtureTree('debian-php82', 'etc').map((file) => ({
+      ...file,
+      content: file.content.replaceAll('\n', '\r\n'),
+    }))
     const before = fileContent(files, DEBIAN_WWW)
     const changed = setPoolDirective(before, {poolSection: 'www', key: 'pm.max_children', value: '12'})
     const added = setPoolDirective(changed, {poolSection: 'www', key: 'listen.mode', value: '0666'})
@@ -163,8 +186,17 @@ describe('setPoolDirective round trips', () => {
   })
 
   it('edits the Alpine and RHEL pools and the refused pool of fpm-invalid', () => {
-    const alpine = editPool(fixtureTree('alpine-php82', 'etc'), '/etc/php82/php-fpm.conf', 'www', 'listen', '/run/php-fpm82/www.sock')
-    expect(effectivePool(alpine.source, undefined, 'www').listen.value).toEqual({kind: 'unix', path: '/run/php-fpm82/www.sock'})
+    const alpine = editPool(
+      fixtureTree('alpine-php82', 'etc'),
+      '/etc/php82/php-fpm.conf',
+      'www',
+      'listen',
+      '/run/php-fpm82/www.sock',
+    )
+    expect(effectivePool(alpine.source, undefined, 'www').listen.value).toEqual({
+      kind: 'unix',
+      path: '/run/php-fpm82/www.sock',
+    })
     const rhel = editPool(fixtureTree('rhel-remi', 'etc'), '/etc/php-fpm.conf', 'www', 'listen.owner', 'nginx')
     const line = insertedLine(rhel.before, rhel.after)
     expect(lineText(rhel.after, line - 1)).toBe(';listen.owner = nobody')
@@ -183,14 +215,21 @@ describe('commentOutDirective', () => {
     expect(changedLines(before, after)).toEqual([target.line])
     expect(lineText(after, target.line!)).toBe(';listen = 9000')
     const pool = effectivePool(parseFpmFiles(withFile(files, ZZ_DOCKER, after), DOCKER_MAIN), undefined, 'www')
-    expect(pool.listen).toMatchObject({value: {kind: 'tcp', host: '127.0.0.1', port: 9000}, source: {file: '/usr/local/etc/php-fpm.d/www.conf'}})
+    expect(pool.listen).toMatchObject({
+      value: {kind: 'tcp', host: '127.0.0.1', port: 9000},
+      source: {file: '/usr/local/etc/php-fpm.d/www.conf'},
+    })
   })
 
   it('drops the RHEL ACL so listen.owner applies', () => {
     const files = fixtureTree('rhel-remi', 'etc')
     const target = editTarget(parseFpmFiles(files, '/etc/php-fpm.conf'), 'www', 'listen.acl_users')
     const after = commentOutDirective(fileContent(files, '/etc/php-fpm.d/www.conf'), target.line!)
-    const pool = effectivePool(parseFpmFiles(withFile(files, '/etc/php-fpm.d/www.conf', after), '/etc/php-fpm.conf'), undefined, 'www')
+    const pool = effectivePool(
+      parseFpmFiles(withFile(files, '/etc/php-fpm.d/www.conf', after), '/etc/php-fpm.conf'),
+      undefined,
+      'www',
+    )
     expect(pool.listenAclUsers).toEqual({value: [], source: 'default'})
   })
 })
@@ -199,8 +238,14 @@ describe('editor errors', () => {
   const www = fileContent(fixtureTree('debian-php82', 'etc'), DEBIAN_WWW)
 
   it('refuses a line that no longer holds the key (stale plan)', () => {
-    expectCode(() => setPoolDirective(www, {poolSection: 'www', key: 'pm.max_children', value: '9', line: 1}), 'PLAN_STALE')
-    expectCode(() => setPoolDirective(www, {poolSection: 'www', key: 'pm.max_children', value: '9', line: 9999}), 'PLAN_STALE')
+    expectCode(
+      () => setPoolDirective(www, {poolSection: 'www', key: 'pm.max_children', value: '9', line: 1}),
+      'PLAN_STALE',
+    )
+    expectCode(
+      () => setPoolDirective(www, {poolSection: 'www', key: 'pm.max_children', value: '9', line: 9999}),
+      'PLAN_STALE',
+    )
     expectCode(() => commentOutDirective(www, 1), 'PLAN_STALE')
   })
 
@@ -210,6 +255,9 @@ describe('editor errors', () => {
 
   it('refuses keys and values php-fpm cannot read', () => {
     expectCode(() => setPoolDirective(www, {poolSection: 'www', key: 'listen mode', value: '0660'}), 'USAGE')
-    expectCode(() => setPoolDirective(www, {poolSection: 'www', key: 'listen', value: '/run/a.sock\nuser = root'}), 'USAGE')
+    expectCode(
+      () => setPoolDirective(www, {poolSection: 'www', key: 'listen', value: '/run/a.sock\nuser = root'}),
+      'USAGE',
+    )
   })
 })

@@ -23,9 +23,21 @@ function lineOf(layout: string, root: string, path: string, text: string): numbe
 const LAYOUTS = [
   {layout: 'debian-php82', root: 'etc', main: DEBIAN_MAIN, capture: 'php-fpm-tt.txt', version: '8.2'},
   {layout: 'debian-multi-php', root: 'etc', main: DEBIAN_MAIN, capture: 'php-fpm-tt-8.2.txt', version: '8.2'},
-  {layout: 'debian-multi-php', root: 'etc', main: '/etc/php/8.1/fpm/php-fpm.conf', capture: 'php-fpm-tt-8.1.txt', version: '8.1'},
+  {
+    layout: 'debian-multi-php',
+    root: 'etc',
+    main: '/etc/php/8.1/fpm/php-fpm.conf',
+    capture: 'php-fpm-tt-8.1.txt',
+    version: '8.1',
+  },
   {layout: 'rhel-remi', root: 'etc', main: '/etc/php-fpm.conf', capture: 'php-fpm-tt.txt', version: '8.2'},
-  {layout: 'docker-php-fpm', root: 'usr', main: '/usr/local/etc/php-fpm.conf', capture: 'php-fpm-tt.txt', version: '8.2'},
+  {
+    layout: 'docker-php-fpm',
+    root: 'usr',
+    main: '/usr/local/etc/php-fpm.conf',
+    capture: 'php-fpm-tt.txt',
+    version: '8.2',
+  },
 ]
 
 /** The effective numbers and addresses, without provenance. */
@@ -38,21 +50,27 @@ function values(pool: EffectivePool): Record<string, unknown> {
 }
 
 describe('effectivePool', () => {
-  it.each(LAYOUTS)('predicts from the $layout files and defaults what php-fpm $version -tt reports ($main)', ({layout, root, main, capture, version}) => {
-    const source = parseFpmFiles(fixtureTree(layout, root), main)
-    const tt = parseFpmTt(fixtureText(layout, capture))
-    for (const name of source.pools) {
-      const fromFiles = values(effectivePool(source, undefined, name, {phpVersion: version}))
-      const fromTt = values(effectivePool(source, tt, name, {phpVersion: version}))
-      expect(fromFiles, name).toEqual(fromTt)
-    }
-  })
+  it.each(LAYOUTS)(
+    'predicts from the $layout files and defaults what php-fpm $version -tt reports ($main)',
+    ({layout, root, main, capture, version}) => {
+      const source = parseFpmFiles(fixtureTree(layout, root), main)
+      const tt = parseFpmTt(fixtureText(layout, capture))
+      for (const name of source.pools) {
+        const fromFiles = values(effectivePool(source, undefined, name, {phpVersion: version}))
+        const fromTt = values(effectivePool(source, tt, name, {phpVersion: version}))
+        expect(fromFiles, name).toEqual(fromTt)
+      }
+    },
+  )
 
   it('points each value of the Debian pool at its line, or at the default', () => {
     const source = parseFpmFiles(fixtureTree('debian-php82', 'etc'), DEBIAN_MAIN)
     const pool = effectivePool(source, parseFpmTt(fixtureText('debian-php82', 'php-fpm-tt.txt')), 'www')
     const at = (text: string) => ({file: DEBIAN_WWW, line: lineOf('debian-php82', 'etc', DEBIAN_WWW, text)})
-    expect(pool.listen).toEqual({value: {kind: 'unix', path: '/run/php/php8.2-fpm.sock'}, source: at('listen = /run/php/php8.2-fpm.sock')})
+    expect(pool.listen).toEqual({
+      value: {kind: 'unix', path: '/run/php/php8.2-fpm.sock'},
+      source: at('listen = /run/php/php8.2-fpm.sock'),
+    })
     expect(pool.listenOwner).toEqual({value: 'www-data', source: at('listen.owner = www-data')})
     expect(pool.listenMode).toEqual({value: 0o660, source: 'default'})
     expect(pool.listenBacklog).toEqual({value: -1, source: 'default'})
@@ -82,12 +100,19 @@ describe('effectivePool', () => {
     expect(pool.pm.value).toBe('ondemand')
     expect(pool.processIdleTimeout).toEqual({
       value: 30,
-      source: {file: shopFile, line: line('pm.process_idle_timeout = 30s ; keep idle workers a little longer than the default')},
+      source: {
+        file: shopFile,
+        line: line('pm.process_idle_timeout = 30s ; keep idle workers a little longer than the default'),
+      },
     })
     expect(pool.requestTerminateTimeout.value).toBe(300)
     expect(pool.startServers).toEqual({value: 0, source: 'default'})
     expect(pool.phpAdminValues).toEqual([
-      {key: 'error_log', value: '/var/log/php8.2-fpm-shop.log', source: {file: shopFile, line: line('php_admin_value[error_log] = /var/log/php8.2-fpm-$pool.log')}},
+      {
+        key: 'error_log',
+        value: '/var/log/php8.2-fpm-shop.log',
+        source: {file: shopFile, line: line('php_admin_value[error_log] = /var/log/php8.2-fpm-$pool.log')},
+      },
       {key: 'log_errors', value: '1', source: {file: shopFile, line: line('php_admin_flag[log_errors] = on')}},
     ])
     expect(pool.env.map((entry) => [entry.key, entry.value])).toEqual([['APP_ENV', 'production']])
@@ -106,8 +131,14 @@ describe('effectivePool', () => {
   it('gives the Docker listen from zz-docker.conf and the worker settings from docker.conf', () => {
     const source = parseFpmFiles(fixtureTree('docker-php-fpm', 'usr'), '/usr/local/etc/php-fpm.conf')
     const pool = effectivePool(source, undefined, 'www')
-    expect(pool.listen).toEqual({value: {kind: 'tcp', port: 9000}, source: {file: '/usr/local/etc/php-fpm.d/zz-docker.conf', line: 5}})
-    expect(pool.catchWorkersOutput).toEqual({value: true, source: {file: '/usr/local/etc/php-fpm.d/docker.conf', line: 15}})
+    expect(pool.listen).toEqual({
+      value: {kind: 'tcp', port: 9000},
+      source: {file: '/usr/local/etc/php-fpm.d/zz-docker.conf', line: 5},
+    })
+    expect(pool.catchWorkersOutput).toEqual({
+      value: true,
+      source: {file: '/usr/local/etc/php-fpm.d/docker.conf', line: 15},
+    })
     expect(pool.clearEnv.value).toBe(false)
     expect(pool.poolFile).toBe('/usr/local/etc/php-fpm.d/zz-docker.conf')
   })
@@ -147,12 +178,22 @@ describe('editTarget', () => {
   const docker = parseFpmFiles(fixtureTree('docker-php-fpm', 'usr'), '/usr/local/etc/php-fpm.conf')
 
   it('edits the winning directive where it is', () => {
-    expect(editTarget(docker, 'www', 'listen')).toEqual({file: '/usr/local/etc/php-fpm.d/zz-docker.conf', poolSection: 'www', line: 5})
-    expect(editTarget(docker, 'www', 'PM.Max_Children')).toMatchObject({file: '/usr/local/etc/php-fpm.d/www.conf', line: 127})
+    expect(editTarget(docker, 'www', 'listen')).toEqual({
+      file: '/usr/local/etc/php-fpm.d/zz-docker.conf',
+      poolSection: 'www',
+      line: 5,
+    })
+    expect(editTarget(docker, 'www', 'PM.Max_Children')).toMatchObject({
+      file: '/usr/local/etc/php-fpm.d/www.conf',
+      line: 127,
+    })
   })
 
   it('puts a new key in the file with the last header of the pool', () => {
-    expect(editTarget(docker, 'www', 'request_terminate_timeout')).toEqual({file: '/usr/local/etc/php-fpm.d/zz-docker.conf', poolSection: 'www'})
+    expect(editTarget(docker, 'www', 'request_terminate_timeout')).toEqual({
+      file: '/usr/local/etc/php-fpm.d/zz-docker.conf',
+      poolSection: 'www',
+    })
     const debian = parseFpmFiles(fixtureTree('debian-php82', 'etc'), DEBIAN_MAIN)
     expect(editTarget(debian, 'www', 'listen.mode')).toEqual({file: DEBIAN_WWW, poolSection: 'www'})
     expect(editTarget(debian, 'global', 'process_control_timeout')).toEqual({file: DEBIAN_MAIN, poolSection: 'global'})
@@ -160,8 +201,14 @@ describe('editTarget', () => {
 
   it('matches array keys exactly', () => {
     const rhel = parseFpmFiles(fixtureTree('rhel-remi', 'etc'), '/etc/php-fpm.conf')
-    expect(editTarget(rhel, 'www', 'php_admin_value[error_log]')).toMatchObject({file: '/etc/php-fpm.d/www.conf', line: 413})
-    expect(editTarget(rhel, 'www', 'php_admin_value[memory_limit]')).toEqual({file: '/etc/php-fpm.d/www.conf', poolSection: 'www'})
+    expect(editTarget(rhel, 'www', 'php_admin_value[error_log]')).toMatchObject({
+      file: '/etc/php-fpm.d/www.conf',
+      line: 413,
+    })
+    expect(editTarget(rhel, 'www', 'php_admin_value[memory_limit]')).toEqual({
+      file: '/etc/php-fpm.d/www.conf',
+      poolSection: 'www',
+    })
   })
 
   it('refuses a pool without a section', () => {

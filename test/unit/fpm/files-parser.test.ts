@@ -1,7 +1,14 @@
 import {describe, expect, it} from 'vitest'
 
 import {isFpmfixError} from '../../../src/errors.js'
-import {effectivePool, iniScalar, parseFpmFiles, parseFpmTt, parseIniBoolean, type FpmFile} from '../../../src/fpm/index.js'
+import {
+  effectivePool,
+  iniScalar,
+  parseFpmFiles,
+  parseFpmTt,
+  parseIniBoolean,
+  type FpmFile,
+} from '../../../src/fpm/index.js'
 import {fileContent, fixtureText, fixtureTree} from './fixture-tree.js'
 
 const DEBIAN_MAIN = '/etc/php/8.2/fpm/php-fpm.conf'
@@ -29,7 +36,13 @@ describe('parseFpmFiles', () => {
     expect(source.prefix).toBe('/usr')
     const includeLine = lineOf(files, DEBIAN_MAIN, 'include=/etc/php/8.2/fpm/pool.d/*.conf')
     expect(source.includes).toEqual([
-      {file: DEBIAN_MAIN, line: includeLine, pattern: '/etc/php/8.2/fpm/pool.d/*.conf', resolved: '/etc/php/8.2/fpm/pool.d/*.conf', matched: [DEBIAN_WWW]},
+      {
+        file: DEBIAN_MAIN,
+        line: includeLine,
+        pattern: '/etc/php/8.2/fpm/pool.d/*.conf',
+        resolved: '/etc/php/8.2/fpm/pool.d/*.conf',
+        matched: [DEBIAN_WWW],
+      },
     ])
     const listen = source.directives.find((item) => item.key === 'listen')!
     expect(listen).toMatchObject({
@@ -40,7 +53,11 @@ describe('parseFpmFiles', () => {
       value: '/run/php/php8.2-fpm.sock',
     })
     const pid = source.directives.find((item) => item.key === 'pid')!
-    expect(pid).toMatchObject({section: 'global', file: DEBIAN_MAIN, line: lineOf(files, DEBIAN_MAIN, 'pid = /run/php/php8.2-fpm.pid')})
+    expect(pid).toMatchObject({
+      section: 'global',
+      file: DEBIAN_MAIN,
+      line: lineOf(files, DEBIAN_MAIN, 'pid = /run/php/php8.2-fpm.pid'),
+    })
     expect(source.issues).toEqual([])
   })
 
@@ -52,7 +69,11 @@ describe('parseFpmFiles', () => {
     const global = source.directives.filter((item) => item.section === 'global').map((item) => item.key)
     expect(global).toEqual(['pid', 'error_log', 'daemonize'])
     const acl = source.directives.find((item) => item.key === 'listen.acl_users')!
-    expect(acl).toMatchObject({section: 'www', value: 'apache,nginx', line: lineOf(files, '/etc/php-fpm.d/www.conf', 'listen.acl_users = apache,nginx')})
+    expect(acl).toMatchObject({
+      section: 'www',
+      value: 'apache,nginx',
+      line: lineOf(files, '/etc/php-fpm.d/www.conf', 'listen.acl_users = apache,nginx'),
+    })
   })
 
   it('resolves the Docker relative include from the /usr/local prefix and lets zz-docker.conf win', () => {
@@ -62,7 +83,11 @@ describe('parseFpmFiles', () => {
     expect(source.includes[0]).toMatchObject({
       pattern: 'etc/php-fpm.d/*.conf',
       resolved: '/usr/local/etc/php-fpm.d/*.conf',
-      matched: ['/usr/local/etc/php-fpm.d/docker.conf', '/usr/local/etc/php-fpm.d/www.conf', '/usr/local/etc/php-fpm.d/zz-docker.conf'],
+      matched: [
+        '/usr/local/etc/php-fpm.d/docker.conf',
+        '/usr/local/etc/php-fpm.d/www.conf',
+        '/usr/local/etc/php-fpm.d/zz-docker.conf',
+      ],
     })
     expect(source.sections.map((section) => [section.name, section.file])).toEqual([
       ['www', '/usr/local/etc/php-fpm.d/docker.conf'],
@@ -91,14 +116,18 @@ describe('parseFpmFiles', () => {
         severity: 'warning',
         message: `Nothing matches the include pattern '/opt/php/etc/php-fpm.d/*.conf' from /usr/local/etc/php-fpm.conf at line ${line}.`,
       },
-      {file: '/usr/local/etc/php-fpm.conf', line: 0, severity: 'error', message: 'No pool defined. at least one pool section must be specified in config file'},
+      {
+        file: '/usr/local/etc/php-fpm.conf',
+        line: 0,
+        severity: 'error',
+        message: 'No pool defined. at least one pool section must be specified in config file',
+      },
     ])
     const real = parseFpmTt(fixtureText('fpm-invalid', 'php-fpm-tt-syntax-no-pool-files.txt'))
     const debian = parseFpmFiles(withoutPools(fixtureTree('debian-php82', 'etc')), DEBIAN_MAIN)
-    expect(debian.issues.map((issue) => `${issue.severity === 'warning' ? 'WARNING' : 'ERROR'}: ${issue.message}`)).toEqual([
-      real.warnings[0],
-      real.errors[0],
-    ])
+    expect(
+      debian.issues.map((issue) => `${issue.severity === 'warning' ? 'WARNING' : 'ERROR'}: ${issue.message}`),
+    ).toEqual([real.warnings[0], real.errors[0]])
   })
 
   it('includes in glob order and skips dot files and other suffixes', () => {
@@ -120,7 +149,9 @@ describe('parseFpmFiles', () => {
     expect(source.pools).toEqual(tt.pools.map((pool) => pool.name))
     for (const pool of source.pools) {
       const fromFiles = effectivePool(source, undefined, pool)
-      expect(String(fromFiles.maxChildren.value), pool).toBe(tt.pools.find((item) => item.name === pool)!.values['pm.max_children'])
+      expect(String(fromFiles.maxChildren.value), pool).toBe(
+        tt.pools.find((item) => item.name === pool)!.values['pm.max_children'],
+      )
     }
     const trailing = source.directives.at(-1)!
     expect(trailing).toMatchObject({file: main, section: 'a', key: 'pm.max_children', value: '7'})
@@ -134,7 +165,12 @@ describe('parseFpmFiles', () => {
     const arrays = source.directives.filter((item) => item.arrayName !== undefined)
     expect(arrays.length).toBeGreaterThan(20)
     for (const item of arrays) {
-      const list = item.arrayName === 'env' ? dumped.env : item.arrayName!.startsWith('php_admin') ? dumped.phpAdminValues : dumped.phpValues
+      const list =
+        item.arrayName === 'env'
+          ? dumped.env
+          : item.arrayName!.startsWith('php_admin')
+            ? dumped.phpAdminValues
+            : dumped.phpValues
       const real = list.find((entry) => entry.key === item.arrayKey)!.value
       if (item.value.includes('${')) expect(real, item.rawLine).not.toBe('')
       else expect(iniScalar(item), item.rawLine).toBe(real)
@@ -171,16 +207,29 @@ describe('parseFpmFiles', () => {
     expect(source.issues).toEqual([])
     const fromFiles = effectivePool(source, undefined, 'www')
     const fromTt = effectivePool(source, tt, 'www')
-    for (const key of ['catch_workers_output', 'decorate_workers_output', 'clear_env', 'process.dumpable', 'request_terminate_timeout_track_finished']) {
-      expect(parseIniBoolean(fromFiles.settings[key]!.value ?? ''), key).toBe(parseIniBoolean(fromTt.settings[key]!.value ?? ''))
+    for (const key of [
+      'catch_workers_output',
+      'decorate_workers_output',
+      'clear_env',
+      'process.dumpable',
+      'request_terminate_timeout_track_finished',
+    ]) {
+      expect(parseIniBoolean(fromFiles.settings[key]!.value ?? ''), key).toBe(
+        parseIniBoolean(fromTt.settings[key]!.value ?? ''),
+      )
     }
-    expect(fromFiles.phpAdminValues.map((entry) => entry.value)).toEqual(fromTt.phpAdminValues.map((entry) => entry.value))
+    expect(fromFiles.phpAdminValues.map((entry) => entry.value)).toEqual(
+      fromTt.phpAdminValues.map((entry) => entry.value),
+    )
     expect(fromFiles.phpValues.map((entry) => entry.value)).toEqual(fromTt.phpValues.map((entry) => entry.value))
   })
 
   it('reports array directives in [global] and $pool outside a pool', () => {
     const files: FpmFile[] = [
-      {path: '/etc/php-fpm.conf', content: '[global]\nerror_log = /var/log/$pool.log\nenv[PATH] = /usr/bin\n[www]\nlisten = 9000\n'},
+      {
+        path: '/etc/php-fpm.conf',
+        content: '[global]\nerror_log = /var/log/$pool.log\nenv[PATH] = /usr/bin\n[www]\nlisten = 9000\n',
+      },
     ]
     const source = parseFpmFiles(files, '/etc/php-fpm.conf')
     expect(source.issues.map((issue) => issue.message)).toEqual([

@@ -22,7 +22,9 @@ export const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.
 /** The config files of a fixture layout, with the paths they have on the host (`/etc/...`). */
 export function fixtureTree(layout: string, ...roots: string[]): FpmFile[] {
   const base = join(FIXTURES, layout)
-  return roots.flatMap((root) => walk(join(base, root)).map((path) => ({path: path.slice(base.length), content: readFileSync(path, 'utf8')})))
+  return roots.flatMap((root) =>
+    walk(join(base, root)).map((path) => ({path: path.slice(base.length), content: readFileSync(path, 'utf8')})),
+  )
 }
 
 export function fixtureText(layout: string, relative: string): string {

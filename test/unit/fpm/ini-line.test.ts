@@ -65,7 +65,12 @@ describe('parseIniLine', () => {
   })
 
   it('splits array keys and keeps ${VAR} for php-fpm to expand', () => {
-    expect(parseIniLine('env[HOSTNAME] = ${HOSTNAME}')).toMatchObject({name: 'env', arrayKey: 'HOSTNAME', value: '${HOSTNAME}', envRefs: ['HOSTNAME']})
+    expect(parseIniLine('env[HOSTNAME] = ${HOSTNAME}')).toMatchObject({
+      name: 'env',
+      arrayKey: 'HOSTNAME',
+      value: '${HOSTNAME}',
+      envRefs: ['HOSTNAME'],
+    })
     expect(parseIniLine('access.suppress_path[] = /ping')).toMatchObject({name: 'access.suppress_path', arrayKey: ''})
   })
 

@@ -34,7 +34,11 @@ describe('predictFpmTest against real php-fpm 8.2 -t results', () => {
     ['syntax-checks', 'unquoted-equals', 'php-fpm-tt-syntax-unquoted-equals.txt'],
   ])('%s/%s: the same first error', (dir, name, capture) => {
     const files = dir === 'pool.d' ? fixtureTree('fpm-invalid', 'etc') : installed(dir, name)
-    const prediction = predictFpmTest(parseFpmFiles(files, MAIN), {phpVersion: '8.2.36', users: HOST_USERS, groups: HOST_USERS})
+    const prediction = predictFpmTest(parseFpmFiles(files, MAIN), {
+      phpVersion: '8.2.36',
+      users: HOST_USERS,
+      groups: HOST_USERS,
+    })
     expect(prediction.ok).toBe(false)
     expect(prediction.errors).toEqual([firstRealError(capture)])
   })
@@ -60,6 +64,8 @@ describe('predictFpmTest against real php-fpm 8.2 -t results', () => {
 
   it('leaves unknown users alone without the host lists, and skips the user check when not root', () => {
     expect(predictFpmTest(parseFpmFiles(installed('pool-checks', 'user-unknown'), MAIN)).ok).toBe(true)
-    expect(predictFpmTest(parseFpmFiles(installed('pool-checks', 'user-missing'), MAIN), {runAsRoot: false}).ok).toBe(true)
+    expect(predictFpmTest(parseFpmFiles(installed('pool-checks', 'user-missing'), MAIN), {runAsRoot: false}).ok).toBe(
+      true,
+    )
   })
 })

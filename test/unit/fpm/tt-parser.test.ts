@@ -26,7 +26,9 @@ describe('parseFpmTt on real php-fpm 8.2 output', () => {
     const source = parseFpmFiles(fixtureTree('debian-multi-php', 'etc'), '/etc/php/8.2/fpm/php-fpm.conf')
     expect(tt.pools.map((pool) => pool.name)).toEqual(source.pools)
     const shop = tt.pools.find((pool) => pool.name === 'shop')!
-    const definedAdmin = source.directives.filter((item) => item.section === 'shop' && item.arrayName?.startsWith('php_admin'))
+    const definedAdmin = source.directives.filter(
+      (item) => item.section === 'shop' && item.arrayName?.startsWith('php_admin'),
+    )
     expect(shop.phpAdminValues.map((entry) => entry.key)).toEqual(definedAdmin.map((item) => item.arrayKey))
     expect(shop.env).toEqual([{key: 'APP_ENV', value: 'production'}])
     expect(shop.values['access.format']).toBe('%R - %u %t "%m %r" %s ; %{mili}d ms')
@@ -42,7 +44,8 @@ describe('parseFpmTt on real php-fpm 8.2 output', () => {
     const tt = parseFpmTt(fixtureText(layout, capture))
     const source = parseFpmFiles(fixtureTree(layout, main.startsWith('/usr') ? 'usr' : 'etc'), main)
     const last = new Map<string, {section: string; key: string; value: string}>()
-    for (const item of source.directives) if (item.section !== 'global' && !item.arrayName) last.set(`${item.section}/${item.key}`, item)
+    for (const item of source.directives)
+      if (item.section !== 'global' && !item.arrayName) last.set(`${item.section}/${item.key}`, item)
     expect(last.size).toBeGreaterThan(5)
     for (const item of last.values()) {
       const dumped = tt.pools.find((pool) => pool.name === item.section)!.values[item.key]
@@ -77,7 +80,10 @@ describe('parseFpmTt on real php-fpm 8.2 output', () => {
     expect(noPool.errors[0]).toBe('ERROR: No pool defined. at least one pool section must be specified in config file')
     const computed = parseFpmTt(fixtureText('fpm-invalid', 'php-fpm-tt-pm-start-unset.txt'))
     expect(computed.ok).toBe(true)
-    expect(computed.messages).toContainEqual({level: 'NOTICE', message: "[pool www] pm.start_servers is not set. It's been set to 4."})
+    expect(computed.messages).toContainEqual({
+      level: 'NOTICE',
+      message: "[pool www] pm.start_servers is not set. It's been set to 4.",
+    })
     expect(computed.pools[0]!.values['pm.start_servers']).toBe('4')
   })
 

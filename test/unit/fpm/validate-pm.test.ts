@@ -67,7 +67,12 @@ describe('validatePm against real php-fpm 8.2 refusals', () => {
     expect(startServersNotice(pmSettingsOf(unset))).toBe(notice)
     expect(unset.startServers).toEqual({value: Number(real.pools[0]!.values['pm.start_servers']), source: 'default'})
     for (const layout of ['debian-php82', 'rhel-remi', 'docker-php-fpm', 'alpine-php82']) {
-      const main = {'rhel-remi': '/etc/php-fpm.conf', 'docker-php-fpm': '/usr/local/etc/php-fpm.conf', 'alpine-php82': '/etc/php82/php-fpm.conf'}[layout] ?? MAIN
+      const main =
+        {
+          'rhel-remi': '/etc/php-fpm.conf',
+          'docker-php-fpm': '/usr/local/etc/php-fpm.conf',
+          'alpine-php82': '/etc/php82/php-fpm.conf',
+        }[layout] ?? MAIN
       const source = parseFpmFiles(fixtureTree(layout, layout === 'docker-php-fpm' ? 'usr' : 'etc'), main)
       expect(validatePm(effectivePool(source, undefined, 'www')), layout).toBeUndefined()
       expect(startServersNotice(pmSettingsOf(effectivePool(source, undefined, 'www'))), layout).toBeUndefined()
@@ -75,9 +80,24 @@ describe('validatePm against real php-fpm 8.2 refusals', () => {
   })
 
   it('checks in php-fpm order: the first failing check wins', () => {
-    const both = validatePmSettings({name: 'www', pm: 'dynamic', maxChildren: 10, minSpareServers: 4, maxSpareServers: 2, startServers: 3})
+    const both = validatePmSettings({
+      name: 'www',
+      pm: 'dynamic',
+      maxChildren: 10,
+      minSpareServers: 4,
+      maxSpareServers: 2,
+      startServers: 3,
+    })
     expect(both?.check).toBe('max-spare-below-min-spare')
-    const spawnAndStart = validatePmSettings({name: 'www', pm: 'dynamic', maxChildren: 10, minSpareServers: 2, maxSpareServers: 4, startServers: 9, maxSpawnRate: 0})
+    const spawnAndStart = validatePmSettings({
+      name: 'www',
+      pm: 'dynamic',
+      maxChildren: 10,
+      minSpareServers: 2,
+      maxSpareServers: 4,
+      startServers: 9,
+      maxSpawnRate: 0,
+    })
     expect(spawnAndStart?.check).toBe('start-servers-range')
     expect(validatePmSettings({name: 'www', pm: 'static', maxChildren: 5, maxSpawnRate: 0})).toBeUndefined()
   })

@@ -54,7 +54,12 @@ describe('gather', () => {
   it('keeps a cut-short run as partial facts with warnings about the cut, the exit and stderr', async () => {
     const transport = scriptedTransport((script) => {
       const stdout = runLocally(script)
-      return {stdout: stdout.slice(0, stdout.indexOf(' BEGIN cmd ps ')), code: null, signal: 'SIGKILL', stderr: 'Killed\n'}
+      return {
+        stdout: stdout.slice(0, stdout.indexOf(' BEGIN cmd ps ')),
+        code: null,
+        signal: 'SIGKILL',
+        stderr: 'Killed\n',
+      }
     })
     const snapshot = await gather(transport)
     expect(snapshot.complete).toBe(false)

@@ -58,7 +58,9 @@ describe('gather on this machine through the local transport', () => {
 
   it.skipIf(!existsSync('/usr/sbin/nginx'))('reads nginx: dump and a fingerprint of every file in it', () => {
     if (!snapshot.nginx.present) throw new Error('nginx not found')
-    const dumped = [...snapshot.nginx.configDump.stdout.matchAll(/^# configuration file (.+):$/gm)].map((match) => match[1])
+    const dumped = [...snapshot.nginx.configDump.stdout.matchAll(/^# configuration file (.+):$/gm)].map(
+      (match) => match[1],
+    )
     expect(snapshot.nginx.configFiles.map((file) => file.path)).toEqual([...new Set(dumped)])
     for (const file of snapshot.nginx.configFiles) expectFingerprintOfDisk(file)
   })

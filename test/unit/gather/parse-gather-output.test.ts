@@ -54,8 +54,13 @@ describe('parseGatherOutput on a host with nginx and php8.2-fpm running', () => 
       runningConfigPath: '/etc/php/8.2/fpm/php-fpm.conf',
       tt: {code: 0},
     })
-    expect(install?.tt.output).toMatch(/NOTICE: configuration file \/etc\/php\/8\.2\/fpm\/php-fpm\.conf test is successful/)
-    expect(install?.files.map((file) => file.path)).toEqual(['/etc/php/8.2/fpm/php-fpm.conf', '/etc/php/8.2/fpm/pool.d/www.conf'])
+    expect(install?.tt.output).toMatch(
+      /NOTICE: configuration file \/etc\/php\/8\.2\/fpm\/php-fpm\.conf test is successful/,
+    )
+    expect(install?.files.map((file) => file.path)).toEqual([
+      '/etc/php/8.2/fpm/php-fpm.conf',
+      '/etc/php/8.2/fpm/pool.d/www.conf',
+    ])
     for (const file of install?.files ?? []) expectFingerprintMatchesContent(file)
     expect(install?.files[1]?.content).toMatch(/^listen = \/run\/php\/php8\.2-fpm\.sock$/m)
     expect(install?.phpIni?.path).toBe('/etc/php/8.2/fpm/php.ini')
@@ -66,14 +71,29 @@ describe('parseGatherOutput on a host with nginx and php8.2-fpm running', () => 
     const [install] = snapshot.fpmInstalls
     const master = install?.processes.find((process) => process.kind === 'fpm-master')
     const workers = install?.processes.filter((process) => process.kind === 'fpm-worker') ?? []
-    expect(master).toMatchObject({user: 'root', fpmConfigPath: '/etc/php/8.2/fpm/php-fpm.conf', exe: '/usr/sbin/php-fpm8.2'})
+    expect(master).toMatchObject({
+      user: 'root',
+      fpmConfigPath: '/etc/php/8.2/fpm/php-fpm.conf',
+      exe: '/usr/sbin/php-fpm8.2',
+    })
     expect(workers.length).toBeGreaterThan(0)
     for (const worker of workers) {
-      expect(worker).toMatchObject({ppid: master?.pid, user: 'www-data', group: 'www-data', fpmPool: 'www', groups: [33]})
+      expect(worker).toMatchObject({
+        ppid: master?.pid,
+        user: 'www-data',
+        group: 'www-data',
+        fpmPool: 'www',
+        groups: [33],
+      })
       expect(worker.pssKb).toBeLessThanOrEqual(worker.rssKb ?? 0)
     }
     expect(install?.service).toMatchObject({name: 'php8.2-fpm', manager: 'sysv', active: true, running: true})
-    expect(install?.service.pidFiles[0]).toMatchObject({path: '/run/php/php8.2-fpm.pid', exists: true, alive: true, pid: master?.pid})
+    expect(install?.service.pidFiles[0]).toMatchObject({
+      path: '/run/php/php8.2-fpm.pid',
+      exists: true,
+      alive: true,
+      pid: master?.pid,
+    })
   })
 
   it('reads nginx: dump, verdict, fingerprinted files (symlink resolved), workers', () => {
@@ -92,7 +112,11 @@ describe('parseGatherOutput on a host with nginx and php8.2-fpm running', () => 
       type: 'file',
     })
     for (const file of nginx.configFiles) expect(file.sha256).toMatch(/^[0-9a-f]{64}$/)
-    expect(nginx.processes.filter((process) => process.kind === 'nginx-worker').every((worker) => worker.user === 'www-data')).toBe(true)
+    expect(
+      nginx.processes
+        .filter((process) => process.kind === 'nginx-worker')
+        .every((worker) => worker.user === 'www-data'),
+    ).toBe(true)
     expect(nginx.service.running).toBe(true)
   })
 
@@ -109,14 +133,26 @@ describe('parseGatherOutput on a host with nginx and php8.2-fpm running', () => 
 
   it('stats the pool socket and each parent directory, and sees its listener', () => {
     const socket = snapshot.sockets.find((candidate) => candidate.path === '/run/php/php8.2-fpm.sock')
-    expect(socket).toMatchObject({exists: true, type: 'socket', owner: 'www-data', group: 'www-data', mode: '0660', referencedBy: ['fpm', 'scan']})
+    expect(socket).toMatchObject({
+      exists: true,
+      type: 'socket',
+      owner: 'www-data',
+      group: 'www-data',
+      mode: '0660',
+      referencedBy: ['fpm', 'scan'],
+    })
     expect(socket?.acl).toEqual(['user::rw-', 'group::rw-', 'other::---'])
     expect(snapshot.dirs.map((dir) => dir.path)).toEqual(['/run/php', '/run', '/'])
     const listener = snapshot.listeners.unix.find((candidate) => candidate.path === socket?.path)
     const workerPids = snapshot.fpmInstalls[0]?.processes.map((process) => process.pid).sort()
     expect(listener?.processes.map((process) => process.pid).sort()).toEqual(workerPids)
     expect(listener?.sendQ).toBe(snapshot.somaxconn)
-    expect(snapshot.listeners.tcp.filter((tcp) => tcp.port === 80).map((tcp) => tcp.address).sort()).toEqual(['0.0.0.0', '::'])
+    expect(
+      snapshot.listeners.tcp
+        .filter((tcp) => tcp.port === 80)
+        .map((tcp) => tcp.address)
+        .sort(),
+    ).toEqual(['0.0.0.0', '::'])
   })
 
   it('tails the logs the configs name and records non-file targets', () => {
@@ -158,7 +194,9 @@ describe('parseGatherOutput on damaged output', () => {
   })
 
   it('throws GATHER_PARSE when the boundary is not this run’s', () => {
-    expect(() => parseGatherOutput(stdout, 'FPMFIXsomeotherrun000000')).toThrow(expect.objectContaining({code: 'GATHER_PARSE'}))
+    expect(() => parseGatherOutput(stdout, 'FPMFIXsomeotherrun000000')).toThrow(
+      expect.objectContaining({code: 'GATHER_PARSE'}),
+    )
   })
 
   it('keeps the facts that arrived when the output is cut short, and says so', () => {

@@ -1,6 +1,16 @@
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -16,7 +26,29 @@ import type {HostSnapshot} from '../../../src/model/snapshot.js'
  * way the real tools would (nginx -T dump, php-fpm -tt dump, include globs).
  */
 
-const BUSYBOX_APPLETS = ['sed', 'head', 'tail', 'stat', 'od', 'tr', 'dd', 'grep', 'readlink', 'find', 'wc', 'cat', 'id', 'uname', 'date', 'sort', 'sha256sum', 'timeout', 'ps', 'nproc', 'cut']
+const BUSYBOX_APPLETS = [
+  'sed',
+  'head',
+  'tail',
+  'stat',
+  'od',
+  'tr',
+  'dd',
+  'grep',
+  'readlink',
+  'find',
+  'wc',
+  'cat',
+  'id',
+  'uname',
+  'date',
+  'sort',
+  'sha256sum',
+  'timeout',
+  'ps',
+  'nproc',
+  'cut',
+]
 
 let root: string
 let payloadNames: string[]

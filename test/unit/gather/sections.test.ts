@@ -9,7 +9,10 @@ function section(kind: string, tag: string, arg: string, content: string, status
 
 describe('splitSections', () => {
   it('keeps content byte-exact whether or not it ends with a newline', () => {
-    const out = section('data', 'a', '/x', 'no newline') + section('data', 'b', '/y', 'one newline\n') + section('data', 'c', '/z', '')
+    const out =
+      section('data', 'a', '/x', 'no newline') +
+      section('data', 'b', '/y', 'one newline\n') +
+      section('data', 'c', '/z', '')
     const {sections, stray} = splitSections(out, B)
     expect(sections.map((s) => s.content)).toEqual(['no newline', 'one newline\n', ''])
     expect(stray).toEqual([])
@@ -38,7 +41,14 @@ describe('splitSections', () => {
     const weird = '/tmp/a b/$(touch x)\n.sock'
     const arg = `~${Buffer.from(weird).toString('hex')}`
     const [parsed] = splitSections(section('meta', 'socket', arg, 'exists=0', '3', 'truncated'), B).sections
-    expect(parsed).toMatchObject({kind: 'meta', tag: 'socket', arg: weird, status: 3, flags: ['truncated'], complete: true})
+    expect(parsed).toMatchObject({
+      kind: 'meta',
+      tag: 'socket',
+      arg: weird,
+      status: 3,
+      flags: ['truncated'],
+      complete: true,
+    })
   })
 
   it('marks a section cut off by the end of output as incomplete and keeps what arrived', () => {
@@ -79,7 +89,9 @@ describe('decodeField / parseKeyValues', () => {
   })
 
   it('reads key=value and key~=hex lines and skips everything else', () => {
-    const values = parseKeyValues(`exists=1\nlink~=${Buffer.from('a\nb').toString('hex')}\nPPid:\t1\nhave_rc-service=1\n`)
+    const values = parseKeyValues(
+      `exists=1\nlink~=${Buffer.from('a\nb').toString('hex')}\nPPid:\t1\nhave_rc-service=1\n`,
+    )
     expect(Object.fromEntries(values)).toEqual({exists: '1', link: 'a\nb', 'have_rc-service': '1'})
   })
 })

@@ -13,7 +13,12 @@ export function loadFixture(name: string): Inventory {
 }
 
 /** Run `action` and return the error it throws, failing the test if it does not throw. */
-export function thrown(action: () => unknown): {code?: string; message: string; hint?: string; details?: Record<string, unknown>} {
+export function thrown(action: () => unknown): {
+  code?: string
+  message: string
+  hint?: string
+  details?: Record<string, unknown>
+} {
   try {
     action()
   } catch (error) {

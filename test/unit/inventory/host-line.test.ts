@@ -31,7 +31,11 @@ describe('parseHostLine', () => {
   })
 
   it('unwraps one level of Python quotes in values', () => {
-    expect(parseHostLine(`h a="'quoted'" b='"dq"' c="'unbalanced"`).vars).toEqual({a: 'quoted', b: 'dq', c: "'unbalanced"})
+    expect(parseHostLine(`h a="'quoted'" b='"dq"' c="'unbalanced"`).vars).toEqual({
+      a: 'quoted',
+      b: 'dq',
+      c: "'unbalanced",
+    })
   })
 })
 

@@ -5,7 +5,11 @@ import {thrown} from './fixture.js'
 
 describe('expandHostRange', () => {
   it('keeps the width of a zero-padded begin', () => {
-    expect(expandHostRange('web[01:03].example.com')).toEqual(['web01.example.com', 'web02.example.com', 'web03.example.com'])
+    expect(expandHostRange('web[01:03].example.com')).toEqual([
+      'web01.example.com',
+      'web02.example.com',
+      'web03.example.com',
+    ])
     expect(expandHostRange('www[008:011]')).toEqual(['www008', 'www009', 'www010', 'www011'])
   })
 
@@ -25,7 +29,11 @@ describe('expandHostRange', () => {
   })
 
   it('treats an empty begin as 0', () => {
-    expect(expandHostRange('mail[:2].example.com')).toEqual(['mail0.example.com', 'mail1.example.com', 'mail2.example.com'])
+    expect(expandHostRange('mail[:2].example.com')).toEqual([
+      'mail0.example.com',
+      'mail1.example.com',
+      'mail2.example.com',
+    ])
   })
 
   it('expands several ranges in one name, the first one outermost', () => {

@@ -65,7 +65,9 @@ describe('loadInventory', () => {
     await writeFile(path, '---\nall:\n  hosts:\n    web1:\n')
     const error = await rejection(loadInventory(path))
     expect(error.code).toBe('INVENTORY_SYNTAX')
-    expect(error.message).toBe(`${path}:1: this looks like a YAML or JSON inventory; only INI inventories are supported`)
+    expect(error.message).toBe(
+      `${path}:1: this looks like a YAML or JSON inventory; only INI inventories are supported`,
+    )
   })
 
   it('rejects a directory, pointing at the file inside', async () => {

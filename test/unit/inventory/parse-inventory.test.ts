@@ -8,8 +8,14 @@ describe('parseInventory: the default hosts file layout', () => {
 
   it('puts hosts before the first header in ungrouped, and every group under all', () => {
     expect(inventory.groups.get('ungrouped')?.hosts).toEqual([
-      'green.example.com', 'blue.example.com', '192.168.100.1', '192.168.100.10',
-      'mail0.example.com', 'mail1.example.com', 'mail2.example.com', 'mail3.example.com',
+      'green.example.com',
+      'blue.example.com',
+      '192.168.100.1',
+      '192.168.100.10',
+      'mail0.example.com',
+      'mail1.example.com',
+      'mail2.example.com',
+      'mail3.example.com',
     ])
     expect(inventory.groups.get('all')?.children).toEqual(['ungrouped', 'webservers', 'dbservers'])
     expect(groupMembers(inventory, 'all')).toHaveLength(inventory.hosts.size)
@@ -17,11 +23,17 @@ describe('parseInventory: the default hosts file layout', () => {
 
   it('expands padded and plain ranges in group sections', () => {
     expect(inventory.groups.get('webservers')?.hosts.slice(-6)).toEqual([
-      'www001.example.com', 'www002.example.com', 'www003.example.com',
-      'www004.example.com', 'www005.example.com', 'www006.example.com',
+      'www001.example.com',
+      'www002.example.com',
+      'www003.example.com',
+      'www004.example.com',
+      'www005.example.com',
+      'www006.example.com',
     ])
     expect(inventory.groups.get('dbservers')?.hosts.slice(-3)).toEqual([
-      'db-99-node.example.com', 'db-100-node.example.com', 'db-101-node.example.com',
+      'db-99-node.example.com',
+      'db-100-node.example.com',
+      'db-101-node.example.com',
     ])
   })
 
@@ -44,7 +56,9 @@ describe('parseInventory: groups of groups and variable precedence', () => {
 
   it('computes depth as the longest path from all', () => {
     const depth = (name: string) => inventory.groups.get(name)?.depth
-    expect([depth('all'), depth('usa'), depth('southeast'), depth('atlanta'), depth('northeast')]).toEqual([0, 1, 2, 3, 2])
+    expect([depth('all'), depth('usa'), depth('southeast'), depth('atlanta'), depth('northeast')]).toEqual([
+      0, 1, 2, 3, 2,
+    ])
   })
 
   it('lets a child group override its parents and all:vars stay lowest', () => {
@@ -57,7 +71,11 @@ describe('parseInventory: groups of groups and variable precedence', () => {
       escape_pods: '2', // southeast beats all
     })
     expect(inventory.hosts.get('host3')?.vars.ntp_server).toBe('ntp.raleigh.example.com')
-    expect(inventory.hosts.get('host4')?.vars).toMatchObject({halon_system_timeout: '45', escape_pods: '0', ansible_host: '198.51.100.4'})
+    expect(inventory.hosts.get('host4')?.vars).toMatchObject({
+      halon_system_timeout: '45',
+      escape_pods: '0',
+      ansible_host: '198.51.100.4',
+    })
   })
 
   it('turns name:port into ansible_port', () => {
@@ -92,19 +110,42 @@ describe('parseInventory: the ini plugin documentation example', () => {
 
 describe('parseInventory: constructs', () => {
   it('merges two groups at the same depth alphabetically, the later name winning', () => {
-    const text = ['[zeta]', 'web1', '[alpha]', 'web1', '[zeta:vars]', 'pool=zeta', '[alpha:vars]', 'pool=alpha'].join('\n')
+    const text = ['[zeta]', 'web1', '[alpha]', 'web1', '[zeta:vars]', 'pool=zeta', '[alpha:vars]', 'pool=alpha'].join(
+      '\n',
+    )
     const host = parseInventory(text, 'same-depth.ini').hosts.get('web1')
     expect(host?.groups).toEqual(['all', 'alpha', 'zeta'])
     expect(host?.vars.pool).toBe('zeta')
   })
 
   it('orders equal-depth groups by ansible_group_priority before the name', () => {
-    const text = ['[zeta]', 'web1', '[alpha]', 'web1', '[zeta:vars]', 'pool=zeta', '[alpha:vars]', 'pool=alpha', 'ansible_group_priority=10'].join('\n')
+    const text = [
+      '[zeta]',
+      'web1',
+      '[alpha]',
+      'web1',
+      '[zeta:vars]',
+      'pool=zeta',
+      '[alpha:vars]',
+      'pool=alpha',
+      'ansible_group_priority=10',
+    ].join('\n')
     expect(parseInventory(text, 'priority.ini').hosts.get('web1')?.vars.pool).toBe('alpha')
   })
 
   it('prefers a deeper group over an alphabetically later shallow one', () => {
-    const text = ['[parent:children]', 'aaa', '[aaa]', 'web1', '[zzz]', 'web1', '[aaa:vars]', 'pool=deep', '[zzz:vars]', 'pool=shallow'].join('\n')
+    const text = [
+      '[parent:children]',
+      'aaa',
+      '[aaa]',
+      'web1',
+      '[zzz]',
+      'web1',
+      '[aaa:vars]',
+      'pool=deep',
+      '[zzz:vars]',
+      'pool=shallow',
+    ].join('\n')
     expect(parseInventory(text, 'depth.ini').hosts.get('web1')?.vars.pool).toBe('deep')
   })
 
@@ -118,14 +159,26 @@ describe('parseInventory: constructs', () => {
   it('reads quoted values with spaces, both quote styles and escapes', () => {
     const line = `web1 motd="hello world" path='/srv/my app' note=it\\'s greeting="say \\"hi\\""`
     expect(parseInventory(line, 'quotes.ini').hosts.get('web1')?.vars).toEqual({
-      motd: 'hello world', path: '/srv/my app', note: "it's", greeting: 'say "hi"',
+      motd: 'hello world',
+      path: '/srv/my app',
+      note: "it's",
+      greeting: 'say "hi"',
     })
   })
 
   it('reads :vars values verbatim after the first =, keeping a comment after a plain word as Ansible does', () => {
-    const text = ['[web]', 'web1', '[web:vars]', 'opts = -x --y=1', 'user=deploy # not a literal', "quoted='a b' # literal"].join('\n')
+    const text = [
+      '[web]',
+      'web1',
+      '[web:vars]',
+      'opts = -x --y=1',
+      'user=deploy # not a literal',
+      "quoted='a b' # literal",
+    ].join('\n')
     expect(parseInventory(text, 'vars.ini').groups.get('web')?.vars).toEqual({
-      opts: '-x --y=1', user: 'deploy # not a literal', quoted: 'a b',
+      opts: '-x --y=1',
+      user: 'deploy # not a literal',
+      quoted: 'a b',
     })
   })
 
@@ -147,7 +200,17 @@ describe('parseInventory: constructs', () => {
   })
 
   it('accepts [g:vars] before [g], and a child declared only by its own [child:children]', () => {
-    const text = ['[web:vars]', 'tier=front', '[site:children]', 'web', 'region', '[region:children]', 'web', '[web]', 'web1'].join('\n')
+    const text = [
+      '[web:vars]',
+      'tier=front',
+      '[site:children]',
+      'web',
+      'region',
+      '[region:children]',
+      'web',
+      '[web]',
+      'web1',
+    ].join('\n')
     const inventory = parseInventory(text, 'forward.ini')
     expect(inventory.hosts.get('web1')?.vars.tier).toBe('front')
     expect(groupMembers(inventory, 'site')).toEqual(['web1'])
@@ -163,14 +226,34 @@ describe('parseInventory: constructs', () => {
 
 describe('parseInventory: errors name the file and line', () => {
   const cases: Array<[string, string[], number, RegExp]> = [
-    ['an undefined child group', ['[web]', 'web1', '[site:children]', 'web', 'nosuch'], 5, /\[site:children\] names group 'nosuch', which is never defined/],
-    ['vars for a group never defined', ['[web]', 'web1', '[ghost:vars]', 'x=1'], 3, /\[ghost:vars\] is for group 'ghost'/],
-    ['a cycle of children', ['[a:children]', 'b', '[b:children]', 'c', '[c:children]', 'a'], 6, /group 'a' would contain itself: a → b → c → a/],
+    [
+      'an undefined child group',
+      ['[web]', 'web1', '[site:children]', 'web', 'nosuch'],
+      5,
+      /\[site:children\] names group 'nosuch', which is never defined/,
+    ],
+    [
+      'vars for a group never defined',
+      ['[web]', 'web1', '[ghost:vars]', 'x=1'],
+      3,
+      /\[ghost:vars\] is for group 'ghost'/,
+    ],
+    [
+      'a cycle of children',
+      ['[a:children]', 'b', '[b:children]', 'c', '[c:children]', 'a'],
+      6,
+      /group 'a' would contain itself: a → b → c → a/,
+    ],
     ['a group that is its own child', ['[a:children]', 'a'], 2, /group 'a' would contain itself/],
     ["'all' as a child", ['[web:children]', 'all'], 2, /lists 'all', which cannot be a child group/],
     ['an unknown section type', ['[web]', 'web1', '', '[web:foo]'], 4, /section \[web:foo\] has unknown type 'foo'/],
     ['a header with a space', ['[web servers]'], 1, /invalid section header \[web servers\]/],
-    ['a range without an end', ['[web]', 'web[1:].example.com'], 2, /malformed host range in 'web\[1:\]\.example\.com': '\[1:\]' has no end value/],
+    [
+      'a range without an end',
+      ['[web]', 'web[1:].example.com'],
+      2,
+      /malformed host range in 'web\[1:\]\.example\.com': '\[1:\]' has no end value/,
+    ],
     ['a reversed range', ['web[5:1]'], 1, /begins after it ends/],
     ['a padded range with a shorter end', ['web[01:100]'], 1, /the end must have 2 digits too/],
     ['a range with a zero step', ['web[1:9:0]'], 1, /step '0' in '\[1:9:0\]' must be a whole number of at least 1/],
@@ -178,10 +261,20 @@ describe('parseInventory: errors name the file and line', () => {
     ['a mixed letter/number range', ['web[a:9]'], 1, /must be two numbers or two single letters/],
     ['a host var without =', ['web1 ansible_user'], 1, /expected key=value after the host name, got 'ansible_user'/],
     ['an unterminated quote', ['web1 motd="hello'], 1, /no closing quotation/],
-    ['a :vars line without =', ['[web]', 'web1', '[web:vars]', 'just_a_word'], 4, /expected key=value in a :vars section/],
+    [
+      'a :vars line without =',
+      ['[web]', 'web1', '[web:vars]', 'just_a_word'],
+      4,
+      /expected key=value in a :vars section/,
+    ],
     ['two names on a :children line', ['[web]', '[site:children]', 'web extra'], 3, /expected one group name/],
     ['a host ending in a colon', ['[web]', 'web1:'], 2, /ends in ':'/],
-    ['a non-numeric group priority', ['[web]', 'web1', '[web:vars]', 'ansible_group_priority=high'], 4, /ansible_group_priority for group 'web' is 'high'/],
+    [
+      'a non-numeric group priority',
+      ['[web]', 'web1', '[web:vars]', 'ansible_group_priority=high'],
+      4,
+      /ansible_group_priority for group 'web' is 'high'/,
+    ],
   ]
 
   it.each(cases)('reports %s', (_label, lines, line, message) => {

@@ -5,11 +5,14 @@ import {loadFixture, thrown} from './fixture.js'
 
 const fleet = loadFixture('php-fleet.ini')
 const production = loadFixture('production.ini')
-const names = (patterns: string[], limit?: string) => resolveTargets(patterns, fleet, {limit}).map((target) => target.name)
+const names = (patterns: string[], limit?: string) =>
+  resolveTargets(patterns, fleet, {limit}).map((target) => target.name)
 
 describe('resolveTargets: no target', () => {
   it('means this machine over no SSH when there is no inventory', () => {
-    expect(resolveTargets([], undefined, {})).toEqual([{name: 'localhost', connection: 'local', address: 'localhost', vars: {}}])
+    expect(resolveTargets([], undefined, {})).toEqual([
+      {name: 'localhost', connection: 'local', address: 'localhost', vars: {}},
+    ])
   })
 
   it('is a usage error when an inventory is given', () => {
@@ -21,24 +24,34 @@ describe('resolveTargets: no target', () => {
 
 describe('resolveTargets: names from the inventory', () => {
   it('resolves a host with its connection variables', () => {
-    expect(resolveTargets(['fe-canary.shop.example.com'], fleet, {})).toEqual([{
-      name: 'fe-canary.shop.example.com',
-      connection: 'ssh',
-      address: '203.0.113.40',
-      port: 2222,
-      user: 'www-admin',
-      privateKeyFile: '~/.ssh/php_fleet_ed25519',
-      become: true,
-      vars: fleet.hosts.get('fe-canary.shop.example.com')?.vars,
-    }])
+    expect(resolveTargets(['fe-canary.shop.example.com'], fleet, {})).toEqual([
+      {
+        name: 'fe-canary.shop.example.com',
+        connection: 'ssh',
+        address: '203.0.113.40',
+        port: 2222,
+        user: 'www-admin',
+        privateKeyFile: '~/.ssh/php_fleet_ed25519',
+        become: true,
+        vars: fleet.hosts.get('fe-canary.shop.example.com')?.vars,
+      },
+    ])
   })
 
   it('resolves a group through its children, in inventory order', () => {
     expect(names(['php'])).toEqual([
-      'fe01.shop.example.com', 'fe02.shop.example.com', 'fe03.shop.example.com', 'fe04.shop.example.com',
-      'fe-canary.shop.example.com', 'worker-a.shop.example.com', 'worker-b.shop.example.com',
-      'worker-c.shop.example.com', 'worker-legacy.shop.example.com',
-      'cron0.shop.example.com', 'cron5.shop.example.com', 'cron10.shop.example.com',
+      'fe01.shop.example.com',
+      'fe02.shop.example.com',
+      'fe03.shop.example.com',
+      'fe04.shop.example.com',
+      'fe-canary.shop.example.com',
+      'worker-a.shop.example.com',
+      'worker-b.shop.example.com',
+      'worker-c.shop.example.com',
+      'worker-legacy.shop.example.com',
+      'cron0.shop.example.com',
+      'cron5.shop.example.com',
+      'cron10.shop.example.com',
     ])
   })
 
@@ -54,9 +67,16 @@ describe('resolveTargets: names from the inventory', () => {
 
 describe('resolveTargets: pattern syntax', () => {
   it('unions with , and :, de-duplicated, in inventory order', () => {
-    expect(names(['staging,bastion'])).toEqual(['fe04.shop.example.com', 'worker-c.shop.example.com', 'jump.shop.example.com', 'stage.shop.example.com'])
+    expect(names(['staging,bastion'])).toEqual([
+      'fe04.shop.example.com',
+      'worker-c.shop.example.com',
+      'jump.shop.example.com',
+      'stage.shop.example.com',
+    ])
     expect(names(['bastion:staging'])).toEqual(names(['staging,bastion']))
-    expect(names(['staging', 'frontends', 'fe04.shop.example.com']).filter((name) => name === 'fe04.shop.example.com')).toHaveLength(1)
+    expect(
+      names(['staging', 'frontends', 'fe04.shop.example.com']).filter((name) => name === 'fe04.shop.example.com'),
+    ).toHaveLength(1)
   })
 
   it('intersects with &', () => {
@@ -66,7 +86,9 @@ describe('resolveTargets: pattern syntax', () => {
 
   it('excludes with !', () => {
     expect(names(['workers:!worker-legacy.shop.example.com'])).toEqual([
-      'worker-a.shop.example.com', 'worker-b.shop.example.com', 'worker-c.shop.example.com',
+      'worker-a.shop.example.com',
+      'worker-b.shop.example.com',
+      'worker-c.shop.example.com',
     ])
     expect(names(['php:!frontends:!batch'])).toEqual(names(['workers']))
   })
@@ -80,7 +102,12 @@ describe('resolveTargets: pattern syntax', () => {
   })
 
   it('matches * and ? wildcards against group and host names', () => {
-    expect(names(['fe0?.shop.example.com'])).toEqual(['fe01.shop.example.com', 'fe02.shop.example.com', 'fe03.shop.example.com', 'fe04.shop.example.com'])
+    expect(names(['fe0?.shop.example.com'])).toEqual([
+      'fe01.shop.example.com',
+      'fe02.shop.example.com',
+      'fe03.shop.example.com',
+      'fe04.shop.example.com',
+    ])
     expect(names(['*.shop.example.com:!php'])).toEqual(['jump.shop.example.com', 'stage.shop.example.com'])
     expect(names(['work*'])).toEqual(names(['workers']))
     expect(names(['*'])).toEqual([...fleet.hosts.keys()])
@@ -105,7 +132,9 @@ describe('resolveTargets: --limit', () => {
   it('narrows the selection with the same syntax', () => {
     expect(names(['php'], 'staging')).toEqual(['fe04.shop.example.com', 'worker-c.shop.example.com'])
     expect(names(['php'], 'workers:!worker-a.shop.example.com')).toEqual([
-      'worker-b.shop.example.com', 'worker-c.shop.example.com', 'worker-legacy.shop.example.com',
+      'worker-b.shop.example.com',
+      'worker-c.shop.example.com',
+      'worker-legacy.shop.example.com',
     ])
   })
 
@@ -123,15 +152,20 @@ describe('resolveTargets: --limit', () => {
 
   it('narrows hosts given outside an inventory, and never adds one', () => {
     const targets = ['deploy@a.example.com,b.example.com:2222,c.example.com']
-    expect(resolveTargets(targets, undefined, {limit: '*.example.com:!c.example.com'}).map((target) => target.name))
-      .toEqual(['a.example.com', 'b.example.com:2222'])
-    expect(thrown(() => resolveTargets(targets, undefined, {limit: 'd.example.com'})).message)
-      .toBe("--limit: 'd.example.com' matches none of the targets")
+    expect(
+      resolveTargets(targets, undefined, {limit: '*.example.com:!c.example.com'}).map((target) => target.name),
+    ).toEqual(['a.example.com', 'b.example.com:2222'])
+    expect(thrown(() => resolveTargets(targets, undefined, {limit: 'd.example.com'})).message).toBe(
+      "--limit: 'd.example.com' matches none of the targets",
+    )
   })
 
   it('keeps hosts outside the inventory under a limit of all or of exclusions only', () => {
     expect(names(['bastion', 'new.example.com'], 'all')).toEqual(['jump.shop.example.com', 'new.example.com'])
-    expect(names(['bastion', 'new.example.com', 'this-box'], '!this-box')).toEqual(['jump.shop.example.com', 'new.example.com'])
+    expect(names(['bastion', 'new.example.com', 'this-box'], '!this-box')).toEqual([
+      'jump.shop.example.com',
+      'new.example.com',
+    ])
     expect(names(['bastion', 'new.example.com'], '!new.example.com')).toEqual(['jump.shop.example.com'])
   })
 
@@ -144,7 +178,14 @@ describe('resolveTargets: --limit', () => {
 describe('resolveTargets: hosts outside the inventory', () => {
   it('reads [user@]host[:port] without an inventory', () => {
     expect(resolveTargets(['deploy@web1.example.com:2222', 'db1'], undefined, {})).toEqual([
-      {name: 'web1.example.com:2222', connection: 'ssh', address: 'web1.example.com', port: 2222, user: 'deploy', vars: {}},
+      {
+        name: 'web1.example.com:2222',
+        connection: 'ssh',
+        address: 'web1.example.com',
+        port: 2222,
+        user: 'deploy',
+        vars: {},
+      },
       {name: 'db1', connection: 'ssh', address: 'db1', vars: {}},
     ])
   })
@@ -159,7 +200,10 @@ describe('resolveTargets: hosts outside the inventory', () => {
 
   it('adds a dotted name, user@ or :port next to inventory hosts', () => {
     expect(names(['bastion', 'new.example.com', 'root@fresh', 'other:22'])).toEqual([
-      'jump.shop.example.com', 'new.example.com', 'fresh', 'other:22',
+      'jump.shop.example.com',
+      'new.example.com',
+      'fresh',
+      'other:22',
     ])
   })
 
@@ -176,18 +220,31 @@ describe('resolveTargets: hosts outside the inventory', () => {
 
   it('matches an inventory host whose name contains colons before splitting on them', () => {
     expect(names(['2001:db8::11'])).toEqual(['2001:db8::11'])
-    expect(resolveTargets(['2001:db8::10'], fleet, {})[0]).toMatchObject({address: '2001:db8::10', port: 2202, user: 'ops'})
+    expect(resolveTargets(['2001:db8::10'], fleet, {})[0]).toMatchObject({
+      address: '2001:db8::10',
+      port: 2202,
+      user: 'ops',
+    })
   })
 })
 
 describe('resolveTargets: local connections', () => {
   it('runs localhost, 127.0.0.1 and ::1 locally when the inventory does not define them', () => {
-    expect(resolveTargets(['localhost'], production, {})).toEqual([{name: 'localhost', connection: 'local', address: 'localhost', vars: {}}])
-    expect(resolveTargets(['127.0.0.1', '::1'], undefined, {}).map((target) => target.connection)).toEqual(['local', 'local'])
+    expect(resolveTargets(['localhost'], production, {})).toEqual([
+      {name: 'localhost', connection: 'local', address: 'localhost', vars: {}},
+    ])
+    expect(resolveTargets(['127.0.0.1', '::1'], undefined, {}).map((target) => target.connection)).toEqual([
+      'local',
+      'local',
+    ])
   })
 
   it('uses ssh for localhost given with a user or a port', () => {
-    expect(resolveTargets(['me@localhost'], undefined, {})[0]).toMatchObject({connection: 'ssh', address: 'localhost', user: 'me'})
+    expect(resolveTargets(['me@localhost'], undefined, {})[0]).toMatchObject({
+      connection: 'ssh',
+      address: 'localhost',
+      user: 'me',
+    })
     expect(resolveTargets(['localhost:2222'], undefined, {})[0]).toMatchObject({connection: 'ssh', port: 2222})
   })
 
@@ -223,11 +280,21 @@ describe('resolveTargets: connection variables', () => {
   })
 
   it('reads the ansible_ssh_* spellings, the plain one winning when both are set', () => {
-    expect(resolveOne('h ansible_ssh_host=10.0.0.9 ansible_ssh_port=2200 ansible_ssh_user=root ansible_ssh_private_key_file=/k')).toMatchObject({
-      address: '10.0.0.9', port: 2200, user: 'root', privateKeyFile: '/k',
+    expect(
+      resolveOne(
+        'h ansible_ssh_host=10.0.0.9 ansible_ssh_port=2200 ansible_ssh_user=root ansible_ssh_private_key_file=/k',
+      ),
+    ).toMatchObject({
+      address: '10.0.0.9',
+      port: 2200,
+      user: 'root',
+      privateKeyFile: '/k',
     })
-    expect(resolveOne('h ansible_host=a ansible_ssh_host=b ansible_user=u ansible_ssh_user=v ansible_private_key_file=/p ansible_ssh_private_key_file=/q'))
-      .toMatchObject({address: 'a', user: 'u', privateKeyFile: '/p'})
+    expect(
+      resolveOne(
+        'h ansible_host=a ansible_ssh_host=b ansible_user=u ansible_ssh_user=v ansible_private_key_file=/p ansible_ssh_private_key_file=/q',
+      ),
+    ).toMatchObject({address: 'a', user: 'u', privateKeyFile: '/p'})
   })
 
   it('takes a key file from the group that wins precedence', () => {
@@ -251,9 +318,12 @@ describe('resolveTargets: connection variables', () => {
     expect(error.message).toMatch(/ansible_connection=winrm/)
   })
 
-  it.each(['web1:0', 'web1:65536', '[::1]:99999', '@web1', 'bad user@web1', 'me@web:db'])('rejects the command-line host %s', (spec) => {
-    expect(thrown(() => resolveTargets([spec], undefined, {})).code).toBe('BAD_TARGET')
-  })
+  it.each(['web1:0', 'web1:65536', '[::1]:99999', '@web1', 'bad user@web1', 'me@web:db'])(
+    'rejects the command-line host %s',
+    (spec) => {
+      expect(thrown(() => resolveTargets([spec], undefined, {})).code).toBe('BAD_TARGET')
+    },
+  )
 })
 
 describe('resolveTargets: unknown names', () => {
@@ -283,7 +353,11 @@ describe('resolveTargets: unknown names', () => {
   })
 
   it('says an inventory is needed for all or a wildcard without one', () => {
-    expect(thrown(() => resolveTargets(['all'], undefined, {})).message).toBe("target 'all' needs an inventory to match against")
-    expect(thrown(() => resolveTargets(['web*'], undefined, {})).message).toBe("target 'web*' needs an inventory to match against")
+    expect(thrown(() => resolveTargets(['all'], undefined, {})).message).toBe(
+      "target 'all' needs an inventory to match against",
+    )
+    expect(thrown(() => resolveTargets(['web*'], undefined, {})).message).toBe(
+      "target 'web*' needs an inventory to match against",
+    )
   })
 })

@@ -26,7 +26,11 @@ describe('odd characters in inventory names and values are plain strings', () =>
   })
 
   it('keeps variable values verbatim', () => {
-    expect(inventory.hosts.get('web;reboot')?.vars).toMatchObject({motd: '; rm -rf / #', banner: 'a|b && c', note: `$(touch ${marker}) # stays text`})
+    expect(inventory.hosts.get('web;reboot')?.vars).toMatchObject({
+      motd: '; rm -rf / #',
+      banner: 'a|b && c',
+      note: `$(touch ${marker}) # stays text`,
+    })
   })
 
   it('resolves such hosts by their exact names into targets holding the same strings', () => {

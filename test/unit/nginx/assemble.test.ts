@@ -38,7 +38,9 @@ describe('include resolution (Debian)', () => {
   })
 
   it('chains includedFrom through nested includes back to the site file', () => {
-    const scriptFilename = findAll(config, 'fastcgi_param').find(({directive}) => directive.args[0] === 'SCRIPT_FILENAME')!
+    const scriptFilename = findAll(config, 'fastcgi_param').find(
+      ({directive}) => directive.args[0] === 'SCRIPT_FILENAME',
+    )!
     const site = scriptFilename.directive.includedFrom!
     expect(scriptFilename.directive.file).toBe('/etc/nginx/fastcgi.conf')
     expect(site).toMatchObject({file: '/etc/nginx/snippets/fastcgi-php.conf', line: 13})
@@ -80,7 +82,9 @@ describe('include resolution (other layouts)', () => {
 
   it('pulls the RHEL default.d location into the server block of nginx.conf', () => {
     const config = loadLayout('rhel-remi')
-    const [location] = findAll(config, 'location').filter(({directive}) => directive.file.endsWith('default.d/php.conf'))
+    const [location] = findAll(config, 'location').filter(({directive}) =>
+      directive.file.endsWith('default.d/php.conf'),
+    )
     expect(location!.ancestors).toEqual(['http', 'server'])
     expect(location!.directive.includedFrom).toMatchObject({file: '/etc/nginx/nginx.conf', line: 44})
   })
@@ -98,7 +102,10 @@ describe('include resolution (other layouts)', () => {
 describe('include edge cases', () => {
   it('keeps going past an include the dump does not list, with a warning', () => {
     const config = assembleNginxConfig([
-      {path: '/etc/nginx/nginx.conf', content: 'http {\n    include snippets/missing.conf;\n    include conf.d/*.conf;\n}\n'},
+      {
+        path: '/etc/nginx/nginx.conf',
+        content: 'http {\n    include snippets/missing.conf;\n    include conf.d/*.conf;\n}\n',
+      },
       {path: '/etc/nginx/conf.d/b.conf', content: 'server { listen 81; }\n'},
       {path: '/etc/nginx/conf.d/a.conf', content: 'server { listen 80; }\n'},
     ])
@@ -165,7 +172,10 @@ describe('glob semantics', () => {
       '/etc/nginx/conf.d/a.conf',
       '/etc/nginx/conf.d/b.conf',
     ])
-    expect(matchNginxGlob('/etc/nginx/conf.d/[a-b].conf', files)).toEqual(['/etc/nginx/conf.d/a.conf', '/etc/nginx/conf.d/b.conf'])
+    expect(matchNginxGlob('/etc/nginx/conf.d/[a-b].conf', files)).toEqual([
+      '/etc/nginx/conf.d/a.conf',
+      '/etc/nginx/conf.d/b.conf',
+    ])
     expect(matchNginxGlob('/etc/nginx/conf.d/[!a-z].conf', files)).toEqual(['/etc/nginx/conf.d/Z.conf'])
     expect(matchNginxGlob('/etc/nginx/conf.d/.*', files)).toEqual(['/etc/nginx/conf.d/.hidden.conf'])
     expect(matchNginxGlob('/etc/nginx/conf.d/*/*.conf', files)).toEqual(['/etc/nginx/conf.d/sub/c.conf'])

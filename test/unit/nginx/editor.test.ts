@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {FpmfixError} from '../../../src/errors.js'
+import {type FpmfixError} from '../../../src/errors.js'
 import {
   assembleNginxConfig,
   effectiveFastcgiSettings,
@@ -42,19 +42,28 @@ describe.each(passCases)('editor round trip on $label', ({layout, pass}) => {
   const eol = before.includes('\r\n') ? '\r\n' : '\n'
 
   it('setDirectiveArgs changes only the fastcgi_pass line, and nginx then sees the new target', () => {
-    const after = setDirectiveArgs(before, {file: pass.file, offset: pass.offset, name: 'fastcgi_pass'}, ['unix:/run/php/php8.3-fpm.sock'])
+    const after = setDirectiveArgs(before, {file: pass.file, offset: pass.offset, name: 'fastcgi_pass'}, [
+      'unix:/run/php/php8.3-fpm.sock',
+    ])
     expect(changedLines(before, after)).toEqual([pass.line])
     const oldLine = linesOf(before)[pass.line - 1]!
     const newLine = linesOf(after)[pass.line - 1]!
     expect(newLine.slice(0, pass.column - 1)).toBe(oldLine.slice(0, pass.column - 1))
     expect(newLine.endsWith(eol)).toBe(true)
-    const [edited] = findFastcgiPasses(withFile(config, pass.file, after)).filter((found) => found.line === pass.line && found.file === pass.file)
+    const [edited] = findFastcgiPasses(withFile(config, pass.file, after)).filter(
+      (found) => found.line === pass.line && found.file === pass.file,
+    )
     expect(edited!.target).toEqual({kind: 'unix', path: '/run/php/php8.3-fpm.sock'})
   })
 
   it('insertDirective adds one line in the location, indented like its siblings, and it takes effect', () => {
     const location = pass.location!
-    const after = insertDirective(before, {file: location.file, line: location.line, name: 'location'}, 'fastcgi_read_timeout', ['300s'])
+    const after = insertDirective(
+      before,
+      {file: location.file, line: location.line, name: 'location'},
+      'fastcgi_read_timeout',
+      ['300s'],
+    )
     const inserted = insertedLines(before, after)
     const indent = /^[ \t]*/.exec(linesOf(before)[pass.line - 1]!)![0]
     expect(inserted.text).toEqual([`${indent}fastcgi_read_timeout 300s;${eol}`])
@@ -77,7 +86,9 @@ describe.each(passCases)('editor round trip on $label', ({layout, pass}) => {
     expect(restored.line).toBe(pass.line)
     expect(restored.text).toEqual([linesOf(before)[pass.line - 1]])
     const remaining = findFastcgiPasses(withFile(config, pass.file, after))
-    expect(remaining.some((found) => found.file === pass.file && found.raw === pass.raw && found.line === pass.line)).toBe(false)
+    expect(
+      remaining.some((found) => found.file === pass.file && found.raw === pass.raw && found.line === pass.line),
+    ).toBe(false)
   })
 })
 
@@ -113,7 +124,10 @@ describe('setDirectiveArgs details', () => {
     const laravel = fileText(apps, path)
     const denied = setDirectiveArgs(laravel, {line: 6, name: 'add_header'}, ['X-Frame-Options', 'DENY'])
     expect(linesOf(denied)[5]).toBe('    add_header X-Frame-Options DENY;\r\n')
-    const spaced = setDirectiveArgs(laravel, {line: 6, name: 'add_header'}, ['X-Frame-Options', 'ALLOW-FROM https://a.example'])
+    const spaced = setDirectiveArgs(laravel, {line: 6, name: 'add_header'}, [
+      'X-Frame-Options',
+      'ALLOW-FROM https://a.example',
+    ])
     expect(linesOf(spaced)[5]).toBe('    add_header X-Frame-Options "ALLOW-FROM https://a.example";\r\n')
     expect(directivesOnLine(path, spaced, 6)[0]!.args).toEqual(['X-Frame-Options', 'ALLOW-FROM https://a.example'])
     const tricky = ['say "hi"', 'a;b', '', '#x', 'c:\\dir\\', '${host}.sock', '\\.php$']
@@ -194,21 +208,31 @@ describe('removeDirective details', () => {
 
   it('removes a directive with its trailing comment', () => {
     const after = removeDirective(shop, {line: 17, name: 'fastcgi_read_timeout'})
-    expect(insertedLines(after, shop)).toEqual({line: 17, text: ['\t\tfastcgi_read_timeout 300; # checkout exports run long\n']})
+    expect(insertedLines(after, shop)).toEqual({
+      line: 17,
+      text: ['\t\tfastcgi_read_timeout 300; # checkout exports run long\n'],
+    })
   })
 
   it('removes a whole block', () => {
     const after = removeDirective(shop, {line: 21, name: 'location'})
-    expect(insertedLines(after, shop)).toEqual({line: 21, text: ['\tlocation ~ /\\.ht {\n', '\t\tdeny all;\n', '\t}\n']})
+    expect(insertedLines(after, shop)).toEqual({
+      line: 21,
+      text: ['\tlocation ~ /\\.ht {\n', '\t\tdeny all;\n', '\t}\n'],
+    })
   })
 
   it('removes one directive from a one-line block and keeps the rest of the line', () => {
     const laravel = fileText(loadLayout('apps'), '/etc/nginx/sites-enabled/laravel')
-    const logNotFound = directivesOnLine('laravel', laravel, 18).find((directive) => directive.name === 'log_not_found')!
+    const logNotFound = directivesOnLine('laravel', laravel, 18).find(
+      (directive) => directive.name === 'log_not_found',
+    )!
     const after = removeDirective(laravel, {offset: logNotFound.start})
     expect(linesOf(after)[17]).toBe('    location = /favicon.ico { access_log off; }\r\n')
     const accessLog = directivesOnLine('laravel', laravel, 18).find((directive) => directive.name === 'access_log')!
-    expect(linesOf(removeDirective(laravel, {offset: accessLog.start}))[17]).toBe('    location = /favicon.ico { log_not_found off; }\r\n')
+    expect(linesOf(removeDirective(laravel, {offset: accessLog.start}))[17]).toBe(
+      '    location = /favicon.ico { log_not_found off; }\r\n',
+    )
   })
 
   it('removes the last line of a file that has no final newline', () => {
@@ -229,7 +253,9 @@ describe('locating the directive to edit', () => {
       }
       throw new Error('expected an error')
     }
-    const wrongName = stale(() => setDirectiveArgs(text, {file: '/etc/nginx/nginx.conf', line: 2, name: 'tcp_nopush'}, ['off']))
+    const wrongName = stale(() =>
+      setDirectiveArgs(text, {file: '/etc/nginx/nginx.conf', line: 2, name: 'tcp_nopush'}, ['off']),
+    )
     expect(wrongName.code).toBe('PLAN_STALE')
     expect(wrongName.message).toBe(
       '/etc/nginx/nginx.conf tcp_nopush at line 2: no such directive; the file is not the text the edit was planned on',

@@ -26,7 +26,11 @@ describe('effective FastCGI settings', () => {
     const config = loadLayout('debian-php82')
     const [pass] = findFastcgiPasses(config)
     const settings = effectiveFastcgiSettings(config, pass!.treePath)
-    expect(Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, [value.value.join(' '), value.source]]))).toEqual({
+    expect(
+      Object.fromEntries(
+        Object.entries(settings).map(([name, value]) => [name, [value.value.join(' '), value.source]]),
+      ),
+    ).toEqual({
       fastcgi_read_timeout: ['60s', 'default'],
       fastcgi_connect_timeout: ['60s', 'default'],
       fastcgi_send_timeout: ['60s', 'default'],
@@ -54,30 +58,47 @@ describe('effective FastCGI settings', () => {
       'fastcgi_read_timeout 300; # checkout exports run long',
     )
     expect(settings.fastcgi_send_timeout.value).toEqual(['90s'])
-    expect(settings.fastcgi_send_timeout.source).toMatchObject({file: '/etc/nginx/sites-enabled/shop.example.com', line: 9})
+    expect(settings.fastcgi_send_timeout.source).toMatchObject({
+      file: '/etc/nginx/sites-enabled/shop.example.com',
+      line: 9,
+    })
     expect(settings.fastcgi_connect_timeout.source).toBe('default')
   })
 
   it('derives an unset busy buffers size from the larger buffer, as nginx does', () => {
     const settings = settingsFor(loadLayout('debian-multi-php'), 'shop.example.com')
     expect(settings.fastcgi_buffer_size.value).toEqual(['32k'])
-    expect(settings.fastcgi_busy_buffers_size).toEqual({name: 'fastcgi_busy_buffers_size', value: ['64k'], source: 'default'})
+    expect(settings.fastcgi_busy_buffers_size).toEqual({
+      name: 'fastcgi_busy_buffers_size',
+      value: ['64k'],
+      source: 'default',
+    })
   })
 
   it('reads fastcgi_keep_conn set next to a keepalive upstream', () => {
     const settings = settingsFor(loadLayout('apps'), '.tenant.example')
-    expect(settings.fastcgi_keep_conn).toMatchObject({value: ['on'], source: {file: '/etc/nginx/sites-enabled/multi-tenant', line: 21}})
+    expect(settings.fastcgi_keep_conn).toMatchObject({
+      value: ['on'],
+      source: {file: '/etc/nginx/sites-enabled/multi-tenant', line: 21},
+    })
   })
 
   it('takes the last of repeated directives in one level and searches a block path from inside it', () => {
     const config = assembleNginxConfig([
       {
         path: '/etc/nginx/nginx.conf',
-        content: 'http {\n  fastcgi_read_timeout 10s;\n  fastcgi_read_timeout 20s;\n  server {\n    location / { fastcgi_read_timeout 30s; }\n  }\n}\n',
+        content:
+          'http {\n  fastcgi_read_timeout 10s;\n  fastcgi_read_timeout 20s;\n  server {\n    location / { fastcgi_read_timeout 30s; }\n  }\n}\n',
       },
     ])
-    expect(effectiveDirective(config, [0, 2], 'fastcgi_read_timeout')).toMatchObject({value: ['20s'], source: {line: 3}})
-    expect(effectiveDirective(config, [0, 2, 0], 'fastcgi_read_timeout')).toMatchObject({value: ['30s'], source: {line: 5}})
+    expect(effectiveDirective(config, [0, 2], 'fastcgi_read_timeout')).toMatchObject({
+      value: ['20s'],
+      source: {line: 3},
+    })
+    expect(effectiveDirective(config, [0, 2, 0], 'fastcgi_read_timeout')).toMatchObject({
+      value: ['30s'],
+      source: {line: 5},
+    })
     expect(effectiveDirective(config, [0, 2], 'fastcgi_keep_conn', ['off'])).toEqual({
       name: 'fastcgi_keep_conn',
       value: ['off'],
@@ -117,13 +138,21 @@ describe('main context', () => {
       ['/var/log/nginx/legacy.error.log', 'warn', 'http>server', '/etc/nginx/sites-enabled/legacy.example.com'],
     ])
     const kinds = nginxErrorLogs(
-      assembleNginxConfig([{path: '/etc/nginx/nginx.conf', content: 'error_log stderr;\nhttp { error_log syslog:server=unix:/dev/log; }\n'}]),
+      assembleNginxConfig([
+        {
+          path: '/etc/nginx/nginx.conf',
+          content: 'error_log stderr;\nhttp { error_log syslog:server=unix:/dev/log; }\n',
+        },
+      ]),
     ).map((log) => log.kind)
     expect(kinds).toEqual(['stderr', 'syslog'])
   })
 
   it('reads the pid path where one is set', () => {
-    expect(nginxPidFile(loadLayout('rhel-remi'))).toEqual({path: '/run/nginx.pid', source: {file: '/etc/nginx/nginx.conf', line: 8, column: 1}})
+    expect(nginxPidFile(loadLayout('rhel-remi'))).toEqual({
+      path: '/run/nginx.pid',
+      source: {file: '/etc/nginx/nginx.conf', line: 8, column: 1},
+    })
     expect(nginxPidFile(loadLayout('alpine-php82'))).toBeUndefined()
   })
 })

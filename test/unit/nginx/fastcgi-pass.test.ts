@@ -29,7 +29,13 @@ describe('findFastcgiPasses on each layout', () => {
     expect(pass!.target).toEqual({kind: 'unix', path: '/run/php/php8.2-fpm.sock'})
     expect(pass!.file).toBe('/etc/nginx/sites-enabled/default')
     expect(sourceLine('debian-php82', pass!)).toBe('fastcgi_pass unix:/run/php/php8.2-fpm.sock;')
-    expect(pass!.server).toMatchObject({names: ['_'], listens: [['80', 'default_server'], ['[::]:80', 'default_server']]})
+    expect(pass!.server).toMatchObject({
+      names: ['_'],
+      listens: [
+        ['80', 'default_server'],
+        ['[::]:80', 'default_server'],
+      ],
+    })
     expect(pass!.location).toMatchObject({args: ['~', '\\.php$'], file: '/etc/nginx/sites-enabled/default', line: 56})
     expect(pass!.context).toEqual(['http', 'server', 'location'])
   })
@@ -103,8 +109,12 @@ describe('findFastcgiPasses on each layout', () => {
   it('apps: a map lists every possible target, upstream names included', () => {
     const tenant = passes('apps').find((pass) => pass.file.endsWith('/multi-tenant'))!
     const target = tenant.target as Extract<FastcgiTarget, {kind: 'variable'}>
-    expect(target.sources).toEqual([{variable: '$php_backend', kind: 'map', file: '/etc/nginx/sites-enabled/multi-tenant', line: 2}])
-    expect(target.resolved!.map((resolved) => (resolved.kind === 'upstream' ? `upstream ${resolved.name}` : resolved))).toEqual([
+    expect(target.sources).toEqual([
+      {variable: '$php_backend', kind: 'map', file: '/etc/nginx/sites-enabled/multi-tenant', line: 2},
+    ])
+    expect(
+      target.resolved!.map((resolved) => (resolved.kind === 'upstream' ? `upstream ${resolved.name}` : resolved)),
+    ).toEqual([
       'upstream php82',
       {kind: 'unix', path: '/run/php/php7.4-fpm.sock'},
       {kind: 'tcp', host: '127.0.0.1', port: 9083},
@@ -144,7 +154,9 @@ describe('variable resolution', () => {
   })
 
   it('marks a map without default as able to yield an empty, invalid address', () => {
-    const [pass] = passesIn('http { map $host $be { a.example unix:/run/a.sock; } server { location / { fastcgi_pass $be; } } }')
+    const [pass] = passesIn(
+      'http { map $host $be { a.example unix:/run/a.sock; } server { location / { fastcgi_pass $be; } } }',
+    )
     const target = pass!.target as Extract<FastcgiTarget, {kind: 'variable'}>
     expect(target.resolved).toEqual([
       {kind: 'unix', path: '/run/a.sock'},
@@ -203,7 +215,11 @@ describe('variable resolution', () => {
       upstream PHP { server 10.0.0.5; }
       server { location /a { fastcgi_pass php; } location /b { fastcgi_pass localhost:9000; } }
     }`)
-    expect(found[0]!.target).toMatchObject({kind: 'upstream', name: 'PHP', servers: [{address: {kind: 'tcp', host: '10.0.0.5', port: 80}}]})
+    expect(found[0]!.target).toMatchObject({
+      kind: 'upstream',
+      name: 'PHP',
+      servers: [{address: {kind: 'tcp', host: '10.0.0.5', port: 80}}],
+    })
     expect(found[1]!.target).toEqual({kind: 'tcp', host: 'localhost', port: 9000})
   })
 })

@@ -3,7 +3,14 @@ import {fileURLToPath} from 'node:url'
 
 import {parseNginxDump, type NginxConfig} from '../../../src/nginx/index.js'
 
-export const LAYOUTS = ['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm', 'apps'] as const
+export const LAYOUTS = [
+  'debian-php82',
+  'debian-multi-php',
+  'rhel-remi',
+  'alpine-php82',
+  'docker-php-fpm',
+  'apps',
+] as const
 export type Layout = (typeof LAYOUTS)[number]
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/', import.meta.url))

@@ -23,6 +23,7 @@ echo '127.0.0.1 php' >>"$scratch/hosts"
 for layout in $layouts; do
   conf="$repo/fixtures/$layout/etc/nginx"
   out="$repo/fixtures/$layout/nginx-T.txt"
+  # shellcheck disable=SC2016 # the inner script takes its paths as positional parameters
   unshare --mount --propagation private sh -eu -c '
     mount --bind "$1" /etc/nginx
     mount --bind "$2/passwd" /etc/passwd

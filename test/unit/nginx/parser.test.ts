@@ -48,7 +48,9 @@ describe('tokenizer', () => {
   })
 
   it('reads ${var} as part of a word and an empty quoted map key', () => {
-    const [map] = parse("map $http_upgrade $connection_upgrade {\n\tdefault upgrade;\n\t'' close;\n}\nroot /srv/${host}/public;")
+    const [map] = parse(
+      "map $http_upgrade $connection_upgrade {\n\tdefault upgrade;\n\t'' close;\n}\nroot /srv/${host}/public;",
+    )
     expect(map!.children!.map((entry) => [entry.name, ...entry.args])).toEqual([
       ['default', 'upgrade'],
       ['', 'close'],
@@ -111,11 +113,15 @@ describe('parse errors', () => {
 
   it('reports a stray "}" and a "{" without a directive name', () => {
     expect(parseError('listen 80;\n}\n').message).toContain('test.conf:2:1: unexpected "}"')
-    expect(parseError('\n  { listen 80; }').message).toContain('test.conf:2:3: unexpected "{", expected a directive name')
+    expect(parseError('\n  { listen 80; }').message).toContain(
+      'test.conf:2:3: unexpected "{", expected a directive name',
+    )
   })
 
   it('reports an unterminated string and text glued to a closing quote', () => {
-    expect(parseError('root "/var/www;\n').message).toContain('test.conf:1:6: unexpected end of file, expected the closing "')
+    expect(parseError('root "/var/www;\n').message).toContain(
+      'test.conf:1:6: unexpected end of file, expected the closing "',
+    )
     expect(parseError('root "/var/www"x;').message).toContain('test.conf:1:16: unexpected "x" after a quoted string')
   })
 

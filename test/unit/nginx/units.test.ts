@@ -45,7 +45,8 @@ describe('parseNginxDuration', () => {
 
 describe('formatting', () => {
   it('writes sizes and times nginx reads back to the same value', () => {
-    for (const bytes of [512, 4096, 16_384, 1_048_576, 3_145_728]) expect(parseNginxSize(formatNginxSize(bytes))).toBe(bytes)
+    for (const bytes of [512, 4096, 16_384, 1_048_576, 3_145_728])
+      expect(parseNginxSize(formatNginxSize(bytes))).toBe(bytes)
     expect([4096, 16_384, 1_048_576].map(formatNginxSize)).toEqual(['4k', '16k', '1m'])
     for (const ms of [500, 60_000, 300_000]) expect(parseNginxDuration(formatNginxDuration(ms))).toBe(ms)
     expect(formatNginxDuration(300_000)).toBe('300s')

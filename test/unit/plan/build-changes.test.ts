@@ -6,7 +6,13 @@ import {findingsOf, planFor} from '../diagnose/support/pipeline.js'
 const LEGACY_ENABLED = '/etc/nginx/sites-enabled/legacy.example.com'
 
 describe('file changes and fingerprints', () => {
-  const snapshot = snapshotFromLayout('debian-multi-php', {installs: ['php8.2-fpm'], fpm: [{pool: 'shop', key: 'listen.owner', value: undefined}, {pool: 'shop', key: 'listen.mode', value: '0600'}]})
+  const snapshot = snapshotFromLayout('debian-multi-php', {
+    installs: ['php8.2-fpm'],
+    fpm: [
+      {pool: 'shop', key: 'listen.owner', value: undefined},
+      {pool: 'shop', key: 'listen.mode', value: '0600'},
+    ],
+  })
   const plan = planFor(snapshot)
 
   it('each change is fingerprinted by the bytes it was computed from and the bytes it writes', () => {
@@ -14,17 +20,26 @@ describe('file changes and fingerprints', () => {
     for (const change of plan.changes) {
       expect(change.beforeSha256).toBe(sha256(change.before))
       expect(change.afterSha256).toBe(sha256(change.after))
-      const gathered = [...(snapshot.nginx.present ? snapshot.nginx.configFiles : []), ...snapshot.fpmInstalls.flatMap((install) => install.files)].find((file) => file.path === (change.viaSymlink ?? change.path))
+      const gathered = [
+        ...(snapshot.nginx.present ? snapshot.nginx.configFiles : []),
+        ...snapshot.fpmInstalls.flatMap((install) => install.files),
+      ].find((file) => file.path === (change.viaSymlink ?? change.path))
       expect(gathered?.sha256).toBe(change.beforeSha256)
       expect(change.reasons.length).toBeGreaterThan(0)
     }
   })
 
   it('the plan fingerprints every config file it read, nginx and php-fpm, once each', () => {
-    const read = [...(snapshot.nginx.present ? snapshot.nginx.configFiles : []), ...snapshot.fpmInstalls.flatMap((install) => install.files)]
+    const read = [
+      ...(snapshot.nginx.present ? snapshot.nginx.configFiles : []),
+      ...snapshot.fpmInstalls.flatMap((install) => install.files),
+    ]
     const files = plan.fingerprints.filter((fingerprint) => fingerprint.kind === 'file')
-    expect(files.map((fingerprint) => fingerprint.key).sort()).toEqual([...new Set(read.map((file) => file.path))].sort())
-    for (const fingerprint of files) expect(fingerprint.sha256).toBe(read.find((file) => file.path === fingerprint.key)!.sha256)
+    expect(files.map((fingerprint) => fingerprint.key).sort()).toEqual(
+      [...new Set(read.map((file) => file.path))].sort(),
+    )
+    for (const fingerprint of files)
+      expect(fingerprint.sha256).toBe(read.find((file) => file.path === fingerprint.key)!.sha256)
   })
 
   describe('a file whose bytes on the host are not what nginx -T printed', () => {
@@ -32,7 +47,9 @@ describe('file changes and fingerprints', () => {
       installs: ['php8.2-fpm'],
       edit: (host) => {
         if (!host.nginx.present) return
-        host.nginx.configFiles.find((file) => file.path === LEGACY_ENABLED)!.sha256 = sha256('edited on the host after nginx loaded it\n')
+        host.nginx.configFiles.find((file) => file.path === LEGACY_ENABLED)!.sha256 = sha256(
+          'edited on the host after nginx loaded it\n',
+        )
       },
     })
     const driftedPlan = planFor(drifted)
@@ -40,7 +57,11 @@ describe('file changes and fingerprints', () => {
     it('is not edited, and the plan says why', () => {
       expect(findingsOf(driftedPlan, 'socket-mismatch')).toHaveLength(1)
       expect(driftedPlan.changes).toEqual([])
-      expect(driftedPlan.notes).toContainEqual(expect.stringContaining(`not editing ${LEGACY_ENABLED}: its bytes on the host differ from what nginx -T printed`))
+      expect(driftedPlan.notes).toContainEqual(
+        expect.stringContaining(
+          `not editing ${LEGACY_ENABLED}: its bytes on the host differ from what nginx -T printed`,
+        ),
+      )
     })
 
     it('and the reload that would only have loaded that edit is dropped too', () => {

@@ -20,14 +20,24 @@ function fpmSet(key: string, value: string, reason: string, where: {install?: st
 describe('collectRemedies', () => {
   describe('a pm repair (php-fpm -t fails) and a memory-based raise (pool exhausted) on the same pool', () => {
     const logs = restampTogether(
-      {nginx: captured('nginx-error-exhausted.log', /\(11: /), fpm: captured('php8.2-fpm-exhausted.log', /server reached pm\.max_children/)},
+      {
+        nginx: captured('nginx-error-exhausted.log', /\(11: /),
+        fpm: captured('php8.2-fpm-exhausted.log', /server reached pm\.max_children/),
+      },
       minutesBefore(DEFAULT_LOCAL_TIME, 2),
     )
-    const snapshot = snapshotFromLayout('debian-php82', {fpmLayout: 'fpm-invalid', nginxLog: logs.nginx, fpmLog: logs.fpm})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      fpmLayout: 'fpm-invalid',
+      nginxLog: logs.nginx,
+      fpmLog: logs.fpm,
+    })
     const plan = planFor(snapshot)
 
     it('both findings ask for pm.max_spare_servers, with different numbers', () => {
-      const asks = (id: Finding['id']) => findingsOf(plan, id).flatMap((item) => item.remedies).find((remedy) => remedy.kind === 'fpm-set' && remedy.key === 'pm.max_spare_servers')
+      const asks = (id: Finding['id']) =>
+        findingsOf(plan, id)
+          .flatMap((item) => item.remedies)
+          .find((remedy) => remedy.kind === 'fpm-set' && remedy.key === 'pm.max_spare_servers')
       const repair = asks('config-invalid')
       const raise = asks('pool-exhausted')
       expect(repair).toBeDefined()
@@ -39,9 +49,13 @@ describe('collectRemedies', () => {
       const collected = collectRemedies(plan.findings)
       const keys = collected.fpm.map((remedy) => `${remedy.pool} ${remedy.key}`)
       expect(new Set(keys).size).toBe(keys.length)
-      const all = plan.findings.flatMap((item) => item.remedies).filter((remedy): remedy is Extract<Remedy, {kind: 'fpm-set'}> => remedy.kind === 'fpm-set')
+      const all = plan.findings
+        .flatMap((item) => item.remedies)
+        .filter((remedy): remedy is Extract<Remedy, {kind: 'fpm-set'}> => remedy.kind === 'fpm-set')
       for (const remedy of collected.fpm) {
-        const candidates = all.filter((other) => other.key === remedy.key && other.pool === remedy.pool).map((other) => Number(other.value))
+        const candidates = all
+          .filter((other) => other.key === remedy.key && other.pool === remedy.pool)
+          .map((other) => Number(other.value))
         expect(Number(remedy.value)).toBe(Math.max(...candidates))
       }
     })
@@ -49,7 +63,9 @@ describe('collectRemedies', () => {
     it('and the merged settings are ones php-fpm accepts, with the raised max_children', () => {
       const after = poolAfter(snapshot, plan, 'php8.2-fpm', 'www')
       expect(validatePmSettings(pmSettingsOf(after))).toBeUndefined()
-      const raised = findingsOf(plan, 'pool-exhausted')[0]!.remedies.find((remedy) => remedy.kind === 'fpm-set' && remedy.key === 'pm.max_children')
+      const raised = findingsOf(plan, 'pool-exhausted')[0]!.remedies.find(
+        (remedy) => remedy.kind === 'fpm-set' && remedy.key === 'pm.max_children',
+      )
       expect(raised?.kind === 'fpm-set' && Number(raised.value)).toBe(after.maxChildren.value)
     })
   })
@@ -69,7 +85,11 @@ describe('collectRemedies', () => {
 
   it('the same key of another pool or install is another setting', () => {
     const collected = collectRemedies([
-      finding('pool-exhausted', [fpmSet('pm.max_children', '10', 'a'), fpmSet('pm.max_children', '10', 'b', {pool: 'shop'}), fpmSet('pm.max_children', '10', 'c', {install: '/usr/sbin/php-fpm8.1'})]),
+      finding('pool-exhausted', [
+        fpmSet('pm.max_children', '10', 'a'),
+        fpmSet('pm.max_children', '10', 'b', {pool: 'shop'}),
+        fpmSet('pm.max_children', '10', 'c', {install: '/usr/sbin/php-fpm8.1'}),
+      ]),
     ])
     expect(collected.fpm).toHaveLength(3)
   })
@@ -90,8 +110,18 @@ describe('collectRemedies', () => {
   })
 
   it('one nginx edit per file, line and directive', () => {
-    const edit: Remedy = {kind: 'nginx-set', file: '/etc/nginx/conf.d/php-fpm.conf', line: 5, directive: 'server', args: ['127.0.0.1:9000'], reason: 'first'}
-    const collected = collectRemedies([finding('socket-mismatch', [edit]), finding('socket-mismatch', [{...edit, reason: 'second'}])])
+    const edit: Remedy = {
+      kind: 'nginx-set',
+      file: '/etc/nginx/conf.d/php-fpm.conf',
+      line: 5,
+      directive: 'server',
+      args: ['127.0.0.1:9000'],
+      reason: 'first',
+    }
+    const collected = collectRemedies([
+      finding('socket-mismatch', [edit]),
+      finding('socket-mismatch', [{...edit, reason: 'second'}]),
+    ])
     expect(collected.nginx).toEqual([edit])
   })
 })

@@ -20,23 +20,33 @@ describe('diffs in plans', () => {
     ])
   })
 
-  it.each(changes.map((change) => [change.path, change] as const))('%s: git-style headers naming the file written (a symlink’s target)', (path, change) => {
-    const [gitLine, minus, plus, hunk] = change.diff.split('\n')
-    expect(gitLine).toBe(`diff --git a${path} b${path}`)
-    expect(minus).toBe(`--- a${path}`)
-    expect(plus).toBe(`+++ b${path}`)
-    expect(hunk).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@$/)
-  })
+  it.each(changes.map((change) => [change.path, change] as const))(
+    '%s: git-style headers naming the file written (a symlink’s target)',
+    (path, change) => {
+      const [gitLine, minus, plus, hunk] = change.diff.split('\n')
+      expect(gitLine).toBe(`diff --git a${path} b${path}`)
+      expect(minus).toBe(`--- a${path}`)
+      expect(plus).toBe(`+++ b${path}`)
+      expect(hunk).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@$/)
+    },
+  )
 
-  it.each(changes.map((change) => [change.path, change] as const))('%s: the diff applied to the before bytes gives exactly the after bytes', (_path, change) => {
-    expect(applyPatch(change.before, change.diff)).toBe(change.after)
-  })
+  it.each(changes.map((change) => [change.path, change] as const))(
+    '%s: the diff applied to the before bytes gives exactly the after bytes',
+    (_path, change) => {
+      expect(applyPatch(change.before, change.diff)).toBe(change.after)
+    },
+  )
 
   it('keeps CRLF files CRLF and says when a file has no final newline', () => {
     const before = 'server {\r\n    fastcgi_pass unix:/run/php/php8.1-fpm.sock;\r\n}'
     const after = 'server {\r\n    fastcgi_pass unix:/run/php/php8.2-fpm.sock;\r\n}'
     const diff = unifiedDiff('/etc/nginx/sites-available/app', before, after)
-    expect(diff.split('\n').slice(0, 3)).toEqual(['diff --git a/etc/nginx/sites-available/app b/etc/nginx/sites-available/app', '--- a/etc/nginx/sites-available/app', '+++ b/etc/nginx/sites-available/app'])
+    expect(diff.split('\n').slice(0, 3)).toEqual([
+      'diff --git a/etc/nginx/sites-available/app b/etc/nginx/sites-available/app',
+      '--- a/etc/nginx/sites-available/app',
+      '+++ b/etc/nginx/sites-available/app',
+    ])
     expect(applyPatch(before, diff)).toBe(after)
     expect(diff).toContain('\\ No newline at end of file')
   })

@@ -13,7 +13,14 @@ const dir = mkdtempSync(join(tmpdir(), 'fpmfix-plan-file-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
 const host = planFor(snapshotFromLayout('debian-php82', {fpmLayout: 'fpm-invalid', stopped: ['php8.2-fpm']}))
-const plan: PlanDocument = {formatVersion: PLAN_FORMAT_VERSION, kind: 'fpmfix-plan', createdAt: '2026-11-23T21:45:00.000Z', fpmfixVersion: '0.0.0-test', hosts: [host], summary: summarize([host])}
+const plan: PlanDocument = {
+  formatVersion: PLAN_FORMAT_VERSION,
+  kind: 'fpmfix-plan',
+  createdAt: '2026-11-23T21:45:00.000Z',
+  fpmfixVersion: '0.0.0-test',
+  hosts: [host],
+  summary: summarize([host]),
+}
 
 async function rejection(promise: Promise<unknown>): Promise<FpmfixError> {
   const error = await promise.then(
@@ -67,7 +74,9 @@ describe('plan file', () => {
   })
 
   it('JSON that is not an fpmfix plan (e.g. the --json output): PLAN_FILE_INVALID', () => {
-    const error = thrown(() => parsePlan(JSON.stringify({formatVersion: 1, hosts: [], summary: plan.summary}), 'out.json'))
+    const error = thrown(() =>
+      parsePlan(JSON.stringify({formatVersion: 1, hosts: [], summary: plan.summary}), 'out.json'),
+    )
     expect(error.code).toBe('PLAN_FILE_INVALID')
     expect(error.message).toBe('out.json is not an fpmfix plan (no "kind": "fpmfix-plan")')
   })
@@ -75,7 +84,9 @@ describe('plan file', () => {
   it('another format version: PLAN_FILE_VERSION, telling both versions and what to do', () => {
     const error = thrown(() => parsePlan(JSON.stringify({...plan, formatVersion: PLAN_FORMAT_VERSION + 1}), 'new.plan'))
     expect(error.code).toBe('PLAN_FILE_VERSION')
-    expect(error.message).toBe(`new.plan has plan format ${PLAN_FORMAT_VERSION + 1}; this fpmfix reads format ${PLAN_FORMAT_VERSION}`)
+    expect(error.message).toBe(
+      `new.plan has plan format ${PLAN_FORMAT_VERSION + 1}; this fpmfix reads format ${PLAN_FORMAT_VERSION}`,
+    )
     expect(error.hint).toBe('Re-create the plan with this version of fpmfix.')
   })
 
@@ -84,7 +95,9 @@ describe('plan file', () => {
     const error = thrown(() => parsePlan(JSON.stringify({...plan, hosts: [host, incomplete]}), 'cut.plan'))
     expect(error.code).toBe('PLAN_FILE_INVALID')
     expect(error.message).toBe('cut.plan: hosts[1] is missing name, changes, actions or fingerprints')
-    expect(thrown(() => parsePlan(JSON.stringify({...plan, hosts: undefined}), 'cut.plan')).message).toBe('cut.plan has no "hosts" list')
+    expect(thrown(() => parsePlan(JSON.stringify({...plan, hosts: undefined}), 'cut.plan')).message).toBe(
+      'cut.plan has no "hosts" list',
+    )
   })
 
   it('a saved file stays loadable byte for byte (what apply reads is what plan wrote)', async () => {

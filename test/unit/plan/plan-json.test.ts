@@ -9,7 +9,14 @@ import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {planFor} from '../diagnose/support/pipeline.js'
 
 function documentOf(hosts: HostPlan[]): PlanDocument {
-  return {formatVersion: PLAN_FORMAT_VERSION, kind: 'fpmfix-plan', createdAt: '2026-11-23T21:45:00.000Z', fpmfixVersion: '0.0.0-test', hosts, summary: summarize(hosts)}
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    kind: 'fpmfix-plan',
+    createdAt: '2026-11-23T21:45:00.000Z',
+    fpmfixVersion: '0.0.0-test',
+    hosts,
+    summary: summarize(hosts),
+  }
 }
 
 const broken = planFor(snapshotFromLayout('debian-multi-php', {installs: ['php8.2-fpm'], stopped: ['nginx']}))
@@ -27,7 +34,13 @@ describe('plan --json document', () => {
   it('has formatVersion, hosts and summary at the top', () => {
     expect(json.formatVersion).toBe(PLAN_FORMAT_VERSION)
     expect(Array.isArray(json.hosts)).toBe(true)
-    expect(json.summary).toEqual({hosts: 3, toChange: 1, unchanged: 1, failed: 1, text: '3 hosts: 1 to change, 1 unchanged, 1 failed'})
+    expect(json.summary).toEqual({
+      hosts: 3,
+      toChange: 1,
+      unchanged: 1,
+      failed: 1,
+      text: '3 hosts: 1 to change, 1 unchanged, 1 failed',
+    })
   })
 
   it('every host has name, address, status, findings, changes and actions', () => {
@@ -40,7 +53,11 @@ describe('plan --json document', () => {
     for (const host of hosts) {
       expect(Array.isArray(host.findings) && Array.isArray(host.changes) && Array.isArray(host.actions)).toBe(true)
     }
-    expect(hosts[2]!.error).toEqual({code: 'SSH_CONNECT_REFUSED', message: 'connect ECONNREFUSED 192.0.2.13:22', hint: 'Is sshd running on the host?'})
+    expect(hosts[2]!.error).toEqual({
+      code: 'SSH_CONNECT_REFUSED',
+      message: 'connect ECONNREFUSED 192.0.2.13:22',
+      hint: 'Is sshd running on the host?',
+    })
   })
 
   it('findings: id from the stable vocabulary, severity, scope text, summary, evidence list', () => {
@@ -57,9 +74,14 @@ describe('plan --json document', () => {
   })
 
   it('changes carry path and a unified diff; actions carry service and action, in apply order', () => {
-    const host = (json.hosts as Array<{changes: Array<Record<string, unknown>>; actions: Array<Record<string, unknown>>}>)[0]!
+    const host = (
+      json.hosts as Array<{changes: Array<Record<string, unknown>>; actions: Array<Record<string, unknown>>}>
+    )[0]!
     expect(host.changes.map((change) => change.path)).toEqual(broken.changes.map((change) => change.path))
-    for (const change of host.changes) expect(String(change.diff)).toMatch(/^diff --git a\/etc\/\S+ b\/etc\/\S+\n--- a\/etc\/\S+\n\+\+\+ b\/etc\/\S+\n@@ /)
+    for (const change of host.changes)
+      expect(String(change.diff)).toMatch(
+        /^diff --git a\/etc\/\S+ b\/etc\/\S+\n--- a\/etc\/\S+\n\+\+\+ b\/etc\/\S+\n@@ /,
+      )
     expect(host.actions.map((action) => [action.service, action.action])).toEqual([['nginx', 'start']])
   })
 

@@ -24,11 +24,16 @@ function policyError(text: string): FpmfixError {
 
 describe('policy files', () => {
   it('ships plans/default.ini with exactly the built-in values', () => {
-    expect(parsePolicy(shipped, 'plans/default.ini', structuredClone({...DEFAULT_POLICY, windowMinutes: 1}))).toEqual(DEFAULT_POLICY)
+    expect(parsePolicy(shipped, 'plans/default.ini', structuredClone({...DEFAULT_POLICY, windowMinutes: 1}))).toEqual(
+      DEFAULT_POLICY,
+    )
   })
 
   it('overrides only the keys a fleet file sets, reading comments and octal modes', () => {
-    const policy = parsePolicy('; tighter fleet\n[sizing]\nmax_growth_factor = 2 ; one doubling per plan\n[sockets]\nlisten_mode = 0600\n', 'fleet.ini')
+    const policy = parsePolicy(
+      '; tighter fleet\n[sizing]\nmax_growth_factor = 2 ; one doubling per plan\n[sockets]\nlisten_mode = 0600\n',
+      'fleet.ini',
+    )
     expect(policy.sizing).toEqual({...DEFAULT_POLICY.sizing, maxGrowthFactor: 2})
     expect(policy.sockets.listenMode).toBe(0o600)
     expect(policy.windowMinutes).toBe(DEFAULT_POLICY.windowMinutes)
@@ -37,11 +42,15 @@ describe('policy files', () => {
   it('refuses what it does not know and values out of range, naming the file and key', () => {
     expect(policyError('[sizng]\nreserve_percent = 5\n').message).toMatch(/^fleet.ini: unknown section \[sizng\]/)
     expect(policyError('[sizing]\nreserve = 5\n').message).toMatch(/unknown key reserve in \[sizing\].*reserve_percent/)
-    expect(policyError('[sizing]\nreserve_percent = 95\n').message).toMatch(/reserve_percent = 95: expected a whole number from 0 to 90/)
+    expect(policyError('[sizing]\nreserve_percent = 95\n').message).toMatch(
+      /reserve_percent = 95: expected a whole number from 0 to 90/,
+    )
     expect(policyError('[diagnosis]\nwindow_minutes = soon\n').code).toBe('POLICY_INVALID')
     expect(policyError('[sockets]\nlisten_mode = 0666\n').message).toMatch(/grants access to every user/)
     expect(policyError('[sockets]\nlisten_mode = 0460\n').message).toMatch(/expected an octal mode from 0600 to 0770/)
-    expect(policyError('[buffers]\nmin_buffer_size_kb = 512\nmax_buffer_size_kb = 64\n').message).toMatch(/min_buffer_size_kb is larger/)
+    expect(policyError('[buffers]\nmin_buffer_size_kb = 512\nmax_buffer_size_kb = 64\n').message).toMatch(
+      /min_buffer_size_kb is larger/,
+    )
     expect(policyError('window_minutes = 5\n').message).toMatch(/outside a section/)
     expect(policyError('[sizing]\nreserve_percent = -1\n').exit).toBe(65)
   })
@@ -61,6 +70,8 @@ describe('policy files', () => {
     expect(cautious).toBeLessThan(generous)
     const current = {bufferSize: 4 << 10, buffers: {count: 8, size: 4 << 10}, busy: undefined}
     expect(planBuffers(current, {minBufferSizeKb: 64, maxBufferSizeKb: 256}).bufferSize).toBe(64 << 10)
-    expect(planBuffers({...current, bufferSize: 256 << 10}, {minBufferSizeKb: 16, maxBufferSizeKb: 256}).bufferSize).toBe(256 << 10)
+    expect(
+      planBuffers({...current, bufferSize: 256 << 10}, {minBufferSizeKb: 16, maxBufferSizeKb: 256}).bufferSize,
+    ).toBe(256 << 10)
   })
 })

@@ -11,8 +11,15 @@ const SHOP_SOCKET = '/run/php/php8.2-fpm-shop.sock'
 function shopExhausted() {
   return restampTogether(
     {
-      nginx: captured('nginx-error-exhausted.log', /\(11: /).map((line) => line.replaceAll('/run/php/php8.2-fpm.sock', SHOP_SOCKET)),
-      fpm: captured('php8.2-fpm-exhausted.log', /server reached/).map((line) => line.replace('[pool www] server reached pm.max_children setting (2)', '[pool shop] server reached max_children setting (10)')),
+      nginx: captured('nginx-error-exhausted.log', /\(11: /).map((line) =>
+        line.replaceAll('/run/php/php8.2-fpm.sock', SHOP_SOCKET),
+      ),
+      fpm: captured('php8.2-fpm-exhausted.log', /server reached/).map((line) =>
+        line.replace(
+          '[pool www] server reached pm.max_children setting (2)',
+          '[pool shop] server reached max_children setting (10)',
+        ),
+      ),
     },
     recent,
   )
@@ -23,7 +30,13 @@ const actionsOf = (plan: ReturnType<typeof planFor>) => plan.actions.map(({servi
 describe('service actions', () => {
   it('php-fpm goes before nginx, so nginx finds its pools listening when it reloads', () => {
     const logs = shopExhausted()
-    const plan = planFor(snapshotFromLayout('debian-multi-php', {installs: ['php8.2-fpm'], nginxLog: logs.nginx, fpmLog: {'php8.2-fpm': logs.fpm}}))
+    const plan = planFor(
+      snapshotFromLayout('debian-multi-php', {
+        installs: ['php8.2-fpm'],
+        nginxLog: logs.nginx,
+        fpmLog: {'php8.2-fpm': logs.fpm},
+      }),
+    )
     expect(findingsOf(plan, 'socket-mismatch')).toHaveLength(1)
     expect(findingsOf(plan, 'pool-exhausted')).toHaveLength(1)
     // The shop pool's backlog is already the kernel's maximum (-1), so new limits need a reload only.
@@ -34,18 +47,25 @@ describe('service actions', () => {
     const logs = shopExhausted()
     const plan = planFor(
       snapshotFromLayout('debian-multi-php', {
-        fpm: [{service: 'php8.1-fpm', pool: 'www', key: 'listen.owner', value: undefined}, {service: 'php8.1-fpm', pool: 'www', key: 'listen.group', value: undefined}],
+        fpm: [
+          {service: 'php8.1-fpm', pool: 'www', key: 'listen.owner', value: undefined},
+          {service: 'php8.1-fpm', pool: 'www', key: 'listen.group', value: undefined},
+        ],
         nginxLog: logs.nginx,
         fpmLog: {'php8.2-fpm': logs.fpm},
       }),
     )
-    expect(findingsOf(plan, 'socket-permission').map((finding) => finding.scope.pool?.install)).toEqual(['/usr/sbin/php-fpm8.1'])
+    expect(findingsOf(plan, 'socket-permission').map((finding) => finding.scope.pool?.install)).toEqual([
+      '/usr/sbin/php-fpm8.1',
+    ])
     expect(actionsOf(plan)).toEqual(['restart php8.1-fpm', 'reload php8.2-fpm'])
   })
 
   it('a stopped service is started, whatever the remedy asked for', () => {
     const plan = planFor(snapshotFromLayout('debian-multi-php', {installs: ['php8.2-fpm'], stopped: ['nginx']}))
-    expect(findingsOf(plan, 'socket-mismatch')[0]!.remedies).toContainEqual(expect.objectContaining({kind: 'service', action: 'reload'}))
+    expect(findingsOf(plan, 'socket-mismatch')[0]!.remedies).toContainEqual(
+      expect.objectContaining({kind: 'service', action: 'reload'}),
+    )
     expect(actionsOf(plan)).toEqual(['start nginx'])
   })
 

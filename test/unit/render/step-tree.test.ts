@@ -19,7 +19,11 @@ async function run(tree: StepTree, drive: () => void): Promise<{titles: string[]
   } catch (failure) {
     error = (failure as Error).message
   }
-  return {titles: list.tasks.map((task) => task.title ?? ''), skipped: list.tasks.map((task) => task.isSkipped()), ...(error === undefined ? {} : {error})}
+  return {
+    titles: list.tasks.map((task) => task.title ?? ''),
+    skipped: list.tasks.map((task) => task.isSkipped()),
+    ...(error === undefined ? {} : {error}),
+  }
 }
 
 describe('a host step tree', () => {

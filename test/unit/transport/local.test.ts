@@ -92,7 +92,9 @@ describe('localCommandArgv', () => {
 describe('sudoFailure', () => {
   it('maps sudo refusals to stable codes and leaves command errors alone', () => {
     expect(sudoFailure('sudo: a password is required\n')?.code).toBe('SUDO_PASSWORD_REQUIRED')
-    expect(sudoFailure('deploy is not in the sudoers file.  This incident will be reported.\n')?.code).toBe('SUDO_DENIED')
+    expect(sudoFailure('deploy is not in the sudoers file.  This incident will be reported.\n')?.code).toBe(
+      'SUDO_DENIED',
+    )
     expect(sudoFailure("Sorry, user limited is not allowed to execute '/bin/sh -c id' as root on web1.\n")?.code).toBe(
       'SUDO_DENIED',
     )
@@ -101,7 +103,8 @@ describe('sudoFailure', () => {
   })
 })
 
-const canSwitchUser = process.getuid?.() === 0 && spawnSync('runuser', ['--help']).status === 0 && spawnSync('sudo', ['-V']).status === 0
+const canSwitchUser =
+  process.getuid?.() === 0 && spawnSync('runuser', ['--help']).status === 0 && spawnSync('sudo', ['-V']).status === 0
 
 describe.skipIf(!canSwitchUser)('become as a user without sudo rights', () => {
   it('fails with SUDO_PASSWORD_REQUIRED instead of hanging on a prompt', () => {
@@ -115,11 +118,15 @@ describe.skipIf(!canSwitchUser)('become as a user without sudo rights', () => {
         `try { await createLocalTransport({become: true}).exec('id -u'); console.log('ran') }\n` +
         `catch (error) { console.log(error.code) }\n`,
     )
-    const result = spawnSync('runuser', ['-u', 'nobody', '--', 'env', `HOME=${dir}`, process.execPath, '--import', 'tsx', probe], {
-      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
-      encoding: 'utf8',
-      timeout: 20_000,
-    })
+    const result = spawnSync(
+      'runuser',
+      ['-u', 'nobody', '--', 'env', `HOME=${dir}`, process.execPath, '--import', 'tsx', probe],
+      {
+        cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    )
     expect(result.stdout.trim(), result.stderr).toBe('SUDO_PASSWORD_REQUIRED')
   })
 })

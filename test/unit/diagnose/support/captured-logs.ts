@@ -10,7 +10,9 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** Lines of a real capture in fixtures/logs/, optionally only those matching `pattern`. */
 export function captured(name: string, pattern?: RegExp): string[] {
-  const lines = readFileSync(join(FIXTURES, 'logs', name), 'utf8').split('\n').filter((line) => line !== '')
+  const lines = readFileSync(join(FIXTURES, 'logs', name), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
   const kept = pattern === undefined ? lines : lines.filter((line) => pattern.test(line))
   if (kept.length === 0) throw new Error(`no line of ${name} matches ${String(pattern)}`)
   return kept
@@ -48,7 +50,10 @@ export function restamp(lines: string[], newestAt: string): string[] {
 }
 
 /** Shift nginx and php-fpm captures by the same amount, so lines logged together stay together. */
-export function restampTogether(groups: {nginx: string[]; fpm: string[]}, newestAt: string): {nginx: string; fpm: string} {
+export function restampTogether(
+  groups: {nginx: string[]; fpm: string[]},
+  newestAt: string,
+): {nginx: string; fpm: string} {
   const all = restamp([...groups.nginx, ...groups.fpm], newestAt)
   return {nginx: lines(all.slice(0, groups.nginx.length)), fpm: lines(all.slice(groups.nginx.length))}
 }

@@ -21,7 +21,9 @@ export const WINDOW_MINUTES = 60
 
 export function planFor(snapshot: HostSnapshot, windowMinutes = WINDOW_MINUTES): HostPlan {
   const policy = {...DEFAULT_POLICY, windowMinutes}
-  return planFromSnapshot({name: snapshot.hostname, connection: 'ssh', address: '192.0.2.10', vars: {}}, snapshot, {policy}).plan
+  return planFromSnapshot({name: snapshot.hostname, connection: 'ssh', address: '192.0.2.10', vars: {}}, snapshot, {
+    policy,
+  }).plan
 }
 
 export function findingsOf(plan: HostPlan, id: FindingId): Finding[] {
@@ -30,7 +32,10 @@ export function findingsOf(plan: HostPlan, id: FindingId): Finding[] {
 
 export function onlyFinding(plan: HostPlan, id: FindingId): Finding {
   const found = findingsOf(plan, id)
-  expect(found, `${id} findings: ${plan.findings.map((finding) => `${finding.id}: ${finding.summary}`).join(' | ')}`).toHaveLength(1)
+  expect(
+    found,
+    `${id} findings: ${plan.findings.map((finding) => `${finding.id}: ${finding.summary}`).join(' | ')}`,
+  ).toHaveLength(1)
   return found[0]!
 }
 
@@ -41,7 +46,10 @@ export function problems(plan: HostPlan): Finding[] {
 
 export function changeOf(plan: HostPlan, path: string): FileChange {
   const change = plan.changes.find((candidate) => candidate.path === path)
-  if (!change) throw new Error(`no change to ${path}; changed: ${plan.changes.map((candidate) => candidate.path).join(', ') || 'none'}`)
+  if (!change)
+    throw new Error(
+      `no change to ${path}; changed: ${plan.changes.map((candidate) => candidate.path).join(', ') || 'none'}`,
+    )
   return change
 }
 
@@ -65,7 +73,9 @@ export function poolAfter(snapshot: HostSnapshot, plan: HostPlan, service: strin
     if (change) expect(change.before).toBe(file.content)
     return {path: file.path, content: change ? change.after : file.content!}
   })
-  return effectivePool(parseFpmFiles(files, install.mainConfigPath, {prefix: install.prefix}), undefined, pool, {phpVersion: install.versionNumber ?? ''})
+  return effectivePool(parseFpmFiles(files, install.mainConfigPath, {prefix: install.prefix}), undefined, pool, {
+    phpVersion: install.versionNumber ?? '',
+  })
 }
 
 /** The FastCGI settings in force at every fastcgi_pass of `file` (the path nginx -T names). */
@@ -78,7 +88,10 @@ export function fastcgiAt(config: NginxConfig, file: string) {
         pass,
         settings,
         bufferSize: parseNginxSize(settings.fastcgi_buffer_size.value[0]!),
-        buffers: {count: Number(settings.fastcgi_buffers.value[0]), size: parseNginxSize(settings.fastcgi_buffers.value[1]!)},
+        buffers: {
+          count: Number(settings.fastcgi_buffers.value[0]),
+          size: parseNginxSize(settings.fastcgi_buffers.value[1]!),
+        },
         busy: parseNginxSize(settings.fastcgi_busy_buffers_size.value[0]!),
       }
     })
@@ -93,17 +106,23 @@ export function linesOf(text: string): string[] {
  * How `after` differs from `before`, line by line: replaced lines (same count) or inserted
  * lines (one contiguous run). Throws when the edit is anything else.
  */
-export function lineEdit(before: string, after: string): {replaced: Array<{line: number; from: string; to: string}>; inserted: {line: number; text: string[]} | undefined} {
+export function lineEdit(
+  before: string,
+  after: string,
+): {replaced: Array<{line: number; from: string; to: string}>; inserted: {line: number; text: string[]} | undefined} {
   const a = linesOf(before)
   const b = linesOf(after)
   if (a.length === b.length) {
-    const replaced = a.flatMap((line, index) => (line === b[index] ? [] : [{line: index + 1, from: line, to: b[index]!}]))
+    const replaced = a.flatMap((line, index) =>
+      line === b[index] ? [] : [{line: index + 1, from: line, to: b[index]!}],
+    )
     return {replaced, inserted: undefined}
   }
   let head = 0
   while (head < a.length && a[head] === b[head]) head++
   const count = b.length - a.length
-  if (count <= 0 || a.slice(head).join('') !== b.slice(head + count).join('')) throw new Error('the edit is neither in-place line changes nor one inserted run')
+  if (count <= 0 || a.slice(head).join('') !== b.slice(head + count).join(''))
+    throw new Error('the edit is neither in-place line changes nor one inserted run')
   return {replaced: [], inserted: {line: head + 1, text: b.slice(head, head + count)}}
 }
 

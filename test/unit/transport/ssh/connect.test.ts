@@ -17,7 +17,13 @@ function target(fields: Partial<HostTarget>): HostTarget {
 }
 
 describe('sshOptionsForTarget', () => {
-  const fromConfig = {host: '10.0.0.5', user: 'config-user', port: 2200, knownHostsFile: '/cfg/known_hosts', connectTimeoutMs: 7000}
+  const fromConfig = {
+    host: '10.0.0.5',
+    user: 'config-user',
+    port: 2200,
+    knownHostsFile: '/cfg/known_hosts',
+    connectTimeoutMs: 7000,
+  }
 
   it('lets inventory values win over the command line, and both over ssh config', () => {
     const options = sshOptionsForTarget(
@@ -38,12 +44,19 @@ describe('sshOptionsForTarget', () => {
   })
 
   it('uses the command line where the inventory is silent', () => {
-    const options = sshOptionsForTarget(target({}), {user: 'cli-user', become: true, connectTimeoutMs: 3000}, fromConfig)
+    const options = sshOptionsForTarget(
+      target({}),
+      {user: 'cli-user', become: true, connectTimeoutMs: 3000},
+      fromConfig,
+    )
     expect(options).toMatchObject({user: 'cli-user', become: true, connectTimeoutMs: 3000})
   })
 
   it('takes HostName from ssh config only when the target has no address of its own', () => {
-    expect(sshOptionsForTarget(target({address: '192.0.2.7', port: 22}), {}, fromConfig)).toMatchObject({host: '192.0.2.7', port: 22})
+    expect(sshOptionsForTarget(target({address: '192.0.2.7', port: 22}), {}, fromConfig)).toMatchObject({
+      host: '192.0.2.7',
+      port: 22,
+    })
   })
 })
 
@@ -74,7 +87,15 @@ describe.skipIf(!hasSsh)('connectTransport over ssh', () => {
     const sshConfigFile = join(scratch.dir, 'config')
     writeFileSync(
       sshConfigFile,
-      ['Host web1', '  HostName 127.0.0.1', `  Port ${lab.server.port}`, '  User deploy', `  IdentityFile ${key}`, `  UserKnownHostsFile ${knownHosts}`, ''].join('\n'),
+      [
+        'Host web1',
+        '  HostName 127.0.0.1',
+        `  Port ${lab.server.port}`,
+        '  User deploy',
+        `  IdentityFile ${key}`,
+        `  UserKnownHostsFile ${knownHosts}`,
+        '',
+      ].join('\n'),
     )
     transport = await connectTransport(target({}), {sshConfigFile})
     const result = await transport.exec('hostname')

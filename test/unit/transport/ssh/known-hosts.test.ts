@@ -63,31 +63,34 @@ describe('parseKnownHosts', () => {
     expect(entries[0]?.key).toEqual(web)
   })
 
-  it.skipIf(!hasSshKeygen)('matches exactly the lines `ssh-keygen -F` finds, for plain, wildcard, negated and [host]:port names', () => {
-    const file = join(dir, 'patterns')
-    writeFileSync(file, KNOWN_HOSTS)
-    const queries: Array<[string, number]> = [
-      ['web1.example.com', 22],
-      ['WEB1.Example.com', 22],
-      ['10.0.0.5', 22],
-      ['10.0.0.5', 2222],
-      ['a.prod.example.com', 22],
-      ['db.prod.example.com', 22],
-      ['bastion.example.com', 2222],
-      ['bastion.example.com', 22],
-      ['app1.example.org', 22],
-      ['app12.example.org', 22],
-      ['x.lab', 2200],
-      ['x.lab', 22],
-      ['nothing.example', 22],
-      ['www.example.net', 22],
-    ]
-    for (const [host, port] of queries) {
-      const ours = entries.filter((entry) => entryMatchesHost(entry, host, port)).map((entry) => entry.line)
-      const opensshLines = sshKeygenFind(hostLookupName(host, port), file)
-      expect({host, port, lines: ours}).toEqual({host, port, lines: opensshLines})
-    }
-  })
+  it.skipIf(!hasSshKeygen)(
+    'matches exactly the lines `ssh-keygen -F` finds, for plain, wildcard, negated and [host]:port names',
+    () => {
+      const file = join(dir, 'patterns')
+      writeFileSync(file, KNOWN_HOSTS)
+      const queries: Array<[string, number]> = [
+        ['web1.example.com', 22],
+        ['WEB1.Example.com', 22],
+        ['10.0.0.5', 22],
+        ['10.0.0.5', 2222],
+        ['a.prod.example.com', 22],
+        ['db.prod.example.com', 22],
+        ['bastion.example.com', 2222],
+        ['bastion.example.com', 22],
+        ['app1.example.org', 22],
+        ['app12.example.org', 22],
+        ['x.lab', 2200],
+        ['x.lab', 22],
+        ['nothing.example', 22],
+        ['www.example.net', 22],
+      ]
+      for (const [host, port] of queries) {
+        const ours = entries.filter((entry) => entryMatchesHost(entry, host, port)).map((entry) => entry.line)
+        const opensshLines = sshKeygenFind(hostLookupName(host, port), file)
+        expect({host, port, lines: ours}).toEqual({host, port, lines: opensshLines})
+      }
+    },
+  )
 })
 
 function sshKeygenFind(name: string, file: string): number[] {
@@ -111,7 +114,10 @@ describe('matchPatternList', () => {
 describe.skipIf(!hasSshKeygen)('hashed entries', () => {
   it('matches the lines `ssh-keygen -H` produced, for plain and [host]:port names', () => {
     const file = join(dir, 'hashed')
-    writeFileSync(file, `web1.example.com,10.0.0.5 ${web.type} ${web.base64}\n[bastion.example.com]:2222 ${bastion.type} ${bastion.base64}\n`)
+    writeFileSync(
+      file,
+      `web1.example.com,10.0.0.5 ${web.type} ${web.base64}\n[bastion.example.com]:2222 ${bastion.type} ${bastion.base64}\n`,
+    )
     execFileSync('ssh-keygen', ['-H', '-f', file], {stdio: 'ignore'})
     const entries = parseKnownHosts(readFileSync(file, 'utf8'))
 
@@ -149,7 +155,10 @@ describe('checkHostKey', () => {
 
   it('refuses a revoked key for any host, even one it is otherwise recorded for', () => {
     const withRevokedWeb = parseKnownHosts(`${KNOWN_HOSTS}\n@revoked old.example.com ${web.type} ${web.base64}`)
-    expect(checkHostKey(withRevokedWeb, 'web1.example.com', 22, web)).toMatchObject({status: 'revoked', entry: {line: 14}})
+    expect(checkHostKey(withRevokedWeb, 'web1.example.com', 22, web)).toMatchObject({
+      status: 'revoked',
+      entry: {line: 14},
+    })
     expect(checkHostKey(entries, 'anything.example', 22, revoked).status).toBe('revoked')
   })
 

@@ -55,7 +55,13 @@ describe.skipIf(!hasAgent)('ssh-agent authentication', () => {
     try {
       writeFileSync(join(scratch.dir, 'known_hosts'), `${other.knownHostsLine}\n`)
       const error = await fpmfixFailure(
-        connectSsh({host: '127.0.0.1', port: other.server.port, user: 'deploy', agent: socket, knownHostsFile: join(scratch.dir, 'known_hosts')}),
+        connectSsh({
+          host: '127.0.0.1',
+          port: other.server.port,
+          user: 'deploy',
+          agent: socket,
+          knownHostsFile: join(scratch.dir, 'known_hosts'),
+        }),
       )
       expect(error.code).toBe('SSH_AUTH_FAILED')
       expect(error.message).toContain(`agent (${socket})`)

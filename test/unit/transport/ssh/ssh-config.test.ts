@@ -108,7 +108,13 @@ describe.skipIf(!hasSsh)('resolveSshConfig (ssh -G)', () => {
     )
     const resolved = await resolveSshConfig('web1', {configFile})
     expect(resolved.proxyJump).toMatchObject([
-      {host: 'bastion.example.com', hostAlias: 'bastion', user: 'jumper', port: 22, proxyJump: [{host: 'outer.example.com', port: 2022}]},
+      {
+        host: 'bastion.example.com',
+        hostAlias: 'bastion',
+        user: 'jumper',
+        port: 22,
+        proxyJump: [{host: 'outer.example.com', port: 2022}],
+      },
       {host: '192.168.1.2', hostAlias: 'jump2', user: 'admin', port: 2200},
     ])
     expect(resolved.proxyJump?.[1]?.proxyJump).toBeUndefined()
@@ -136,7 +142,11 @@ describe.skipIf(!hasSsh)('resolveSshConfig (ssh -G)', () => {
 
   it('applySshConfig looks up hostAlias and keeps an explicit host and user', async () => {
     const configFile = writeConfig('Host web1\n  HostName 10.0.0.5\n  User deploy\n  Port 2222\n')
-    expect(await applySshConfig({host: 'web1', user: 'ops'}, {configFile})).toMatchObject({host: '10.0.0.5', user: 'ops', port: 2222})
+    expect(await applySshConfig({host: 'web1', user: 'ops'}, {configFile})).toMatchObject({
+      host: '10.0.0.5',
+      user: 'ops',
+      port: 2222,
+    })
     expect(await applySshConfig({host: '192.0.2.9', hostAlias: 'web1'}, {configFile})).toMatchObject({
       host: '192.0.2.9',
       hostAlias: 'web1',

@@ -7,7 +7,7 @@ import {fakeHostSession, fpmfixFailure, writeKeyFile, startLabHost} from './supp
 
 const clientKey = generateKeyPair()
 const session = fakeHostSession('fpmfix-ssh-errors-', clientKey, {trustHostKey: true})
-const {connect, options} = session
+const {connect} = session
 
 describe('authentication', () => {
   it('fails with SSH_AUTH_FAILED naming user@host:port and the methods tried', async () => {
@@ -32,13 +32,19 @@ describe('authentication', () => {
     const right = writeKeyFile(session.scratch.dir, 'id_right', clientKey.private)
     const transport = await connect({privateKeyFile: wrong, identityFiles: [encrypted, right]})
     expect((await transport.exec('true')).code).toBe(0)
-    expect(session.lab.server.events.auth.filter((attempt) => attempt.method === 'publickey').length).toBeGreaterThanOrEqual(2)
+    expect(
+      session.lab.server.events.auth.filter((attempt) => attempt.method === 'publickey').length,
+    ).toBeGreaterThanOrEqual(2)
   })
 })
 
 describe('private keys', () => {
   it('an encrypted key without passphrase fails with SSH_KEY_PASSPHRASE before connecting', async () => {
-    const encrypted = writeKeyFile(session.scratch.dir, 'id_encrypted', generateKeyPair('ed25519', 'correct horse').private)
+    const encrypted = writeKeyFile(
+      session.scratch.dir,
+      'id_encrypted',
+      generateKeyPair('ed25519', 'correct horse').private,
+    )
     const error = await fpmfixFailure(connect({privateKeyFile: encrypted}))
     expect(error.code).toBe('SSH_KEY_PASSPHRASE')
     expect(error.message).toContain(encrypted)
@@ -69,7 +75,11 @@ describe('private keys', () => {
   })
 
   it('a wrong passphrase fails clearly, after asking a limited number of times', async () => {
-    const encrypted = writeKeyFile(session.scratch.dir, 'id_encrypted', generateKeyPair('ed25519', 'correct horse').private)
+    const encrypted = writeKeyFile(
+      session.scratch.dir,
+      'id_encrypted',
+      generateKeyPair('ed25519', 'correct horse').private,
+    )
     const prompt = vi.fn(async () => 'battery staple')
     const error = await fpmfixFailure(connect({privateKeyFile: encrypted, promptPassphrase: prompt}))
     expect(error.code).toBe('SSH_KEY_PASSPHRASE')
@@ -78,7 +88,11 @@ describe('private keys', () => {
   })
 
   it('a passphrase given in options that is wrong fails as a wrong passphrase', async () => {
-    const encrypted = writeKeyFile(session.scratch.dir, 'id_encrypted', generateKeyPair('ed25519', 'correct horse').private)
+    const encrypted = writeKeyFile(
+      session.scratch.dir,
+      'id_encrypted',
+      generateKeyPair('ed25519', 'correct horse').private,
+    )
     const error = await fpmfixFailure(connect({privateKeyFile: encrypted, passphrase: 'nope'}))
     expect(error.code).toBe('SSH_KEY_PASSPHRASE')
     expect(error.message).toMatch(/wrong passphrase/)

@@ -123,7 +123,9 @@ describe('become', () => {
   it('wraps the command in sudo -n -- sh -c with the command quoted as one word', async () => {
     const ssh = await connect({become: true})
     await ssh.exec("cat /etc/php/8.2/fpm/pool.d/www.conf && echo 'done'")
-    expect(lab.server.events.exec).toEqual([`sudo -n -- sh -c 'cat /etc/php/8.2/fpm/pool.d/www.conf && echo '\\''done'\\'''`])
+    expect(lab.server.events.exec).toEqual([
+      `sudo -n -- sh -c 'cat /etc/php/8.2/fpm/pool.d/www.conf && echo '\\''done'\\'''`,
+    ])
   })
 
   it('does not use sudo when logged in as root', async () => {

@@ -3,25 +3,30 @@ import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {generateKeyPair} from './support/fake-sshd.js'
-import {fakeHostSession, fpmfixFailure, hasSshKeygen, opensshFingerprint, writeKeyFile, startLabHost} from './support/fixtures.js'
+import {fakeHostSession, fpmfixFailure, hasSshKeygen, opensshFingerprint, startLabHost} from './support/fixtures.js'
 
 const clientKey = generateKeyPair()
 const session = fakeHostSession('fpmfix-ssh-hostkeys-', clientKey, {trustHostKey: false})
-const {connect, options} = session
+const {connect} = session
 
 describe('unknown host keys', () => {
-  it.skipIf(!hasSshKeygen)('are refused before authentication with the SHA256 fingerprint and how to accept', async () => {
-    const error = await fpmfixFailure(connect())
-    expect(error.code).toBe('SSH_HOSTKEY_UNKNOWN')
-    expect(error.host).toBe('web1')
-    expect(error.message).toContain(opensshFingerprint(session.lab.server.hostPublicKeys[0] ?? '', session.scratch.dir))
-    expect(error.message).toContain('ssh-ed25519')
-    expect(error.hint).toContain('--accept-new-host-keys')
-    expect(error.hint).toContain(`ssh-keyscan -p ${session.lab.server.port} 127.0.0.1 >>`)
-    expect(session.lab.server.events.connections).toBe(1)
-    expect(session.lab.server.events.auth).toEqual([])
-    expect(session.lab.server.events.exec).toEqual([])
-  })
+  it.skipIf(!hasSshKeygen)(
+    'are refused before authentication with the SHA256 fingerprint and how to accept',
+    async () => {
+      const error = await fpmfixFailure(connect())
+      expect(error.code).toBe('SSH_HOSTKEY_UNKNOWN')
+      expect(error.host).toBe('web1')
+      expect(error.message).toContain(
+        opensshFingerprint(session.lab.server.hostPublicKeys[0] ?? '', session.scratch.dir),
+      )
+      expect(error.message).toContain('ssh-ed25519')
+      expect(error.hint).toContain('--accept-new-host-keys')
+      expect(error.hint).toContain(`ssh-keyscan -p ${session.lab.server.port} 127.0.0.1 >>`)
+      expect(session.lab.server.events.connections).toBe(1)
+      expect(session.lab.server.events.auth).toEqual([])
+      expect(session.lab.server.events.exec).toEqual([])
+    },
+  )
 
   it('with acceptNewHostKeys are recorded (creating the file privately) and trusted on the next connect', async () => {
     const knownHostsFile = join(session.scratch.dir, 'new-dir', 'known_hosts')
@@ -32,7 +37,9 @@ describe('unknown host keys', () => {
     expect(statSync(knownHostsFile).mode & 0o777).toBe(0o600)
     expect(statSync(join(session.scratch.dir, 'new-dir')).mode & 0o777).toBe(0o700)
     if (hasSshKeygen) {
-      const found = spawnSync('ssh-keygen', ['-F', `[127.0.0.1]:${session.lab.server.port}`, '-f', knownHostsFile], {encoding: 'utf8'})
+      const found = spawnSync('ssh-keygen', ['-F', `[127.0.0.1]:${session.lab.server.port}`, '-f', knownHostsFile], {
+        encoding: 'utf8',
+      })
       expect(found.stdout).toContain('found: line 1')
     }
 
@@ -75,26 +82,34 @@ describe('known host keys', () => {
 })
 
 describe('changed host keys', () => {
-  it.skipIf(!hasSshKeygen)('are refused loudly with both fingerprints and the known_hosts line, even with acceptNewHostKeys', async () => {
-    const oldKey = generateKeyPair()
-    const knownHostsFile = join(session.scratch.dir, 'known_hosts')
-    const content = `# fleet\n[127.0.0.1]:${session.lab.server.port} ${oldKey.public}\n`
-    writeFileSync(knownHostsFile, content)
+  it.skipIf(!hasSshKeygen)(
+    'are refused loudly with both fingerprints and the known_hosts line, even with acceptNewHostKeys',
+    async () => {
+      const oldKey = generateKeyPair()
+      const knownHostsFile = join(session.scratch.dir, 'known_hosts')
+      const content = `# fleet\n[127.0.0.1]:${session.lab.server.port} ${oldKey.public}\n`
+      writeFileSync(knownHostsFile, content)
 
-    const error = await fpmfixFailure(connect({acceptNewHostKeys: true}))
-    expect(error.code).toBe('SSH_HOSTKEY_CHANGED')
-    expect(error.message).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED')
-    expect(error.message).toContain(opensshFingerprint(session.lab.server.hostPublicKeys[0] ?? '', session.scratch.dir))
-    expect(error.message).toContain(opensshFingerprint(oldKey.public, session.scratch.dir))
-    expect(error.message).toContain(`${knownHostsFile}:2`)
-    expect(error.hint).toContain('ssh-keygen -R')
-    expect(session.lab.server.events.auth).toEqual([])
-    expect(readFileSync(knownHostsFile, 'utf8')).toBe(content)
-  })
+      const error = await fpmfixFailure(connect({acceptNewHostKeys: true}))
+      expect(error.code).toBe('SSH_HOSTKEY_CHANGED')
+      expect(error.message).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED')
+      expect(error.message).toContain(
+        opensshFingerprint(session.lab.server.hostPublicKeys[0] ?? '', session.scratch.dir),
+      )
+      expect(error.message).toContain(opensshFingerprint(oldKey.public, session.scratch.dir))
+      expect(error.message).toContain(`${knownHostsFile}:2`)
+      expect(error.hint).toContain('ssh-keygen -R')
+      expect(session.lab.server.events.auth).toEqual([])
+      expect(readFileSync(knownHostsFile, 'utf8')).toBe(content)
+    },
+  )
 
   it('are refused when the host has a recorded key of another type only', async () => {
     const rsaOnly = generateKeyPair('rsa')
-    writeFileSync(join(session.scratch.dir, 'known_hosts'), `[127.0.0.1]:${session.lab.server.port} ${rsaOnly.public}\n`)
+    writeFileSync(
+      join(session.scratch.dir, 'known_hosts'),
+      `[127.0.0.1]:${session.lab.server.port} ${rsaOnly.public}\n`,
+    )
     expect((await fpmfixFailure(connect())).code).toBe('SSH_HOSTKEY_CHANGED')
   })
 })

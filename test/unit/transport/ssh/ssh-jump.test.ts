@@ -70,7 +70,10 @@ describe('jump hosts', () => {
   it('chain through two jump hosts, outermost first', async () => {
     const inner = await startLabHost(clientKey.public, {allowForwarding: true})
     try {
-      writeFileSync(knownHostsFile, [bastion.knownHostsLine, inner.knownHostsLine, target.knownHostsLine, ''].join('\n'))
+      writeFileSync(
+        knownHostsFile,
+        [bastion.knownHostsLine, inner.knownHostsLine, target.knownHostsLine, ''].join('\n'),
+      )
       const options = jumpOptions()
       options.proxyJump?.push({host: '127.0.0.1', port: inner.server.port, hostAlias: 'inner'})
       const transport = await connect(options)

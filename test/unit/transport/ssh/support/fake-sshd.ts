@@ -1,12 +1,16 @@
-import {connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer} from 'node:net'
+import {
+  connect as netConnect,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net'
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 
 /** What the fake server answers to one exec request. */
 export type ExecReply =
-  | {stdout?: string | Buffer[]; stderr?: string; exit: number | {signal: string} | 'none'}
-  | 'hang'
-  | 'drop-connection'
+  {stdout?: string | Buffer[]; stderr?: string; exit: number | {signal: string} | 'none'} | 'hang' | 'drop-connection'
 
 export interface FakeSshdOptions {
   /** Private host keys (OpenSSH format); one ed25519 key is generated when absent. */
@@ -37,15 +41,23 @@ export interface FakeSshd {
   close(): Promise<void>
 }
 
-export function generateKeyPair(type: 'ed25519' | 'rsa' = 'ed25519', passphrase?: string): {private: string; public: string} {
+export function generateKeyPair(
+  type: 'ed25519' | 'rsa' = 'ed25519',
+  passphrase?: string,
+): {private: string; public: string} {
   if (type === 'rsa') return ssh2.utils.generateKeyPairSync('rsa', {bits: 2048})
   // ssh2 1.17 strips a leading zero byte of an ed25519 public key (mscdex/ssh2#1513), so about
   // one pair in 256 cannot be parsed back; draw again until both halves parse.
   for (;;) {
-    const pair = passphrase === undefined
-      ? ssh2.utils.generateKeyPairSync('ed25519')
-      : ssh2.utils.generateKeyPairSync('ed25519', {passphrase, cipher: 'aes256-ctr', rounds: 2})
-    if (!(ssh2.utils.parseKey(pair.public) instanceof Error) && !(ssh2.utils.parseKey(pair.private, passphrase) instanceof Error)) return pair
+    const pair =
+      passphrase === undefined
+        ? ssh2.utils.generateKeyPairSync('ed25519')
+        : ssh2.utils.generateKeyPairSync('ed25519', {passphrase, cipher: 'aes256-ctr', rounds: 2})
+    if (
+      !(ssh2.utils.parseKey(pair.public) instanceof Error) &&
+      !(ssh2.utils.parseKey(pair.private, passphrase) instanceof Error)
+    )
+      return pair
   }
 }
 
@@ -83,7 +95,9 @@ export async function startFakeSshd(options: FakeSshdOptions): Promise<FakeSshd>
       )
       if (key === undefined) return context.reject(['publickey'])
       if (context.signature === undefined) return context.accept()
-      return key.verify(context.blob as Buffer, context.signature, context.hashAlgo) ? context.accept() : context.reject(['publickey'])
+      return key.verify(context.blob as Buffer, context.signature, context.hashAlgo)
+        ? context.accept()
+        : context.reject(['publickey'])
     })
     connection.on('ready', () => {
       connection.on('session', (acceptSession) => {
@@ -145,7 +159,7 @@ function reply(channel: ServerChannel, connection: Connection, answer: ExecReply
 
 /** A TCP listener that accepts connections and never says anything. */
 export async function startSilentListener(): Promise<{port: number; close(): Promise<void>}> {
-  const sockets = new Set<import('node:net').Socket>()
+  const sockets = new Set<Socket>()
   const server = createNetServer((socket) => {
     sockets.add(socket)
     socket.on('error', () => undefined)
@@ -162,7 +176,7 @@ export async function startSilentListener(): Promise<{port: number; close(): Pro
 
 /** A TCP listener that answers like a web server instead of an SSH server. */
 export async function startHttpListener(): Promise<{port: number; close(): Promise<void>}> {
-  const sockets = new Set<import('node:net').Socket>()
+  const sockets = new Set<Socket>()
   const server = createNetServer((socket) => {
     sockets.add(socket)
     socket.on('error', () => undefined)

@@ -61,7 +61,11 @@ export function writeKeyFile(dir: string, name: string, privateKey: string): str
  * for connecting to it as `deploy` with a key, and teardown of every transport opened.
  * With `trustHostKey`, the scratch known_hosts already holds the server's key.
  */
-export function fakeHostSession(prefix: string, clientKey: {private: string; public: string}, settings: {trustHostKey: boolean}) {
+export function fakeHostSession(
+  prefix: string,
+  clientKey: {private: string; public: string},
+  settings: {trustHostKey: boolean},
+) {
   const state: {scratch?: ReturnType<typeof scratchDir>; lab?: LabHost} = {}
   const opened: Transport[] = []
   beforeEach(async () => {
