@@ -1,7 +1,7 @@
 import type {FpmConfigSource, FpmInstall, InitSystem, ProcessInfo} from '../model/snapshot.js'
 import {buildServiceState, parsePidFile} from './parse-services.js'
 import type {SectionIndex} from './section-index.js'
-import {optionalText, parseKeyValues, type Section} from './sections.js'
+import {optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
 
 const CONFIG_SOURCES: readonly FpmConfigSource[] = ['tt', 'master', 'tt-error', 'layout']
 

@@ -1,7 +1,7 @@
 import type {InitSystem, NginxAbsent, NginxInfo, ProcessInfo} from '../model/snapshot.js'
 import {buildServiceState, parsePidFile} from './parse-services.js'
 import type {SectionIndex} from './section-index.js'
-import {optionalText, parseKeyValues} from './sections.js'
+import {optionalText, parseKeyValues} from '../protocol/frames.js'
 
 /** Words of a configure line, honouring single and double quotes as nginx -V prints them. */
 function configureWords(line: string): string[] {

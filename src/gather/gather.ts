@@ -1,6 +1,6 @@
-import {randomBytes} from 'node:crypto'
 import {FpmfixError, isFpmfixError} from '../errors.js'
 import type {HostSnapshot} from '../model/snapshot.js'
+import {newBoundary} from '../protocol/boundary.js'
 import type {Transport} from '../transport/transport.js'
 import {parseGatherOutput} from './parse-gather-output.js'
 import {buildGatherScript} from './script.js'
@@ -14,11 +14,6 @@ export interface GatherOptions {
 
 const DEFAULT_TIMEOUT_MS = 120_000
 const STDERR_WARNING_LINES = 20
-
-/** A fresh section boundary: unguessable, so nothing read on the host can forge a section header. */
-export function newBoundary(): string {
-  return `FPMFIX${randomBytes(16).toString('hex')}`
-}
 
 /** Read the whole host in one exec: the script goes in on stdin, sections come back on stdout. */
 export async function gather(transport: Transport, options: GatherOptions = {}): Promise<HostSnapshot> {

@@ -1,4 +1,3 @@
-export {gather, newBoundary, type GatherOptions} from './gather.js'
+export {gather, type GatherOptions} from './gather.js'
 export {parseGatherOutput} from './parse-gather-output.js'
 export {buildGatherScript, GATHER_SCRIPT_VERSION} from './script.js'
-export {splitSections, type Section} from './sections.js'

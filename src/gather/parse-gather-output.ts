@@ -15,7 +15,7 @@ import {
 } from './parse-host.js'
 import {parseProcess, parsePsTable} from './parse-processes.js'
 import {SectionIndex} from './section-index.js'
-import {optionalInt, optionalText, parseKeyValues, splitSections} from './sections.js'
+import {optionalInt, optionalText, parseKeyValues, splitSections} from '../protocol/frames.js'
 
 const STRAY_PREVIEW = 200
 

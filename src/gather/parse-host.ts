@@ -1,5 +1,5 @@
 import type {HostSnapshot, InitSystem, SelinuxMode} from '../model/snapshot.js'
-import {optionalInt, optionalText} from './sections.js'
+import {optionalInt, optionalText} from '../protocol/frames.js'
 
 /** /etc/os-release: KEY=value with optional shell-style quotes. */
 export function parseOsRelease(text: string): Map<string, string> {

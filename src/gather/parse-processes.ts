@@ -1,5 +1,5 @@
 import type {GroupEntry, PasswdEntry, ProcessInfo, PsEntry} from '../model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from './sections.js'
+import {optionalInt, optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
 
 function statusFields(content: string): Map<string, string> {
   const fields = new Map<string, string>()

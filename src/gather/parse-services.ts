@@ -1,5 +1,5 @@
 import type {InitSystem, PidFileState, ServiceState} from '../model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from './sections.js'
+import {optionalInt, optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
 
 /** `systemctl show -p …` output: Key=Value lines. */
 export function parseSystemctlShow(text: string): Map<string, string> {

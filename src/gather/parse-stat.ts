@@ -1,5 +1,5 @@
 import type {FileType, PathStat, RawFile} from '../model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from './sections.js'
+import {optionalInt, optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
 
 interface StatFields {
   type: FileType

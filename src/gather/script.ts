@@ -3,7 +3,8 @@ import {SCRIPT_FRAMING} from './script/framing.js'
 import {SCRIPT_HOST} from './script/host.js'
 import {SCRIPT_NGINX} from './script/nginx.js'
 import {SCRIPT_PATHS} from './script/paths.js'
-import {assertBoundary} from './sections.js'
+import {assertBoundary} from '../protocol/boundary.js'
+import {hostProgram} from '../protocol/host-program.js'
 
 /** Bumped whenever the sections the script prints change shape. */
 export const GATHER_SCRIPT_VERSION = 1
@@ -22,7 +23,6 @@ const SCRIPT_TEMPLATE = [SCRIPT_FRAMING, SCRIPT_HOST, SCRIPT_NGINX, SCRIPT_FPM, 
 /** The script with its per-run section boundary filled in; send it to `sh -s` on stdin. */
 export function buildGatherScript(boundary: string): string {
   assertBoundary(boundary)
-  return SCRIPT_TEMPLATE.replaceAll('$\\{', '${')
-    .replace('@BOUNDARY@', boundary)
-    .replace('@VERSION@', String(GATHER_SCRIPT_VERSION))
+  const collectors = SCRIPT_TEMPLATE.replaceAll('$\\{', '${').replace('@VERSION@', String(GATHER_SCRIPT_VERSION))
+  return `${hostProgram(['protocol/sh/frame.sh'], {B: boundary})}\n${collectors}`
 }

@@ -1,6 +1,6 @@
 import type {CommandOutput, CommandResult, RawFile} from '../model/snapshot.js'
 import {toRawFile} from './parse-stat.js'
-import type {Section} from './sections.js'
+import type {Section} from '../protocol/frames.js'
 
 /** Lookup helpers over the ordered sections of one gather run. */
 export class SectionIndex {

@@ -1,11 +1,8 @@
-/** Settings, section framing (BEGIN/END lines, ~hex fields, key=value lines) and the bounded readers every collector uses. */
-export const SCRIPT_FRAMING = String.raw`B=@BOUNDARY@
-LC_ALL=C
+/** Settings and the bounded readers every collector uses (the section framing itself is protocol/sh/frame.sh). */
+export const SCRIPT_FRAMING = String.raw`LC_ALL=C
 export LC_ALL
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 export PATH
-NL='
-'
 TAB='	'
 CAP_CONF=524288
 CAP_FILE=1048576
@@ -16,25 +13,6 @@ LOG_BYTES=262144
 TMO=
 
 have() { command -v "$1" >/dev/null 2>&1; }
-
-# Header fields: safe text as is, anything else as "~" + hex bytes.
-enc() {
-  case $1 in
-    '') printf '~' ;;
-    *[!A-Za-z0-9._/@%+=:,-]*) printf '~'; printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n' ;;
-    *) printf '%s' "$1" ;;
-  esac
-}
-
-sec_begin() { printf '%s BEGIN %s %s %s\n' "$B" "$1" "$2" "$(enc "$3")"; }
-sec_end() { printf '\n%s END %s %s %s\n' "$B" "$1" "$2" "$3"; }
-# key=value, or key~=hex when the value spans lines.
-kv() {
-  case $2 in
-    *"$NL"*) printf '%s~=' "$1"; printf '%s' "$2" | od -An -v -tx1 | tr -d ' \n'; echo ;;
-    *) printf '%s=%s\n' "$1" "$2" ;;
-  esac
-}
 
 tm() { if [ -n "$TMO" ]; then timeout "$TMO" "$@"; else "$@"; fi; }
 merged() { "$@" 2>&1; }

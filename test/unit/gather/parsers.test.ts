@@ -6,7 +6,7 @@ import {parseProcNetTcp, parseProcNetUnix, parseSsTcp, parseSsUnix} from '../../
 import {parsePsTable} from '../../../src/gather/parse-processes.js'
 import {buildServiceState} from '../../../src/gather/parse-services.js'
 import {parseMeta, parseStatLine} from '../../../src/gather/parse-stat.js'
-import type {Section} from '../../../src/gather/sections.js'
+import type {Section} from '../../../src/protocol/frames.js'
 
 function section(kind: string, tag: string, arg: string, content: string, status: number | null = null): Section {
   return {kind, tag, arg, content, status, flags: [], complete: true}

@@ -14,7 +14,7 @@ import {
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {newBoundary} from '../../../src/gather/gather.js'
+import {newBoundary} from '../../../src/protocol/boundary.js'
 import {parseGatherOutput} from '../../../src/gather/parse-gather-output.js'
 import {buildGatherScript} from '../../../src/gather/script.js'
 import type {HostSnapshot} from '../../../src/model/snapshot.js'

@@ -1,7 +1,8 @@
 import {FpmfixError} from '../errors.js'
+import {assertBoundary} from './boundary.js'
 
 /**
- * Framing of the gather script's output. Each section is
+ * Framing of everything a host program prints (see README.md here). Each section is
  *
  *   <B> BEGIN <kind> <tag> <arg>\n<content>\n<B> END <kind> <status> <flags>\n
  *
@@ -29,20 +30,12 @@ export interface SplitResult {
   stray: string[]
 }
 
-const BOUNDARY_PATTERN = /^[A-Za-z0-9]{16,128}$/
-
-export function assertBoundary(boundary: string): void {
-  if (!BOUNDARY_PATTERN.test(boundary)) {
-    throw new FpmfixError('INTERNAL', `invalid gather boundary token: ${JSON.stringify(boundary)}`)
-  }
-}
-
 /** Decode a header field or kv value: '~' + hex bytes, or the text itself. */
 export function decodeField(field: string): string {
   if (!field.startsWith('~')) return field
   const hex = field.slice(1)
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new FpmfixError('GATHER_PARSE', `malformed hex field in gather output: ${field.slice(0, 80)}`)
+    throw new FpmfixError('GATHER_PARSE', `malformed hex field in host output: ${field.slice(0, 80)}`)
   }
   return Buffer.from(hex, 'hex').toString('utf8')
 }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {decodeField, parseKeyValues, splitSections} from '../../../src/gather/sections.js'
+import {decodeField, parseKeyValues, splitSections} from '../../../src/protocol/frames.js'
 
 const B = 'FPMFIXtest0123456789abcdef'
 
