@@ -1,5 +1,5 @@
 import {FpmfixError} from '../errors.js'
-import {ABSENT} from '../plan/fingerprints.js'
+import {ABSENT} from '../model/plan.js'
 import type {Transport} from '../transport/transport.js'
 import {shellQuote} from '../util/shell-quote.js'
 import type {ServiceVerb} from './service-manager.js'

@@ -2,7 +2,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {hostname, userInfo} from 'node:os'
 import {FpmfixError} from '../errors.js'
 import type {HostPlan} from '../model/plan.js'
-import {ABSENT} from '../plan/fingerprints.js'
+import {ABSENT} from '../model/plan.js'
 import {fpmServiceNameFor, type ServiceVerb} from './service-manager.js'
 import {parseStateKey} from './state-probes.js'
 import type {

@@ -1,7 +1,10 @@
-import type {ApplyProbes, FpmInstallOptions, NginxOptions} from '../apply/types.js'
 import type {Finding, ServiceActionKind, ServiceTarget} from './finding.js'
+import type {HostVerification} from './verification.js'
 
 export const PLAN_FORMAT_VERSION = 1
+
+/** The sha256 a plan records for a file that does not exist; apply compares the same literal. */
+export const ABSENT = 'absent'
 
 /** A whole-file replacement, computed from the file's exact bytes at plan time. */
 export interface FileChange {
@@ -32,6 +35,8 @@ export interface Fingerprint {
   /** A path for files; a state key such as `socket:/run/php/php8.2-fpm.sock` or `service:php8.2-fpm`. */
   key: string
   sha256: string
+  /** For a state fingerprint: the state line it hashes, so a stale plan can say what changed. */
+  state?: string
 }
 
 export type HostPlanStatus = 'changes' | 'unchanged' | 'failed'
@@ -47,7 +52,7 @@ export interface HostPlan {
   /** Problems the planner saw but would not guess at (ambiguity, no config remedy). */
   notes: string[]
   /** What apply checks after acting: the listeners each php-fpm install must serve, and the probes. */
-  verify?: {fpm: Record<string, FpmInstallOptions>; nginx: NginxOptions; probes: ApplyProbes}
+  verify?: HostVerification
   error?: {code: string; message: string; hint?: string}
 }
 

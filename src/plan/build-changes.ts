@@ -6,8 +6,8 @@ import {editTarget, setPoolDirective} from '../fpm/index.js'
 import type {FileChange} from '../model/plan.js'
 import type {RawFile} from '../model/snapshot.js'
 import {insertDirective, setDirectiveArgs} from '../nginx/index.js'
-import {unifiedDiff} from '../render/diff.js'
 import type {CollectedRemedies, FpmSet, NginxEdit} from './collect-remedies.js'
+import {unifiedDiff} from './unified-diff.js'
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')

@@ -1,13 +1,9 @@
-import type {ApplyProbes, FpmInstallOptions, HttpProbe, ListenerExpectation} from '../apply/types.js'
 import {pairSites} from '../facts/pairing.js'
+import {dialable} from '../model/address.js'
 import type {FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
 import type {HostPlan, ServiceAction} from '../model/plan.js'
+import type {ApplyProbes, FpmInstallOptions, HttpProbe, ListenerExpectation} from '../model/verification.js'
 import type {FpmSet} from './collect-remedies.js'
-
-/** Where to connect to reach a pool listening on all addresses. */
-function dialable(listen: {host?: string; port: number}): {host: string; port: number} {
-  return {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}
-}
 
 /** The owner/group/mode the plan intends a pool's socket to have once php-fpm re-creates it. */
 function socketExpectation(pool: PoolFacts, sets: FpmSet[]): ListenerExpectation | undefined {

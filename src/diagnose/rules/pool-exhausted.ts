@@ -1,6 +1,6 @@
 import {allPools, formatAddress, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
-import {affordableChildren, consistentPm} from '../../plan/pm-sizing.js'
+import {affordableChildren, consistentPm} from '../../fpm/pm-sizing.js'
 import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
