@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {FpmfixError} from '../errors.js'
+import {hostFile} from '../protocol/host-program.js'
 import {shellQuote} from '../util/shell-quote.js'
 
 /**
@@ -39,52 +40,11 @@ export function parseStateKey(key: string): StateKey {
   return {kind, subject}
 }
 
-function socketProbe(path: string): string {
-  return `stat -c '%F %U %G %a %i' -- ${shellQuote(path)} 2>/dev/null || echo absent`
-}
-
-function serviceProbe(service: string): string {
-  const name = shellQuote(service)
-  const unit = shellQuote(`${service}.service`)
-  const title = service.includes('nginx') ? "'nginx: master process'*" : "'php-fpm: master process'*"
-  const digitsCheck = service.includes('nginx')
-    ? ''
-    : `    sp_exe=$(readlink "$sp_d/exe" 2>/dev/null)
-    [ "$(printf '%s' "$sp_exe" | tr -cd 0-9)" = "$(printf '%s' ${name} | tr -cd 0-9)" ] || continue
-`
-  return `(
-  sp_pids=
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 &&
-    [ "$(systemctl show -p LoadState ${unit} 2>/dev/null)" = LoadState=loaded ]; then
-    sp_main=$(systemctl show -p MainPID ${unit} 2>/dev/null)
-    sp_main=\${sp_main#MainPID=}
-    case $sp_main in ''|0|*[!0-9]*) ;; *) sp_pids=$sp_main ;; esac
-  else
-    sp_self=$(readlink /proc/self/ns/mnt 2>/dev/null)
-    for sp_d in /proc/[0-9]*; do
-      read -r sp_comm 2>/dev/null < "$sp_d/comm" || continue
-      case $sp_comm in nginx*|php*) ;; *) continue ;; esac
-      sp_title=$(tr '\\000' ' ' 2>/dev/null < "$sp_d/cmdline") || continue
-      case $sp_title in ${title}) ;; *) continue ;; esac
-      sp_ns=$(readlink "$sp_d/ns/mnt" 2>/dev/null)
-      [ -z "$sp_ns" ] || [ "$sp_ns" = "$sp_self" ] || continue
-${digitsCheck}      sp_pids="$sp_pids \${sp_d#/proc/}"
-    done
-  fi
-  if [ -n "$sp_pids" ]; then
-    printf 'running'
-    printf '%s\\n' $sp_pids | sort -n | while read -r sp_p; do printf ' %s' "$sp_p"; done
-    echo
-  else
-    echo stopped
-  fi
-)`
-}
-
 /** The sh command (POSIX, LC_ALL=C) printing the canonical state string for a key. */
 export function stateProbe(key: string): string {
-  const parsed = parseStateKey(key)
-  return parsed.kind === 'socket' ? socketProbe(parsed.subject) : serviceProbe(parsed.subject)
+  parseStateKey(key)
+  const library = ['protocol/sh/proc.sh', 'protocol/sh/state.sh'].map((file) => hostFile(file)).join('\n')
+  return `(\n${library}\nstate_line ${shellQuote(key)}\n)`
 }
 
 /**

@@ -89,6 +89,6 @@ describe('buildTransactionScript', () => {
     expect(script).toContain(`check_state 0 ${'a'.repeat(64)} state_probe_0 || return 1`)
     expect(script).toContain(`check_state 1 ${'b'.repeat(64)} state_probe_1 || return 1`)
     expect(script).toMatch(/check_file 2 '\/etc\/nginx\/sites-available\/it'\\''s/)
-    expect(script).toContain("stat -c '%F %U %G %a %i' -- /run/php/php8.2-fpm.sock")
+    expect(script).toContain('state_line socket:/run/php/php8.2-fpm.sock')
   })
 })
