@@ -9,15 +9,10 @@ import type {
   SocketExpectation,
   TcpExpectation,
 } from '../model/verification.js'
+import type {LockInfo, StepTiming} from '../protocol/journal.js'
 
 /** How services are controlled on the host; detected there unless forced. */
 export type ServiceManagerKind = 'systemd' | 'sysv' | 'openrc' | 'none'
-
-/** One completed step of a transaction and how long it took on the host. */
-export interface StepTiming {
-  name: string
-  ms: number
-}
 
 export interface StepEvent extends StepTiming {
   txid: string
@@ -40,27 +35,30 @@ export interface ApplyOptions {
   probeTimeoutMs?: number
   /** Bound on the whole transaction as seen by the client (default 300000). */
   timeoutMs?: number
-  /** How often the host is asked for progress (default 200). */
-  pollIntervalMs?: number
   /** PHP CLI used for the FastCGI probe (default `php`). */
   phpCli?: string
   /** Where the journal and the lock live (default /var/lib/fpmfix). */
   stateDir?: string
+  /** Each step as the host completes it: `start` once the transaction runs, then the transaction's own steps. */
   onStep?: (step: StepEvent) => void
 }
 
+/**
+ * How one host's apply ended: `applied` (committed), `undone` (a rollback committed),
+ * `already-applied` (this plan was applied before and is still in effect; nothing written),
+ * `unchanged` (nothing to do), `rolled-back`, `rollback-failed`, `refused-stale`, `locked`,
+ * `failed` (nothing written).
+ */
 export type ApplyStatus =
-  'applied' | 'unchanged' | 'rolled-back' | 'rollback-failed' | 'refused-stale' | 'locked' | 'failed'
-
-/** Who holds (or held) the host lock. */
-export interface LockInfo {
-  txid: string
-  pid: number | undefined
-  owner: string
-  started: string
-  /** The holding process is still running. */
-  alive?: boolean
-}
+  | 'applied'
+  | 'undone'
+  | 'already-applied'
+  | 'unchanged'
+  | 'rolled-back'
+  | 'rollback-failed'
+  | 'refused-stale'
+  | 'locked'
+  | 'failed'
 
 export interface ApplyResult {
   status: ApplyStatus
@@ -71,6 +69,12 @@ export interface ApplyResult {
   output?: string
   /** Fingerprint keys (paths, state keys) that no longer match the plan. */
   stale?: string[]
+  /** What changed since the plan, in words, one per stale key. */
+  staleReasons?: string[]
+  /** For already-applied: the transaction that applied this plan. */
+  appliedBy?: string
+  /** For an undo: the transaction it rolled back. */
+  undid?: string
   /** The holder when status is `locked`. */
   lock?: LockInfo
   /** A dead transaction's lock this one took over (and recovered) before running. */
@@ -96,6 +100,7 @@ export interface TransactionReport {
   result?: ApplyResult
 }
 
+export type {LockInfo, StepTiming}
 export type {ServiceActionKind, ServiceTarget}
 export type {
   ApplyProbes,

@@ -1,4 +1,4 @@
-import {applyHostPlan, buildTxSpec, forceUnlock, stepLabels} from '../apply/index.js'
+import {applyHostPlan, buildTxSpec, COMMIT_STEP, forceUnlock, transactionStepList} from '../apply/index.js'
 import type {ApplyOptions, ApplyResult} from '../apply/types.js'
 import {FpmfixError} from '../errors.js'
 import type {HostPlan, PlanDocument} from '../model/plan.js'
@@ -24,31 +24,19 @@ async function targetsFor(plan: PlanDocument, flags: ConnectionFlagValues): Prom
 
 /** The transaction's steps as the host will report them, then its commit (or rollback). */
 function transactionSteps(host: HostPlan, options: ApplyOptions): StepSpec[] {
-  const spec = buildTxSpec(host, options)
-  const labels = stepLabels(spec)
-  const names = [
-    'lock',
-    'check',
-    'backup',
-    'write',
-    'validate',
-    ...spec.actions.map((_, index) => `action-${index}`),
-    'probe',
-  ]
-  return [
-    ...names.map((name) => ({name, title: labels[name] ?? name})),
-    {name: 'commit', title: 'commit, or roll back on failure'},
-  ]
+  return transactionStepList(buildTxSpec(host, options))
 }
 
 function stepsOutcome(result: ApplyResult): StepsOutcome {
   switch (result.status) {
     case 'applied':
-      return {completed: ['commit']}
+    case 'undone':
+      return {completed: [COMMIT_STEP]}
     case 'unchanged':
+    case 'already-applied':
       return {}
     case 'refused-stale':
-      return {failedStep: 'check', message: `stale: ${(result.stale ?? []).join(', ')}`}
+      return {failedStep: 'check', message: `stale: ${(result.staleReasons ?? result.stale ?? []).join('; ')}`}
     case 'locked':
       return {
         failedStep: 'lock',

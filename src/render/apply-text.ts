@@ -5,6 +5,8 @@ import {paint} from './style.js'
 
 const STATUS_STYLE: Record<ApplyStatus, Parameters<typeof paint>[0]> = {
   applied: 'green',
+  undone: 'green',
+  'already-applied': 'green',
   unchanged: 'dim',
   'rolled-back': ['yellow', 'bold'],
   'rollback-failed': ['red', 'bold'],
@@ -30,7 +32,9 @@ function detail(outcome: ApplyOutcome): string[] {
   if (result.txid) lines.push(paint('dim', `  transaction ${result.txid}`))
   if (result.recoveredLock)
     lines.push(`  recovered the lock of dead transaction ${result.recoveredLock.txid} (${result.recoveredLock.owner})`)
-  if (result.stale?.length) lines.push(`  changed since the plan: ${result.stale.join(', ')}`)
+  if (result.appliedBy) lines.push(`  already applied by transaction ${result.appliedBy}; nothing was written`)
+  const stale = result.staleReasons ?? result.stale ?? []
+  if (stale.length > 0) lines.push('  changed since the plan:', ...stale.map((reason) => `    ${reason}`))
   if (result.lock)
     lines.push(`  locked by ${result.lock.owner}, transaction ${result.lock.txid}, since ${result.lock.started}`)
   if (result.failedStep) lines.push(`  failed step: ${result.failedStep}`)
@@ -52,9 +56,16 @@ function detail(outcome: ApplyOutcome): string[] {
   return lines
 }
 
+/** The status in words: `already applied`; an undo names the transaction it rolled back. */
+function statusText(outcome: ApplyOutcome): string {
+  const status = statusOf(outcome)
+  if (status === 'undone' && outcome.ok && outcome.value.undid) return `rolled back transaction ${outcome.value.undid}`
+  return status === 'already-applied' ? 'already applied' : status
+}
+
 export function renderApplyText(outcomes: ApplyOutcome[]): string {
   const lines = outcomes.flatMap((outcome) => [
-    `${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusOf(outcome))}`,
+    `${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusText(outcome))}`,
     ...detail(outcome),
   ])
   return `${lines.join('\n')}\n\n${paint('bold', applySummary(outcomes))}\n`

@@ -113,17 +113,23 @@ tx_follow() {
   tx_report "$1" "$2"
 }
 
-# journal_latest JOURNAL: the newest transaction (in lock order) that did not end without
-# touching the host: running, interrupted, committed, rolled back or failed.
-journal_latest() {
+# journal_newest_first JOURNAL: the transactions that took the lock, newest first.
+journal_newest_first() {
   awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$1/.sequence" 2>/dev/null |
-    while IFS= read -r jl_tx; do
-      is_txid "$jl_tx" || continue
-      [ -d "$1/$jl_tx" ] || continue
-      word_in "$(tx_last_state "$1/$jl_tx")" "$TX_NOOP_STATES" && continue
-      echo "$jl_tx"
-      break
+    while IFS= read -r jn_tx; do
+      is_txid "$jn_tx" && [ -d "$1/$jn_tx" ] && echo "$jn_tx"
     done
+  return 0
+}
+
+# journal_latest JOURNAL: the newest transaction that did not end without touching the host:
+# running, interrupted, committed, rolled back or failed.
+journal_latest() {
+  journal_newest_first "$1" | while IFS= read -r jl_tx; do
+    word_in "$(tx_last_state "$1/$jl_tx")" "$TX_NOOP_STATES" && continue
+    echo "$jl_tx"
+    break
+  done
 }
 
 # journal_status STATE_DIR: the lock (when held) and the report of the latest transaction.

@@ -8,6 +8,15 @@ export const SHELLS: string[][] = [['dash'], ['bash', '--posix', '--norc'], ['bu
   ([shell]) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0,
 )
 
+/** Where a shell is, so a test can run it with a PATH that does not hold it. */
+function shellPath(shell: string): string {
+  return (
+    spawnSync('sh', ['-c', `command -v ${shell}`])
+      .stdout.toString()
+      .trim() || shell
+  )
+}
+
 export interface ShellRun {
   status: number | null
   stdout: string
@@ -21,7 +30,7 @@ export function runUnder(
   options: {stdin?: string; env?: Record<string, string>} = {},
 ): Promise<ShellRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(shell[0]!, [...shell.slice(1), '-c', program], {
+    const child = spawn(shellPath(shell[0]!), [...shell.slice(1), '-c', program], {
       env: {PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C', ...options.env},
     })
     let stdout = ''
