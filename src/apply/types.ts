@@ -1,14 +1,4 @@
-import type {ServiceActionKind, ServiceTarget} from '../model/finding.js'
-import type {
-  ApplyProbes,
-  FastcgiProbe,
-  FpmInstallOptions,
-  HttpProbe,
-  ListenerExpectation,
-  NginxOptions,
-  SocketExpectation,
-  TcpExpectation,
-} from '../model/verification.js'
+import type {ApplyProbes, FpmInstallOptions, NginxOptions} from '../model/verification.js'
 import type {LockInfo, StepTiming} from '../protocol/journal.js'
 
 /** How services are controlled on the host; detected there unless forced. */
@@ -101,14 +91,3 @@ export interface TransactionReport {
 }
 
 export type {LockInfo, StepTiming}
-export type {ServiceActionKind, ServiceTarget}
-export type {
-  ApplyProbes,
-  FastcgiProbe,
-  FpmInstallOptions,
-  HttpProbe,
-  ListenerExpectation,
-  NginxOptions,
-  SocketExpectation,
-  TcpExpectation,
-}

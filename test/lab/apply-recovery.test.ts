@@ -9,6 +9,7 @@ import {
 import {connectSsh} from '../../src/transport/ssh/ssh-transport.js'
 import type {ApplyOptions} from '../../src/apply/index.js'
 import type {FileChange} from '../../src/model/plan.js'
+import {transactionSteps} from '../../src/protocol/journal.js'
 import type {Transport} from '../../src/transport/transport.js'
 import {
   changeFile,
@@ -160,15 +161,8 @@ describe('apply transactions that outlive or fight their clients', () => {
 
     const report = await attachTransaction(transport, txid)
     expect(report).toMatchObject({txid, running: false, interrupted: false, result: {status: 'applied', txid}})
-    expect(report.steps.map((step) => step.name)).toEqual([
-      'lock',
-      'check',
-      'backup',
-      'write',
-      'validate',
-      'action-0',
-      'probe',
-    ])
+    // The runtime reports exactly the steps the protocol names.
+    expect(report.steps.map((step) => step.name)).toEqual(transactionSteps(1))
     expect(await host.readFile(FPM_POOL_FILE)).toBe(pool.after)
     expect(await readHostJournal(transport)).toMatchObject({latest: {txid, result: {status: 'applied'}}})
   })

@@ -30,6 +30,27 @@ spec_count() {
   case $sc_n in ''|*[!0-9]*) echo 0 ;; *) echo "$sc_n" ;; esac
 }
 
+# for_each LIST FUNC: FUNC <i> for each item of the spec list LIST, in order, stopping at the first
+# failure (its status). The counters live in the positional parameters, which every function call
+# has its own of, so FUNC may loop over another list.
+for_each() {
+  set -- "$1" "$2" 0 "$(spec_count "$1")"
+  while [ "$3" -lt "$4" ]; do
+    "$2" "$3" || return $?
+    set -- "$1" "$2" $(($3 + 1)) "$4"
+  done
+}
+
+# for_all LIST FUNC: FUNC <i> for every item of LIST, whatever fails; fails when any did.
+for_all() {
+  set -- "$1" "$2" 0 "$(spec_count "$1")" 0
+  while [ "$3" -lt "$4" ]; do
+    "$2" "$3" || set -- "$1" "$2" "$3" "$4" 1
+    set -- "$1" "$2" $(($3 + 1)) "$4" "$5"
+  done
+  return "$5"
+}
+
 # Milliseconds on a monotonic clock (10 ms resolution).
 now_ms() {
   if [ -r /proc/uptime ]; then

@@ -38,19 +38,20 @@ check_state() {
   echo "stale: $2 is now $cs_line"
 }
 
+# check_one I: precondition I of the plan (a file hash or a state line).
+check_one() {
+  co_key=$(spec_get "check_$1_key")
+  co_sha=$(spec_get "check_$1_sha256")
+  case $(spec_get "check_$1_kind") in
+    file) check_file "$1" "$co_key" "$co_sha" ;;
+    state) check_state "$1" "$co_key" "$co_sha" ;;
+    *) echo "check $1 has an unknown kind"; return 1 ;;
+  esac
+}
+
 # Every precondition of the plan; 3 when one no longer holds.
 run_checks() {
-  rc_n=$(spec_count checks) rc_i=0
-  while [ "$rc_i" -lt "$rc_n" ]; do
-    rc_key=$(spec_get "check_${rc_i}_key")
-    rc_sha=$(spec_get "check_${rc_i}_sha256")
-    case $(spec_get "check_${rc_i}_kind") in
-      file) check_file "$rc_i" "$rc_key" "$rc_sha" || return 1 ;;
-      state) check_state "$rc_i" "$rc_key" "$rc_sha" || return 1 ;;
-      *) echo "check $rc_i has an unknown kind"; return 1 ;;
-    esac
-    rc_i=$((rc_i + 1))
-  done
+  for_each checks check_one || return 1
   [ -z "$STALE" ] || return 3
 }
 
@@ -125,86 +126,52 @@ put_in_place() {
   return 0
 }
 
-# write_file N: install journal new/N over file N, or remove it when its new content is "absent".
-write_file() {
-  wf_dir=$D/files/$1
-  wf_after=$(spec_get "file_$1_after")
-  wf_real=$(cat "$wf_dir/real") || return 1
-  printf '' > "$wf_dir/written" || return 1
-  if [ "$wf_after" = absent ]; then
-    rm -f -- "$wf_real" || { echo "cannot remove $wf_real"; return 1; }
-    echo "removed $wf_real"
+# replace_file N SOURCE SHA: SOURCE's bytes over file N (its real path), through a temp file
+# beside it; SHA "absent" removes the file instead.
+replace_file() {
+  rp_dir=$D/files/$1
+  rp_real=$(cat "$rp_dir/real") || return 1
+  if [ "$3" = absent ]; then
+    rm -f -- "$rp_real" || { echo "cannot remove $rp_real"; return 1; }
+    echo "removed $rp_real"
     return 0
   fi
-  wf_tmp=$(parent_dir "$wf_real")/.fpmfix-$TXID-$1.tmp
-  if ! cp -- "$D/new/$1" "$wf_tmp"; then
-    rm -f -- "$wf_tmp"
-    echo "cannot create $wf_tmp"
+  rp_tmp=$(parent_dir "$rp_real")/.fpmfix-$TXID-$1.tmp
+  if ! cp -- "$2" "$rp_tmp"; then
+    rm -f -- "$rp_tmp"
+    echo "cannot create $rp_tmp"
     return 1
   fi
-  put_in_place "$wf_tmp" "$wf_real" "$wf_dir" "$wf_after" || return 1
-  echo "wrote $wf_real ($wf_after)"
+  put_in_place "$rp_tmp" "$rp_real" "$rp_dir" "$3" || return 1
+  echo "wrote $rp_real ($3)"
+}
+
+# write_file N: journal new/N over file N, or remove it when its new content is "absent".
+write_file() {
+  printf '' > "$D/files/$1/written" || return 1
+  replace_file "$1" "$D/new/$1" "$(spec_get "file_$1_after")"
 }
 
 # restore_file N: put back the original bytes and metadata of a file this transaction wrote.
 restore_file() {
-  rf_dir=$D/files/$1
-  [ -f "$rf_dir/written" ] || return 0
-  rf_real=$(cat "$rf_dir/real") || return 1
-  if [ -f "$rf_dir/absent" ]; then
-    rm -f -- "$rf_real" || { echo "cannot remove $rf_real"; return 1; }
-    echo "removed $rf_real (it did not exist before)"
-    return 0
-  fi
-  rf_tmp=$(parent_dir "$rf_real")/.fpmfix-$TXID-$1.restore
-  if ! cp -- "$rf_dir/orig" "$rf_tmp"; then
-    rm -f -- "$rf_tmp"
-    echo "cannot create $rf_tmp"
-    return 1
-  fi
-  put_in_place "$rf_tmp" "$rf_real" "$rf_dir" "$(cat "$rf_dir/orig.sha")" || return 1
-  echo "restored $rf_real"
+  [ -f "$D/files/$1/written" ] || return 0
+  replace_file "$1" "$D/files/$1/orig" "$(cat "$D/files/$1/orig.sha")"
 }
 
 # Back up every file, then record what passes before the change: config tests, running services.
 run_backup() {
-  rb_n=$(spec_count files) rb_i=0
-  while [ "$rb_i" -lt "$rb_n" ]; do
-    backup_file "$rb_i" || return $?
-    rb_i=$((rb_i + 1))
-  done
+  for_each files backup_file || return $?
   run_validate pre || return 1
-  rb_n=$(spec_count actions) rb_i=0
-  while [ "$rb_i" -lt "$rb_n" ]; do
-    use_action "$rb_i"
-    svc_record_pre || return 1
-    rb_i=$((rb_i + 1))
-  done
+  for_each actions record_pre
 }
 
-run_writes() {
-  rw_n=$(spec_count files) rw_i=0
-  while [ "$rw_i" -lt "$rw_n" ]; do
-    write_file "$rw_i" || return 1
-    rw_i=$((rw_i + 1))
-  done
-}
+run_writes() { for_each files write_file; }
+run_restore() { for_all files restore_file; }
 
-run_restore() {
-  rs_n=$(spec_count files) rs_i=0 rs_rc=0
-  while [ "$rs_i" -lt "$rs_n" ]; do
-    restore_file "$rs_i" || rs_rc=1
-    rs_i=$((rs_i + 1))
-  done
-  return "$rs_rc"
-}
-
-# The plan is in effect already: every planned file holds its new content.
-files_hold_plan() {
-  fh_n=$(spec_count files) fh_i=0
-  while [ "$fh_i" -lt "$fh_n" ]; do
-    fh_path=$(spec_get "file_${fh_i}_path")
-    [ "$(sha256_file "$fh_path")" = "$(spec_get "file_${fh_i}_after")" ] || { echo "$fh_path does not hold the planned content"; return 1; }
-    fh_i=$((fh_i + 1))
-  done
+# file_holds_plan N: file N holds its new content.
+file_holds_plan() {
+  fh_path=$(spec_get "file_$1_path")
+  [ "$(sha256_file "$fh_path")" = "$(spec_get "file_$1_after")" ] && return 0
+  echo "$fh_path does not hold the planned content"
+  return 1
 }

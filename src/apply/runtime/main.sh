@@ -75,8 +75,8 @@ already_applied() {
   aa_digest=$(spec_get digest)
   [ -n "$aa_digest" ] || return 1
   aa_by=$(applied_by "$aa_digest") || { echo "no committed transaction applied this plan"; return 1; }
-  files_hold_plan || return 1
-  services_hold_plan || return 1
+  for_each files file_holds_plan || return 1
+  for_each actions service_holds_plan || return 1
   echo "this plan was applied by transaction $aa_by and is still in effect"
   result_kv applied_by "$aa_by"
 }
@@ -217,16 +217,16 @@ main_unpack() {
   printf '' > "$D/state" || exit 1
   have base64 || have openssl || { echo 'fpmfix needs base64 (coreutils or busybox) or openssl on the host'; exit 1; }
   sha256_stdin < /dev/null > /dev/null || { echo 'fpmfix needs sha256sum, shasum or openssl on the host'; exit 1; }
-  mu_n=$(spec_count files) mu_i=0
-  while [ "$mu_i" -lt "$mu_n" ]; do
-    mu_after=$(spec_get "file_${mu_i}_after")
-    if [ "$mu_after" != absent ]; then
-      b64_decode < "$D/new/$mu_i.b64" > "$D/new/$mu_i" || { echo "cannot decode the new content of file $mu_i"; exit 1; }
-      [ "$(sha256_file "$D/new/$mu_i")" = "$mu_after" ] || { echo "the new content of file $mu_i is corrupt"; exit 1; }
-      rm -f "$D/new/$mu_i.b64"
-    fi
-    mu_i=$((mu_i + 1))
-  done
+  for_each files unpack_file || exit 1
+}
+
+# unpack_file N: decode file N's new content and check its hash.
+unpack_file() {
+  uf_after=$(spec_get "file_$1_after")
+  [ "$uf_after" != absent ] || return 0
+  b64_decode < "$D/new/$1.b64" > "$D/new/$1" || { echo "cannot decode the new content of file $1"; return 1; }
+  [ "$(sha256_file "$D/new/$1")" = "$uf_after" ] || { echo "the new content of file $1 is corrupt"; return 1; }
+  rm -f "$D/new/$1.b64"
 }
 
 main() {

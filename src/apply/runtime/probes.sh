@@ -48,21 +48,17 @@ probe_http() {
   return 1
 }
 
+fcgi_probe() { probe_fcgi "$(spec_get "fcgi_probe_$1_address")" "$(spec_get "fcgi_probe_$1_uri")"; }
+http_probe() { probe_http "$(spec_get "http_probe_$1_url")" "$(spec_get "http_probe_$1_host")"; }
+
 # Every probe of the spec; all run, and any failure fails the step.
 run_probes() {
-  rp_n=$(spec_count fcgi_probes) rp_m=$(spec_count http_probes) rp_i=0 rp_rc=0
-  if [ "$rp_n" = 0 ] && [ "$rp_m" = 0 ]; then
+  if [ "$(spec_count fcgi_probes)" = 0 ] && [ "$(spec_count http_probes)" = 0 ]; then
     echo "no probes configured"
     return 0
   fi
-  while [ "$rp_i" -lt "$rp_n" ]; do
-    probe_fcgi "$(spec_get "fcgi_probe_${rp_i}_address")" "$(spec_get "fcgi_probe_${rp_i}_uri")" || rp_rc=1
-    rp_i=$((rp_i + 1))
-  done
-  rp_i=0
-  while [ "$rp_i" -lt "$rp_m" ]; do
-    probe_http "$(spec_get "http_probe_${rp_i}_url")" "$(spec_get "http_probe_${rp_i}_host")" || rp_rc=1
-    rp_i=$((rp_i + 1))
-  done
+  rp_rc=0
+  for_all fcgi_probes fcgi_probe || rp_rc=1
+  for_all http_probes http_probe || rp_rc=1
   return "$rp_rc"
 }

@@ -42,9 +42,9 @@ validate_target() {
   esac
 }
 
-# validate_one I MODE: validation I's config test (php-fpm -t [-y CONF], or nginx -t) through validate_target.
+# validate_one I: validation I's config test (php-fpm -t [-y CONF], or nginx -t) through validate_target in VALIDATE_MODE.
 validate_one() {
-  vo_i=$1 vo_mode=$2
+  vo_i=$1
   vo_conf=$(spec_get "validation_$1_config")
   case $(spec_get "validation_$1_kind") in
     php-fpm)
@@ -57,17 +57,13 @@ validate_one() {
       set -- "$@" -t ;;
     *) echo "validation $1 has an unknown kind"; return 1 ;;
   esac
-  validate_target "v$vo_i" "$vo_mode" "$@"
+  validate_target "v$vo_i" "$VALIDATE_MODE" "$@"
 }
 
 # run_validate MODE: every validation of the spec (pre, post or rollback: see validate_target).
 run_validate() {
-  rv_n=$(spec_count validations) rv_i=0 rv_rc=0
-  while [ "$rv_i" -lt "$rv_n" ]; do
-    validate_one "$rv_i" "$1" || rv_rc=1
-    rv_i=$((rv_i + 1))
-  done
-  return "$rv_rc"
+  VALIDATE_MODE=$1
+  for_all validations validate_one
 }
 
 # use_action I: the action in hand (A_INDEX, A_KIND fpm|nginx, A_BIN, A_NAME, A_VERB, A_CONF).
@@ -295,20 +291,18 @@ expect_tcp() {
   return 0
 }
 
-# Every listener the action in hand expects is up, with its owner/group/mode.
-expectations_hold() {
-  eh_n=$(spec_count "action_${A_INDEX}_expects") eh_j=0
-  while [ "$eh_j" -lt "$eh_n" ]; do
-    eh_p=action_${A_INDEX}_expect_${eh_j}
-    eh_socket=$(spec_get "${eh_p}_socket")
-    if [ -n "$eh_socket" ]; then
-      expect_socket "$eh_socket" "$(spec_get "${eh_p}_owner")" "$(spec_get "${eh_p}_group")" "$(spec_get "${eh_p}_mode")" || return 1
-    else
-      expect_tcp "$(spec_get "${eh_p}_port_hex")" "$(spec_get "${eh_p}_addr_hex")" "$(spec_get "${eh_p}_label")" || return 1
-    fi
-    eh_j=$((eh_j + 1))
-  done
+# expectation_holds J: listener J of the action in hand is up, with its owner/group/mode.
+expectation_holds() {
+  eh_p=action_${A_INDEX}_expect_$1
+  eh_socket=$(spec_get "${eh_p}_socket")
+  if [ -n "$eh_socket" ]; then
+    expect_socket "$eh_socket" "$(spec_get "${eh_p}_owner")" "$(spec_get "${eh_p}_group")" "$(spec_get "${eh_p}_mode")"
+  else
+    expect_tcp "$(spec_get "${eh_p}_port_hex")" "$(spec_get "${eh_p}_addr_hex")" "$(spec_get "${eh_p}_label")"
+  fi
 }
+
+expectations_hold() { for_each "action_${A_INDEX}_expects" expectation_holds; }
 
 # The action in hand has taken effect: its new generation runs and serves every expected listener.
 action_ready() {
@@ -361,7 +355,9 @@ forward_action() {
   svc_run "$A_PLANNED" action_ready
 }
 
-svc_record_pre() {
+# record_pre I: whether action I's service runs before the change.
+record_pre() {
+  use_action "$1"
   svc_begin
   if [ -n "$O_MASTER" ]; then echo 1 > "$D/pre/a$A_INDEX.running"; else echo 0 > "$D/pre/a$A_INDEX.running"; fi
 }
@@ -386,36 +382,22 @@ revert_action() {
   fi
 }
 
-# Every action in order (php-fpm before nginx), each its own step; a failure rolls everything back.
-run_forward_actions() {
-  fa_n=$(spec_count actions) fa_i=0
-  while [ "$fa_i" -lt "$fa_n" ]; do
-    step "action-$fa_i" forward_action "$fa_i" || rollback "action-$fa_i"
-    fa_i=$((fa_i + 1))
-  done
-}
+# action_step I: action I as its own step (action-I); its failure rolls everything back.
+action_step() { step "action-$1" forward_action "$1" || rollback "action-$1"; }
 
-run_revert_actions() {
-  ra_n=$(spec_count actions) ra_i=0 ra_rc=0
-  while [ "$ra_i" -lt "$ra_n" ]; do
-    revert_action "$ra_i" || ra_rc=1
-    ra_i=$((ra_i + 1))
-  done
-  return "$ra_rc"
-}
+# Every action in order: php-fpm before nginx, as the spec lists them.
+run_forward_actions() { for_each actions action_step; }
+run_revert_actions() { for_all actions revert_action; }
 
-# Every service is in the state its action leads to: stopped, or running and serving its listeners.
-services_hold_plan() {
-  sh_n=$(spec_count actions) sh_i=0
-  while [ "$sh_i" -lt "$sh_n" ]; do
-    use_action "$sh_i"
-    svc_snapshot
-    if [ "$A_VERB" = stop ]; then
-      [ -z "$S_MASTER" ] || { echo "$A_NAME is running"; return 1; }
-    else
-      [ -n "$S_MASTER" ] || { echo "$A_NAME is not running"; return 1; }
-      expectations_hold || { echo "$WHY"; return 1; }
-    fi
-    sh_i=$((sh_i + 1))
-  done
+# service_holds_plan I: action I's service is in the state the action leads to: stopped, or
+# running and serving its listeners.
+service_holds_plan() {
+  use_action "$1"
+  svc_snapshot
+  if [ "$A_VERB" = stop ]; then
+    [ -z "$S_MASTER" ] || { echo "$A_NAME is running"; return 1; }
+  else
+    [ -n "$S_MASTER" ] || { echo "$A_NAME is not running"; return 1; }
+    expectations_hold || { echo "$WHY"; return 1; }
+  fi
 }

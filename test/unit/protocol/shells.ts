@@ -39,6 +39,8 @@ export function runUnder(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
     child.once('error', reject)
     child.once('close', (status) => resolve({status, stdout, stderr}))
+    // A program may exit without reading its stdin.
+    child.stdin.on('error', () => undefined)
     child.stdin.end(options.stdin ?? '')
   })
 }
