@@ -3,6 +3,7 @@ import type {ApplyOptions, ApplyResult} from '../apply/types.js'
 import {FpmfixError} from '../errors.js'
 import type {HostPlan, PlanDocument} from '../model/plan.js'
 import type {HostTarget} from '../model/target.js'
+import {STEPS} from '../protocol/journal.js'
 import type {ApplyOutcome} from '../render/apply-text.js'
 import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
 import type {StepSpec, StepsOutcome, StepTree} from '../run/step-tree.js'
@@ -33,18 +34,19 @@ function stepsOutcome(result: ApplyResult): StepsOutcome {
     case 'undone':
       return {completed: [COMMIT_STEP]}
     case 'unchanged':
-    case 'already-applied':
       return {}
+    case 'already-applied':
+      return {completed: [STEPS.check]}
     case 'refused-stale':
-      return {failedStep: 'check', message: `stale: ${(result.staleReasons ?? result.stale ?? []).join('; ')}`}
+      return {failedStep: STEPS.check, message: `stale: ${(result.staleReasons ?? result.stale ?? []).join('; ')}`}
     case 'locked':
       return {
-        failedStep: 'lock',
+        failedStep: STEPS.lock,
         message: `held by ${result.lock?.owner ?? '?'} (transaction ${result.lock?.txid ?? '?'})`,
       }
     default:
       return {
-        failedStep: result.failedStep ?? 'commit',
+        failedStep: result.failedStep ?? COMMIT_STEP,
         message: `${result.status}${result.output ? `: ${result.output.trim().split('\n').at(-1)}` : ''}`,
       }
   }

@@ -9,7 +9,7 @@ import {
 import {connectSsh} from '../../src/transport/ssh/ssh-transport.js'
 import type {ApplyOptions} from '../../src/apply/index.js'
 import type {FileChange} from '../../src/model/plan.js'
-import {transactionSteps} from '../../src/protocol/journal.js'
+import {isFinalState, transactionSteps} from '../../src/protocol/journal.js'
 import type {Transport} from '../../src/transport/transport.js'
 import {
   changeFile,
@@ -37,8 +37,6 @@ import {
   startLab,
 } from './lab/index.js'
 import {probeGate, type ProbeGate} from './support/apply-cli-helpers.js'
-
-const FINAL = ['committed', 'rolled-back', 'rollback-failed', 'refused-stale', 'locked', 'failed']
 
 describe('apply transactions that outlive or fight their clients', () => {
   let lab: Lab
@@ -157,7 +155,7 @@ describe('apply transactions that outlive or fight their clients', () => {
     )
     expect((await attachTransaction(transport, txid)).result).toBeUndefined()
 
-    await waitForJournal(host, (state) => FINAL.includes(state.at(-1) ?? ''), {txid})
+    await waitForJournal(host, (state) => isFinalState(state.at(-1)), {txid})
 
     const report = await attachTransaction(transport, txid)
     expect(report).toMatchObject({txid, running: false, interrupted: false, result: {status: 'applied', txid}})
@@ -180,7 +178,7 @@ describe('apply transactions that outlive or fight their clients', () => {
     await host.exec(`kill -TERM ${await transactionPid(host, txid)}`)
     // sh runs its trap once the probe it waits on returns.
     gate.release(200)
-    await waitForJournal(host, (state) => FINAL.includes(state.at(-1) ?? ''), {txid})
+    await waitForJournal(host, (state) => isFinalState(state.at(-1)), {txid})
 
     const report = await attachTransaction(transport, txid)
     expect(report.result).toMatchObject({status: 'rolled-back', failedStep: 'signal-TERM'})

@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import type {ApplyOptions, ApplyResult} from '../../../src/apply/types.js'
 import type {HostPlan, PlanDocument} from '../../../src/model/plan.js'
+import {isFinalState} from '../../../src/protocol/journal.js'
 import {shellQuote} from '../../../src/util/shell-quote.js'
 import {JOURNAL, LOCK_DIR} from '../apply-lab-helpers.js'
 import type {Lab, LabHost} from '../lab/index.js'
@@ -167,8 +168,6 @@ export async function waitForLockDir(host: LabHost, timeoutSeconds = 30): Promis
   if (code !== 0) throw new Error(`${LOCK_DIR} never appeared on ${host.name} within ${timeoutSeconds} s`)
 }
 
-const FINAL_STATES = new Set(['committed', 'rolled-back', 'rollback-failed', 'refused-stale', 'locked', 'failed'])
-
 /** Wait until the newest transaction on the host has finished (final state line, lock released); its txid and outcome. */
 export async function waitForTransactionEnd(
   host: LabHost,
@@ -183,7 +182,7 @@ export async function waitForTransactionEnd(
       ].join('; ')
       const lines = (await host.exec(script, {allowFail: true})).stdout.split('\n').map((line) => line.trim())
       const [txid = '', outcome = ''] = lines
-      return txid !== '' && FINAL_STATES.has(outcome) && lines.includes('free') && {txid, outcome}
+      return txid !== '' && isFinalState(outcome) && lines.includes('free') && {txid, outcome}
     },
     {timeoutMs, intervalMs: 100, what: `the transaction on ${host.name} to finish`},
   )
