@@ -34,13 +34,25 @@ describe('plan --json document', () => {
   it('has formatVersion, hosts and summary at the top', () => {
     expect(json.formatVersion).toBe(PLAN_FORMAT_VERSION)
     expect(Array.isArray(json.hosts)).toBe(true)
-    expect(json.summary).toEqual({
+    expect(json.summary).toMatchObject({
       hosts: 3,
       toChange: 1,
       unchanged: 1,
       failed: 1,
-      text: '3 hosts: 1 to change, 1 unchanged, 1 failed',
+      statuses: {changes: 1, unchanged: 1, failed: 1},
+      hostsToChange: ['debian-multi-php'],
+      criticalUnfixed: [],
     })
+    const summary = json.summary as {findings: Record<string, number>; text: string}
+    const findings = broken.findings.concat(healthy.findings)
+    expect(summary.findings).toEqual({
+      critical: findings.filter((finding) => finding.severity === 'critical').length,
+      warning: findings.filter((finding) => finding.severity === 'warning').length,
+      info: findings.filter((finding) => finding.severity === 'info').length,
+    })
+    expect(summary.text).toMatch(
+      /^3 hosts: 1 to change \(debian-multi-php\), 1 unchanged, 1 failed; findings: \d+ critical/,
+    )
   })
 
   it('every host has name, address, status, findings, changes and actions', () => {
