@@ -55,7 +55,14 @@ export abstract class BaseCommand extends Command {
 
   /** oclif's parse errors as one line and one pointer at --help (not the whole help text). */
   private usageError(error: OclifError): FpmfixError {
-    const message = error.message.replace(/\nSee more help with --help\s*$/, '').trim()
+    // The failed parse was this command's parse: oclif need not warn that it never happened.
+    this.parsed = true
+    const [head = '', ...rest] = error.message
+      .replace(/\nSee more help with --help\s*$/, '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+    const message = rest.length === 0 ? head : `${head.replace(/[:\s]+$/, '')}: ${rest.join('; ')}`
     const known = Object.keys(this.ctor.flags ?? {}).map((name) => `--${name}`)
     const unknown = error.flags?.[0]?.replace(/=.*$/, '')
     const suggestion = unknown === undefined ? undefined : closest(unknown, known)

@@ -17,8 +17,7 @@ import {paintErr} from '../render/style.js'
 import {progressMode, type RunHostsOptions} from '../run/host-runner.js'
 
 export default class Apply extends BaseCommand {
-  static override summary =
-    'Apply exactly a reviewed plan: validated, ordered, health-checked, rolled back on any failure.'
+  static override summary = 'Apply a reviewed plan: validated, ordered, probed, and rolled back on failure.'
   static override description = [
     'With PLANFILE, applies exactly that saved plan to the hosts it was made on, reached as the plan recorded ' +
       '(address, port, user, jump hosts, key and known_hosts files): no inventory or other flag is needed. ' +

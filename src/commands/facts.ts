@@ -9,8 +9,7 @@ import {renderFactsJson, renderFactsText} from '../render/facts.js'
 import {hostExit, progressMode, runHosts} from '../run/host-runner.js'
 
 export default class Facts extends BaseCommand {
-  static override summary =
-    'Show what fpmfix sees on each host: nginx, php-fpm installs and pools, sockets, services, memory, logs.'
+  static override summary = 'Show what fpmfix sees on each host: nginx, php-fpm, sockets, services, logs.'
   static override description = [
     'Gathers every host in one read-only round trip and prints the snapshot that plan works from. ' +
       'With no TARGET it looks at this machine (no SSH). Targets are inventory hosts or groups, `all`, or [user@]host[:port].',

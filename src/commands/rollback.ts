@@ -11,7 +11,7 @@ import {applyHostExits, applyJson, renderApplyText} from '../render/apply-text.j
 import {progressMode, runHosts} from '../run/host-runner.js'
 
 export default class Rollback extends BaseCommand {
-  static override summary = "Restore each host's last applied change from its journal, validated and in order."
+  static override summary = "Undo each host's last applied change from its journal, validated and in order."
   static override description = exitCodesHelp([0, 3, 4, 5, 7, 8, 130])
   static override usage = '<%= command.id %> [TARGETS...] [FLAGS]'
   static override examples = [

@@ -6,7 +6,7 @@ import {planJson, renderPlanText} from '../render/plan-text.js'
 import {paintErr} from '../render/style.js'
 
 export default class Show extends BaseCommand {
-  static override summary = 'Render a saved plan: where each host is reached, findings, diffs and service actions.'
+  static override summary = 'Show a saved plan: where each host is reached, findings, diffs, actions.'
   static override description =
     'Says where and as whom `fpmfix apply PLANFILE` will reach each host (address, port, user, jump hosts, key and ' +
     'known_hosts files, and the SSH host key it must present), then the findings, diffs and service actions. ' +

@@ -7,11 +7,13 @@ import {FpmfixError} from '../errors.js'
 /** An unknown command is a usage error (64) with the nearest command suggested, never oclif's generic 1. */
 const hook: Hook.CommandNotFound = async function (options) {
   const commands = options.config.commands.filter((command) => !command.hidden).map((command) => command.id)
-  const suggestion = closest(options.id, commands)
+  // With a space as topic separator oclif joins the following words into the id (plna:web1).
+  const word = options.id.split(':')[0] ?? options.id
+  const suggestion = closest(word, commands)
   const bin = options.config.bin
-  const failure = new FpmfixError('USAGE', `unknown command "${options.id}"`, {
+  const failure = new FpmfixError('USAGE', `unknown command "${word}"`, {
     hint: `${suggestion === undefined ? '' : `Did you mean "${bin} ${suggestion}"? `}Run '${bin} --help' for the commands.`,
-    details: {command: options.id, ...(suggestion === undefined ? {} : {suggestion})},
+    details: {command: word, ...(suggestion === undefined ? {} : {suggestion})},
   })
   if (options.argv?.includes('--json')) writeErrorJson(failure)
   else process.stderr.write(renderError(failure, false))
