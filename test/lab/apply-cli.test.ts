@@ -44,6 +44,7 @@ const HOSTS = [
   'rekeyed',
   'limitA',
   'limitB',
+  'interrupted',
 ] as const
 type Role = (typeof HOSTS)[number]
 
@@ -247,6 +248,32 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
       expect(final.json.status).toBe('unchanged')
     })
   }
+
+  it('Ctrl-C during apply exits 130 naming the host whose transaction runs on; the host still ends applied or rolled back', async () => {
+    const target = host('interrupted')
+    await versionSocketMismatch(target)
+    const plan = await planFor('interrupted')
+    const before = await configSnapshot(target)
+    const slowProbe = `http://127.0.0.1:${target.httpPort}/slow.php?s=3`
+    const running = await startCli(['apply', plan.file, '--probe-url', slowProbe])
+    await target.exec(
+      `timeout 30 sh -c 'until grep -qx action-0 /var/lib/fpmfix/journal/*/state 2>/dev/null; do sleep 0.05; done'`,
+    )
+
+    running.child.kill('SIGINT')
+    const interrupted = await running.done
+
+    expect(interrupted.code, interrupted.stderr).toBe(130)
+    expect(interrupted.stderr).toContain(`Interrupted while applying to ${target.name}`)
+    expect(interrupted.stderr).toContain('detached from this client, and commits or rolls back on its own')
+    const {txid, outcome} = await waitForTransactionEnd(target)
+    const named = /\(transaction (\S+)\)/.exec(interrupted.stderr)?.[1]
+    if (named !== undefined) expect(named).toBe(txid)
+    expect(['committed', 'rolled-back']).toContain(outcome)
+    const state = await configSnapshot(target)
+    if (outcome === 'committed') expect(unexplainedChanges(before, state, plan.saved)).toEqual([])
+    else expect(changedPaths(before, state)).toEqual([])
+  })
 
   it('apply TARGET refuses without a terminal unless --auto-approve (exit 64 NOT_A_TTY), then plans and applies', async () => {
     const target = host('noTty')

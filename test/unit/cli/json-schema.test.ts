@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {writeErrorJson} from '../../../src/cli/base-command.js'
 import {FpmfixError} from '../../../src/errors.js'
 import {FINDING_IDS} from '../../../src/model/finding.js'
-import {PLAN_FORMAT_VERSION, summarize, type HostPlan, type PlanDocument} from '../../../src/model/plan.js'
+import type {HostPlan, PlanDocument} from '../../../src/model/plan.js'
 import type {HostConnection, HostTarget} from '../../../src/model/target.js'
 import {failedHostPlan} from '../../../src/plan/plan-hosts.js'
 import {applyJson, type ApplyOutcome, type ApplyReport} from '../../../src/render/apply-text.js'
@@ -13,8 +13,8 @@ import {planJson} from '../../../src/render/plan-text.js'
 import {schemaProblems} from '../../support/json-schemas.js'
 import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {planFor} from '../diagnose/support/pipeline.js'
+import {HOST_KEY, planDocument} from '../../support/plan-document.js'
 
-const KEY = {type: 'ssh-ed25519', sha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU'}
 const SSH: HostConnection = {
   connection: 'ssh',
   become: true,
@@ -25,9 +25,9 @@ const SSH: HostConnection = {
     user: 'deploy',
     privateKeyFile: '/home/ops/.ssh/id_ed25519',
     knownHostsFile: '/home/ops/.ssh/known_hosts',
-    hostKey: KEY,
+    hostKey: HOST_KEY,
   },
-  jumpHosts: [{name: 'bastion', address: '203.0.113.9', port: 2222, user: 'jump', hostKey: KEY}],
+  jumpHosts: [{name: 'bastion', address: '203.0.113.9', port: 2222, user: 'jump', hostKey: HOST_KEY}],
 }
 
 /** Plans the real pipeline makes from fixture layouts: broken (changes), healthy, crashing, failed, and a local one. */
@@ -47,15 +47,9 @@ function realPlan(): PlanDocument {
     {name: 'web3', connection: 'ssh', address: '192.0.2.13', vars: {}},
     new FpmfixError('SSH_CONNECT_REFUSED', 'connect ECONNREFUSED 192.0.2.13:22', {hint: 'Is sshd running?'}),
   )
-  const hosts = [broken, healthy, apps, local, failed].map((host) => JSON.parse(JSON.stringify(host)) as HostPlan)
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    kind: 'fpmfix-plan',
-    createdAt: '2026-11-23T21:45:00.000Z',
-    fpmfixVersion: '0.0.0-test',
-    hosts,
-    summary: summarize(hosts),
-  }
+  return planDocument(
+    [broken, healthy, apps, local, failed].map((host) => JSON.parse(JSON.stringify(host)) as HostPlan),
+  )
 }
 
 /** What a consumer reads: the printed document after a JSON round trip (formatVersion as base-command adds it). */
@@ -107,7 +101,10 @@ function realApply(plan: PlanDocument): ApplyReport {
       target: target('f'),
       ok: false,
       durationMs: 3,
-      error: new FpmfixError('PLAN_HOSTKEY_MISMATCH', 'f presented another key', {host: 'f', details: {planned: KEY}}),
+      error: new FpmfixError('PLAN_HOSTKEY_MISMATCH', 'f presented another key', {
+        host: 'f',
+        details: {planned: HOST_KEY},
+      }),
     },
   ]
   return {plan, outcomes, skipped: [{name: 'g', address: 'g.example.com', reason: 'not selected by --limit web*'}]}

@@ -5,10 +5,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {ConnectionFlagValues} from '../../../src/cli/connection-flags.js'
 import {planTargets} from '../../../src/cli/plan-targets.js'
-import {PLAN_FORMAT_VERSION, summarize, type HostPlan, type PlanDocument} from '../../../src/model/plan.js'
+import type {HostPlan} from '../../../src/model/plan.js'
 import type {HostConnection} from '../../../src/model/target.js'
-
-const KEY = {type: 'ssh-ed25519', sha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU'}
+import {HOST_KEY, planDocument} from '../../support/plan-document.js'
 
 function reached(name: string, port: number): HostConnection {
   return {
@@ -21,9 +20,9 @@ function reached(name: string, port: number): HostConnection {
       user: 'deploy',
       privateKeyFile: '/keys/plan_ed25519',
       knownHostsFile: '/keys/known_hosts',
-      hostKey: KEY,
+      hostKey: HOST_KEY,
     },
-    jumpHosts: [{name: 'bastion', address: '203.0.113.9', port: 22, user: 'jump', hostKey: KEY}],
+    jumpHosts: [{name: 'bastion', address: '203.0.113.9', port: 22, user: 'jump', hostKey: HOST_KEY}],
   }
 }
 
@@ -42,17 +41,6 @@ function host(name: string, status: HostPlan['status'], connection?: HostConnect
   }
 }
 
-function plan(hosts: HostPlan[]): PlanDocument {
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    kind: 'fpmfix-plan',
-    createdAt: '2026-11-23T21:45:00.000Z',
-    fpmfixVersion: '0.0.0-test',
-    hosts,
-    summary: summarize(hosts),
-  }
-}
-
 const flags = (extra: Partial<ConnectionFlagValues> = {}): ConnectionFlagValues => ({
   become: false,
   forks: 10,
@@ -60,7 +48,7 @@ const flags = (extra: Partial<ConnectionFlagValues> = {}): ConnectionFlagValues 
   ...extra,
 })
 
-const fleet = plan([
+const fleet = planDocument([
   host('web1', 'changes', reached('web1', 2201)),
   host('web2', 'changes', reached('web2', 2202)),
   host('db1', 'unchanged', reached('db1', 2203)),
@@ -123,7 +111,7 @@ describe('apply PLANFILE: where each planned host is reached', () => {
     expect(target.recorded?.ssh).toMatchObject({
       user: 'ops',
       privateKeyFile: resolve('keys/other_ed25519'),
-      hostKey: KEY,
+      hostKey: HOST_KEY,
     })
     expect(target.recorded?.become).toBe(true)
     // Jump hosts keep their address; the key flag applies to every hop, as when planning.
@@ -144,14 +132,14 @@ describe('apply PLANFILE: where each planned host is reached', () => {
     const {targets, overrides} = await planTargets(fleet, flags({inventory}))
     expect(targets.find((target) => target.name === 'web2')?.recorded?.ssh).toMatchObject({
       address: '10.0.0.99',
-      hostKey: KEY,
+      hostKey: HOST_KEY,
     })
     expect(targets.find((target) => target.name === 'web1')?.recorded?.ssh?.address).toBe('10.0.0.5')
     expect(overrides).toEqual(["web2: -i address 10.0.0.99 replaces the plan's 10.0.0.5"])
   })
 
   it('a plan without connection records is resolved through the inventory, as before', async () => {
-    const old = plan([host('web9', 'changes')])
+    const old = planDocument([host('web9', 'changes')])
     const inventory = join(directory, 'old.ini')
     await writeFile(inventory, 'web9 ansible_host=192.0.2.9 ansible_user=root\n')
     const {targets} = await planTargets(old, flags({inventory}))

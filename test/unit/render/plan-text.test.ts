@@ -1,24 +1,12 @@
 import {beforeEach, describe, expect, it, vi} from 'vitest'
 
-import {PLAN_FORMAT_VERSION, summarize, type HostPlan, type PlanDocument} from '../../../src/model/plan.js'
+import type {HostPlan} from '../../../src/model/plan.js'
 import type {HostConnection} from '../../../src/model/target.js'
 import {describeConnection} from '../../../src/render/connection-text.js'
 import {renderPlanText} from '../../../src/render/plan-text.js'
 import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {planFor} from '../diagnose/support/pipeline.js'
-
-const KEY = {type: 'ssh-ed25519', sha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU'}
-
-function document(hosts: HostPlan[]): PlanDocument {
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    kind: 'fpmfix-plan',
-    createdAt: '2026-11-23T21:45:00.000Z',
-    fpmfixVersion: '0.0.0-test',
-    hosts,
-    summary: summarize(hosts),
-  }
-}
+import {HOST_KEY, planDocument} from '../../support/plan-document.js'
 
 const rename = (plan: HostPlan, name: string): HostPlan => ({...plan, name, address: name})
 const healthy = planFor(snapshotFromLayout('rhel-remi'))
@@ -34,21 +22,21 @@ describe('plan text for a fleet', () => {
       ...Array.from({length: 11}, (_, index) => rename(healthy, `web${index + 1}`)),
       rename(broken, 'web12'),
     ]
-    const text = renderPlanText(document(fleet), {verbose: false})
+    const text = renderPlanText(planDocument(fleet), {verbose: false})
     const lines = text.trimEnd().split('\n')
     expect(lines.filter((line) => /^✓ web\d+: healthy, no changes/.test(line))).toHaveLength(11)
     expect(text).toContain('── web12 ──')
     expect(text).toContain('Changes:')
     expect(lines.at(-1)).toMatch(/^12 hosts: 1 to change \(web12\), 11 unchanged, 0 failed; findings: \d+ critical/)
     // The healthy hosts cost 11 lines; what is left is the broken host and the summary.
-    const verbose = renderPlanText(document(fleet), {verbose: true}).split('\n').length
+    const verbose = renderPlanText(planDocument(fleet), {verbose: true}).split('\n').length
     expect(lines.length).toBeLessThan(verbose)
-    expect(renderPlanText(document(fleet), {verbose: true})).toContain('── web1 ──')
+    expect(renderPlanText(planDocument(fleet), {verbose: true})).toContain('── web1 ──')
   })
 
   it('keeps a healthy-looking host with a note in full: the note must be read', () => {
     const noted = {...rename(healthy, 'web1'), notes: ['an fpmfix apply is running on this host now']}
-    const text = renderPlanText(document([noted]), {verbose: false})
+    const text = renderPlanText(planDocument([noted]), {verbose: false})
     expect(text).toContain('── web1 ──')
     expect(text).toContain('note: an fpmfix apply is running on this host now')
   })
@@ -67,17 +55,17 @@ describe('where a host is reached (show)', () => {
       user: 'deploy',
       privateKeyFile: '/home/ops/.ssh/id_ed25519',
       knownHostsFile: '/home/ops/.ssh/known_hosts',
-      hostKey: KEY,
+      hostKey: HOST_KEY,
     },
-    jumpHosts: [{name: 'bastion', address: '203.0.113.9', port: 22, user: 'jump', hostKey: KEY}],
+    jumpHosts: [{name: 'bastion', address: '203.0.113.9', port: 22, user: 'jump', hostKey: HOST_KEY}],
   }
 
   it('names address, user, become, key and known_hosts files, the host key, and every jump host', () => {
     expect(describeConnection(ssh)).toEqual([
       'reached: ssh deploy@10.0.0.5:2222, commands as root through sudo -n',
-      `         key /home/ops/.ssh/id_ed25519, known_hosts /home/ops/.ssh/known_hosts, host key ssh-ed25519 ${KEY.sha256}`,
+      `         key /home/ops/.ssh/id_ed25519, known_hosts /home/ops/.ssh/known_hosts, host key ssh-ed25519 ${HOST_KEY.sha256}`,
       '  via jump host bastion jump@203.0.113.9:22',
-      `         key from ssh-agent, host key ssh-ed25519 ${KEY.sha256}`,
+      `         key from ssh-agent, host key ssh-ed25519 ${HOST_KEY.sha256}`,
     ])
   })
 
@@ -89,7 +77,7 @@ describe('where a host is reached (show)', () => {
   })
 
   it('is shown under every host, healthy ones too', () => {
-    const text = renderPlanText(document([{...rename(healthy, 'web1'), connection: ssh}]), {
+    const text = renderPlanText(planDocument([{...rename(healthy, 'web1'), connection: ssh}]), {
       verbose: false,
       connection: true,
     })
