@@ -66,7 +66,8 @@ export abstract class BaseCommand extends Command {
     const known = Object.keys(this.ctor.flags ?? {}).map((name) => `--${name}`)
     const unknown = error.flags?.[0]?.replace(/=.*$/, '')
     const suggestion = unknown === undefined ? undefined : closest(unknown, known)
-    const help = `Run '${this.config.bin} ${this.id ?? ''} --help' for the flags and arguments.`.replace('  ', ' ')
+    const command = [this.config.bin, this.id].filter((word) => word !== undefined).join(' ')
+    const help = `Run '${command} --help' for the flags and arguments.`
     return new FpmfixError('USAGE', message, {
       exit: ExitCode.USAGE,
       hint: suggestion === undefined ? help : `Did you mean ${suggestion}? ${help}`,
