@@ -1,5 +1,6 @@
 import {SEVERITY_ORDER, type Finding, type Severity} from '../model/finding.js'
 import type {HostPlan, PlanDocument} from '../model/plan.js'
+import {describeConnection} from './connection-text.js'
 import {colorDiff} from './diff.js'
 import {paint} from './style.js'
 
@@ -25,9 +26,32 @@ function renderFinding(finding: Finding, verbose: boolean): string[] {
   return lines
 }
 
-export function renderHostPlan(host: HostPlan, options: {verbose: boolean}): string {
+export interface PlanTextOptions {
+  verbose: boolean
+  /** Say where and as whom each host is reached (show). */
+  connection?: boolean
+}
+
+/** Unchanged, nothing critical or warning, nothing noted: one line unless --verbose. */
+function isHealthy(host: HostPlan): boolean {
+  return (
+    host.status === 'unchanged' &&
+    host.notes.length === 0 &&
+    host.findings.every((finding) => finding.severity === 'info')
+  )
+}
+
+function healthyLine(host: HostPlan, title: string): string {
+  const info = host.findings.length
+  const more = info === 0 ? '' : paint('dim', ` (${info} info finding${info === 1 ? '' : 's'}; --verbose)`)
+  return `${paint('green', '✓')} ${paint('bold', title)}: healthy, no changes${more}`
+}
+
+export function renderHostPlan(host: HostPlan, options: PlanTextOptions): string {
   const title = host.address === host.name ? host.name : `${host.name} (${host.address})`
-  const lines = [paint('bold', `── ${title} ──`)]
+  const reached = options.connection ? describeConnection(host.connection).map((line) => `  ${line}`) : []
+  if (!options.verbose && isHealthy(host)) return [healthyLine(host, title), ...reached].join('\n')
+  const lines = [paint('bold', `── ${title} ──`), ...reached]
   if (host.status === 'failed') {
     lines.push(
       `  ${paint(['red', 'bold'], 'failed')} ${host.error?.code ?? ''}: ${host.error?.message ?? 'unknown error'}`,
@@ -57,8 +81,22 @@ export function renderHostPlan(host: HostPlan, options: {verbose: boolean}): str
   return lines.join('\n')
 }
 
-export function renderPlanText(plan: PlanDocument, options: {verbose: boolean}): string {
-  return `${[...plan.hosts.map((host) => renderHostPlan(host, options)), '', paint('bold', plan.summary.text)].join('\n\n').replace(/\n{3,}/g, '\n\n')}\n`
+export function renderPlanText(plan: PlanDocument, options: PlanTextOptions): string {
+  // Healthy one-liners stay together; every other host is a block of its own.
+  const blocks: string[] = []
+  let healthy: string[] = []
+  for (const host of plan.hosts) {
+    const text = renderHostPlan(host, options)
+    if (!options.verbose && isHealthy(host) && !options.connection) healthy.push(text)
+    else {
+      if (healthy.length > 0) blocks.push(healthy.join('\n'))
+      healthy = []
+      blocks.push(text)
+    }
+  }
+  if (healthy.length > 0) blocks.push(healthy.join('\n'))
+  const summary = paint('bold', plan.summary.text)
+  return `${[...blocks, summary].join('\n\n').replace(/\n{3,}/g, '\n\n')}\n`
 }
 
 /** The `--json` document (ARCHITECTURE §3): stable names, extra fields allowed. */
@@ -86,6 +124,7 @@ export function planJson(plan: PlanDocument): Record<string, unknown> {
       })),
       actions: host.actions.map((action) => ({service: action.service, action: action.action, reason: action.reason})),
       notes: host.notes,
+      ...(host.connection === undefined ? {} : {connection: host.connection}),
       ...(host.error === undefined ? {} : {error: host.error}),
     })),
     summary: plan.summary,
