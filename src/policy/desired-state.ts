@@ -1,7 +1,8 @@
 import type {ConfigSources} from '../facts/build-facts.js'
-import {addressMatches, pairSites, type Pairing} from '../facts/pairing.js'
+import {addressMatches, formatAddress, pairSites, type Pairing} from '../facts/pairing.js'
+import {parseListen} from '../fpm/index.js'
 import type {DesiredState} from '../model/desired.js'
-import type {FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
+import type {Address, FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
 import type {Policy} from '../model/policy.js'
 import {globMatch} from '../util/glob.js'
 import {isDropped, reportOnly, withoutRefused, type DesiredChange} from './desired-change.js'
@@ -10,7 +11,7 @@ import {nginxMoves, type PoolMove} from './nginx-moves.js'
 import {poolChange, type PoolTarget, type WantedSetting} from './pool-drift.js'
 import {directiveSince, knownToVersion} from './pool-directives.js'
 import {AUTO} from './pool-values.js'
-import {poolViews, shortVersion} from './pool-view.js'
+import {expandPool, poolViews, shortVersion, type PoolView} from './pool-view.js'
 import {versionMove} from './version-move.js'
 
 interface TargetPool {
@@ -56,6 +57,49 @@ function autoSharers(entries: Array<{entry: TargetPool; wanted: WantedSetting[]}
       if (move.to.install === entry.target.install && move.to.pool === entry.target.name) pools.add(move.from.pool)
   }
   return {count: auto.length, pools: [...pools]}
+}
+
+/** Where a target pool will listen: the address it is asked for, else the one it has. */
+function addressOf(target: PoolTarget, wanted: WantedSetting[], views: PoolView[]): Address | undefined {
+  const listen = wanted.find((setting) => setting.key === 'listen')
+  if (listen === undefined) return target.view?.pool.listen.value
+  const prefix = views.find((view) => view.install === target.install)?.sources.source.prefix
+  return parseListen(expandPool(listen.value, target.name), prefix)
+}
+
+/**
+ * What nginx must follow: the version move's pools, and every pool the policy gives another
+ * address, each to where its target pool will listen once the policy's own listen is applied.
+ */
+function poolMoves(
+  versionMoves: PoolMove[],
+  wanted: Array<{entry: TargetPool; wanted: WantedSetting[]}>,
+  views: PoolView[],
+): PoolMove[] {
+  const targetOf = (install: FpmInstallFacts, pool: string) =>
+    wanted.find(({entry}) => entry.target.install === install && entry.target.name === pool)
+  const moves = versionMoves.map((move) => {
+    const target = targetOf(move.to.install, move.to.pool)
+    const address = target === undefined ? undefined : addressOf(target.entry.target, target.wanted, views)
+    return address === undefined ? move : {...move, to: {...move.to, address}}
+  })
+  for (const {entry, wanted: settings} of wanted) {
+    const view = entry.target.view
+    const listen = settings.find((setting) => setting.key === 'listen')
+    const address = addressOf(entry.target, settings, views)
+    if (view === undefined || listen === undefined || address === undefined) continue
+    if (
+      formatAddress(address) === formatAddress(view.pool.listen.value) ||
+      moves.some((move) => move.from.pool === view.pool)
+    )
+      continue
+    moves.push({
+      from: {install: view.install, pool: view.pool},
+      to: {install: view.install, pool: view.pool.name, address},
+      at: listen.at,
+    })
+  }
+  return moves
 }
 
 /** Stop an old version once nothing points at it: every site on its pools moved, none unaccounted for. */
@@ -133,12 +177,13 @@ export function desiredState(
       for (const dropped of entry.dropped)
         notes.push(`not carried to php ${shortVersion(entry.target.install)} pool ${entry.target.name}: ${dropped}`)
   }
+  const moves = poolMoves(move?.moves ?? [], wanted, views)
+  const moved = nginxMoves(pairings, sources.nginx, moves, (target) =>
+    poolChanges.get(`${target.install.id}\0${target.pool}`),
+  )
+  changes.push(...moved.changes)
+  if (moved.blocked.length > 0) changes.push({drift: moved.blocked, remedies: []})
   if (move !== undefined) {
-    const moved = nginxMoves(pairings, sources.nginx, move.moves, desired.php!.at, (target) =>
-      poolChanges.get(`${target.install.id}\0${target.pool}`),
-    )
-    changes.push(...moved.changes)
-    if (moved.blocked.length > 0) changes.push({drift: moved.blocked, remedies: []})
     for (const install of move.old) {
       const carriedBy = move.moves
         .filter((entry) => entry.from.install === install)

@@ -12,6 +12,8 @@ import {shortVersion} from './pool-view.js'
 export interface PoolMove {
   from: {install: FpmInstallFacts; pool: PoolFacts}
   to: {install: FpmInstallFacts; pool: string; address: Address}
+  /** The policy line that asks for the move ([php] version, or a pool's listen). */
+  at: PolicyLine
 }
 
 /** One place in nginx's config that names an address: the directive and which argument. */
@@ -81,7 +83,6 @@ export function nginxMoves(
   pairings: Pairing[],
   config: NginxConfig | undefined,
   moves: PoolMove[],
-  at: PolicyLine,
   poolChange: (to: PoolMove['to']) => DesiredChange | undefined,
 ): {changes: DesiredChange[]; blocked: DriftItem[]; movedBy: Map<Pairing, DesiredChange>} {
   const bySpot = new Map<string, DesiredChange>()
@@ -94,11 +95,11 @@ export function nginxMoves(
     const {site, target} = pairing
     const to = nginxAddress(move.to.address)
     const item: DriftItem = {
-      what: `${describeSite(site)} → php ${shortVersion(move.from.install)}`,
+      what: `${describeSite(site)} → ${move.from.install === move.to.install ? `pool ${move.from.pool.name}` : `php ${shortVersion(move.from.install)}`}`,
       where: {file: target.file, line: target.line},
       wanted: `php ${shortVersion(move.to.install)} pool ${move.to.pool} at ${formatAddress(move.to.address)}`,
       found: `php ${shortVersion(move.from.install)} pool ${move.from.pool.name} at ${formatAddress(move.from.pool.listen.value)}`,
-      policy: at,
+      policy: move.at,
     }
     const spots = spotsFor(config, pairing, move.from.pool.listen.value!, to)
     if (spots === undefined) {
@@ -108,6 +109,7 @@ export function nginxMoves(
       })
       continue
     }
+    item.where = {file: spots[0]!.file, line: spots[0]!.line}
     const key = spots.map((spot) => `${spot.file}:${spot.line}`).join(' ')
     const change = bySpot.get(key)
     if (change !== undefined) {

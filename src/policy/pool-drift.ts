@@ -125,20 +125,24 @@ export function poolChange(target: PoolTarget, wanted: WantedSetting[], context:
     const complaint = pmComplaint(base, numbers)
     if (complaint !== undefined) {
       const stated = wanted.find((setting) => PM_FIELDS[setting.key] !== undefined)
-      for (const [key, value] of Object.entries(consistentPm(numbers, numbers.maxChildren))) {
-        if (final.has(key)) {
-          unresolved.push({
-            what: `${label} pm settings`,
-            ...describe(view, key),
-            wanted: [...final]
-              .filter(([k]) => PM_FIELDS[k] !== undefined)
-              .map(([k, v]) => `${k} = ${v}`)
-              .join(', '),
-            policy: stated?.at ?? wanted[0]!.at,
-            unresolved: `php-fpm would refuse them with this pool's other pm settings: ${complaint}`,
-          })
-          return {drift: [...drift, ...unresolved], remedies: []}
-        }
+      const fixes = Object.entries(consistentPm(numbers, numbers.maxChildren))
+      if (fixes.some(([key]) => final.has(key))) {
+        // The policy's own pm values are what php-fpm would refuse with this pool's others: nothing is changed.
+        const why = `php-fpm would refuse them with this pool's other pm settings: ${complaint}`
+        const items: DriftItem[] =
+          drift.length > 0
+            ? drift
+            : [
+                {
+                  what: `${label} pm settings`,
+                  ...describe(view, 'pm'),
+                  wanted: 'consistent pm settings',
+                  policy: stated?.at ?? wanted[0]!.at,
+                },
+              ]
+        return {drift: [...items.map((item) => ({...item, unresolved: why})), ...unresolved], remedies: []}
+      }
+      for (const [key, value] of fixes) {
         remedies.push({
           kind: 'fpm-set',
           install: install.id,

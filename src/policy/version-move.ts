@@ -130,6 +130,7 @@ export function versionMove(facts: HostFacts, views: PoolView[], php: DesiredPhp
     moves.push({
       from: {install: clash.install, pool: clash.pool},
       to: {install: target, pool: entry.target.name, address},
+      at: php.at,
     })
   }
   const carriedNames = new Set<string>()
@@ -139,7 +140,7 @@ export function versionMove(facts: HostFacts, views: PoolView[], php: DesiredPhp
       let entry = pools.find((candidate) => candidate.target.name.toLowerCase() === name.toLowerCase())
       if (entry !== undefined && carriedNames.has(name.toLowerCase())) {
         // Two old versions with a pool of this name: the newest one's settings are carried.
-        moves.push(moveTo(view, entry, target))
+        moves.push(moveTo(view, entry, target, php))
         continue
       }
       carriedNames.add(name.toLowerCase())
@@ -183,17 +184,26 @@ export function versionMove(facts: HostFacts, views: PoolView[], php: DesiredPhp
       )
       entry.carried.push(...carried.settings)
       entry.dropped.push(...carried.dropped)
-      moves.push(moveTo(view, entry, target))
+      moves.push(moveTo(view, entry, target, php))
     }
   }
   return {target, pools, moves, unresolved, old}
 }
 
 /** Where the sites of an old pool go: its replacement's address (the new one when it gets one). */
-function moveTo(view: PoolView, entry: VersionMove['pools'][number], target: FpmInstallFacts): PoolMove {
+function moveTo(
+  view: PoolView,
+  entry: VersionMove['pools'][number],
+  target: FpmInstallFacts,
+  php: DesiredPhp,
+): PoolMove {
   const listen = entry.carried.find((setting) => setting.key === 'listen')
   const address = listen === undefined ? entry.target.view!.pool.listen.value! : parseListen(listen.value)!
-  return {from: {install: view.install, pool: view.pool}, to: {install: target, pool: entry.target.name, address}}
+  return {
+    from: {install: view.install, pool: view.pool},
+    to: {install: target, pool: entry.target.name, address},
+    at: php.at,
+  }
 }
 
 function clashItem(target: PoolTarget, clash: PoolView, php: DesiredPhp): DriftItem {
