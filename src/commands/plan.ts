@@ -16,8 +16,11 @@ export default class Plan extends BaseCommand {
 evidence), and shows the smallest config diff and service actions that fix them. Nothing on the host changes.
 Save the plan with -o and apply exactly that plan with \`fpmfix apply PLANFILE\`.
 
+With --policy FILE stating a desired state (plans/upgrade-php.ini, plans/capacity.ini), every way a host differs
+from it is listed as drift (what, where, wanted, found, policy line) and fixed by the same plan.
+
 Exit codes: 0 no errors; 1 an error (including any host that could not be planned); with --detailed-exitcode,
-2 when changes or service actions are pending.`
+2 when changes or service actions are pending or a host differs from the policy; 65 an invalid policy file.`
   static override examples = [
     {description: 'Diagnose this machine', command: '<%= config.bin %> <%= command.id %>'},
     {
@@ -27,6 +30,10 @@ Exit codes: 0 no errors; 1 an error (including any host that could not be planne
     {
       description: 'Drift check in automation: exit 2 when anything would change',
       command: '<%= config.bin %> <%= command.id %> -i hosts.ini all --detailed-exitcode --json > plan.json',
+    },
+    {
+      description: 'Move every site to PHP 8.2 and retire the other versions (review, then apply the saved plan)',
+      command: '<%= config.bin %> <%= command.id %> -i hosts.ini web --policy plans/upgrade-php.ini -o move.plan.json',
     },
   ]
   static override strict = false
@@ -39,7 +46,9 @@ Exit codes: 0 no errors; 1 an error (including any host that could not be planne
       char: 'o',
       description: 'Save the plan (edits, actions, fingerprints) to this file for `apply`.',
     }),
-    'detailed-exitcode': Flags.boolean({description: 'Exit 2 when changes or actions are pending (0 when none).'}),
+    'detailed-exitcode': Flags.boolean({
+      description: 'Exit 2 when changes or actions are pending, or a host differs from the policy (0 when none).',
+    }),
     ...planningFlags,
   }
 
