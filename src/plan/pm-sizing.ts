@@ -1,3 +1,4 @@
+import type {PoolFacts} from '../model/facts.js'
 import {DEFAULT_POLICY, type Policy} from '../model/policy.js'
 
 /** The process-manager numbers a repair or a resize works on. */
@@ -7,6 +8,19 @@ export interface PmNumbers {
   startServers?: number | undefined
   minSpare?: number | undefined
   maxSpare?: number | undefined
+}
+
+/** A pool's process-manager numbers as its facts give them. */
+export function pmNumbersOf(
+  pool: Pick<PoolFacts, 'pm' | 'maxChildren' | 'startServers' | 'minSpare' | 'maxSpare'>,
+): PmNumbers {
+  return {
+    pm: pool.pm.value,
+    maxChildren: pool.maxChildren.value,
+    startServers: pool.startServers.value,
+    minSpare: pool.minSpare.value,
+    maxSpare: pool.maxSpare.value,
+  }
 }
 
 /**

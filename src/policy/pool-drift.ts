@@ -4,7 +4,7 @@ import type {FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
 import type {Remedy, ServiceActionKind} from '../model/finding.js'
 import type {DriftItem} from '../model/plan.js'
 import type {Policy} from '../model/policy.js'
-import {consistentPm, type PmNumbers} from '../plan/pm-sizing.js'
+import {consistentPm, pmNumbersOf, type PmNumbers} from '../plan/pm-sizing.js'
 import {atoi} from '../fpm/values.js'
 import {autoChildren, type AutoSharers} from './auto-children.js'
 import type {DesiredChange} from './desired-change.js'
@@ -56,13 +56,7 @@ const PM_FIELDS: Record<string, keyof PmNumbers> = {
 }
 
 function pmNumbers(pool: PoolFacts, values: ReadonlyMap<string, string>): PmNumbers {
-  const numbers: PmNumbers = {
-    pm: pool.pm.value,
-    maxChildren: pool.maxChildren.value,
-    startServers: pool.startServers.value,
-    minSpare: pool.minSpare.value,
-    maxSpare: pool.maxSpare.value,
-  }
+  const numbers = pmNumbersOf(pool)
   for (const [key, field] of Object.entries(PM_FIELDS)) {
     const value = values.get(key)
     if (value === undefined) continue

@@ -77,6 +77,17 @@ async function load(host: LabHost, concurrency: number, stop: Promise<unknown>):
   return results
 }
 
+/** `fpmfix plan` of every lab host with the upgrade policy, --detailed-exitcode and --json. */
+function planWithPolicy(lab: Lab, extra: string[] = []): Promise<CliRun> {
+  const hosts = lab.hosts.map((host) => host.name)
+  return runCli(
+    ['plan', ...connectionArgs(lab), ...hosts, '--policy', POLICY, '--detailed-exitcode', '--json', ...extra],
+    {
+      timeoutMs: 180_000,
+    },
+  )
+}
+
 describe('plans/upgrade-php.ini on hosts running an emulated PHP 8.1 app pool next to PHP 8.2', () => {
   let lab: Lab
   let plans: Awaited<ReturnType<typeof planDirectory>>
@@ -88,20 +99,7 @@ describe('plans/upgrade-php.ini on hosts running an emulated PHP 8.1 app pool ne
     ;[lab] = await Promise.all([startLab({hosts: 3, namePrefix: 'upgrade'}), buildCli()])
     await Promise.all(lab.hosts.map(emulateOldPhp))
     planFile = `${plans.dir}/move.json`
-    planRun = await runCli(
-      [
-        'plan',
-        ...connectionArgs(lab),
-        ...lab.hosts.map((host) => host.name),
-        '--policy',
-        POLICY,
-        '--detailed-exitcode',
-        '--json',
-        '-o',
-        planFile,
-      ],
-      {timeoutMs: 180_000},
-    )
+    planRun = await planWithPolicy(lab, ['-o', planFile])
   }, 600_000)
 
   afterAll(async () => {
@@ -175,18 +173,7 @@ describe('plans/upgrade-php.ini on hosts running an emulated PHP 8.1 app pool ne
       expect(results.length, lab.hosts[index]!.name).toBeGreaterThan(20)
       expect(failed, `${lab.hosts[index]!.name}: ${results.length} requests`).toEqual([])
     }
-    const again = await runCli(
-      [
-        'plan',
-        ...connectionArgs(lab),
-        ...lab.hosts.map((host) => host.name),
-        '--policy',
-        POLICY,
-        '--detailed-exitcode',
-        '--json',
-      ],
-      {timeoutMs: 180_000},
-    )
+    const again = await planWithPolicy(lab)
     expect(again.code, describeRun(again)).toBe(0)
     for (const host of lab.hosts) {
       const live = pool(await fpmDump(host, 'php-fpm8.2', '/etc/php/8.2/fpm/php-fpm.conf'), 'app')

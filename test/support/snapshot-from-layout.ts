@@ -103,6 +103,16 @@ const RHEL_OS = {
   prettyName: 'Rocky Linux 9.4 (Blue Onyx)',
 }
 
+const DEBIAN_81: InstallSpec = {
+  ...DEBIAN_82,
+  serviceName: 'php8.1-fpm',
+  binary: '/usr/sbin/php-fpm8.1',
+  versionNumber: '8.1.31',
+  mainConfigPath: '/etc/php/8.1/fpm/php-fpm.conf',
+  ttCapture: 'php-fpm-tt-8.1.txt',
+  defaultErrorLog: '/var/log/php8.1-fpm.log',
+}
+
 /** php8.2-fpm's systemd unit (ExecStartPost) links the default socket name to the www pool's socket. */
 const DEBIAN_LINKS = {'/run/php/php-fpm.sock': '/run/php/php8.2-fpm.sock'}
 
@@ -120,18 +130,7 @@ const LAYOUTS: Record<LayoutName, LayoutSpec> = {
     initSystem: 'systemd',
     nginxVersion: '1.22.1',
     fpmLayout: 'debian-multi-php',
-    installs: [
-      {
-        ...DEBIAN_82,
-        serviceName: 'php8.1-fpm',
-        binary: '/usr/sbin/php-fpm8.1',
-        versionNumber: '8.1.31',
-        mainConfigPath: '/etc/php/8.1/fpm/php-fpm.conf',
-        ttCapture: 'php-fpm-tt-8.1.txt',
-        defaultErrorLog: '/var/log/php8.1-fpm.log',
-      },
-      {...DEBIAN_82, ttCapture: 'php-fpm-tt-8.2.txt'},
-    ],
+    installs: [DEBIAN_81, {...DEBIAN_82, ttCapture: 'php-fpm-tt-8.2.txt'}],
   },
   'rhel-remi': {
     os: RHEL_OS,
@@ -187,18 +186,9 @@ const LAYOUTS: Record<LayoutName, LayoutSpec> = {
     os: DEBIAN_OS,
     initSystem: 'systemd',
     nginxVersion: '1.22.1',
+    // No -tt captures in this tree: php-fpm is read from its files.
     fpmLayout: 'debian-php-upgrade',
-    installs: [
-      {
-        ...DEBIAN_82,
-        serviceName: 'php8.1-fpm',
-        binary: '/usr/sbin/php-fpm8.1',
-        versionNumber: '8.1.31',
-        mainConfigPath: '/etc/php/8.1/fpm/php-fpm.conf',
-        defaultErrorLog: '/var/log/php8.1-fpm.log',
-      },
-      DEBIAN_82,
-    ].map(({ttCapture: _none, ...install}) => install),
+    installs: [DEBIAN_81, DEBIAN_82],
   },
   'rhel-remi-multi': {
     os: RHEL_OS,

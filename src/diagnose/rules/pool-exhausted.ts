@@ -1,6 +1,12 @@
 import {allPools, formatAddress, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
-import {affordableChildren, consistentPm, growthCap, perWorkerKb as perWorker} from '../../plan/pm-sizing.js'
+import {
+  affordableChildren,
+  consistentPm,
+  growthCap,
+  perWorkerKb as perWorker,
+  pmNumbersOf,
+} from '../../plan/pm-sizing.js'
 import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
@@ -92,14 +98,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
     )
     const target = Math.min(affordable, growthCap(pool.maxChildren.value, sizing))
     if (target > pool.maxChildren.value) {
-      const settings = {
-        pm: pool.pm.value,
-        maxChildren: pool.maxChildren.value,
-        startServers: pool.startServers.value,
-        minSpare: pool.minSpare.value,
-        maxSpare: pool.maxSpare.value,
-      }
-      for (const [key, value] of Object.entries(consistentPm(settings, target))) {
+      for (const [key, value] of Object.entries(consistentPm(pmNumbersOf(pool), target))) {
         remedies.push({
           kind: 'fpm-set',
           install: install.id,
