@@ -160,7 +160,7 @@ export function desiredState(
   const pairings = pairSites(facts)
   const notes: string[] = []
   const changes: DesiredChange[] = []
-  const move = desired.php === undefined ? undefined : versionMove(facts, views, desired.php)
+  const move = desired.php === undefined ? undefined : versionMove(facts, views, desired.php, pairings)
   const entries: TargetPool[] =
     move?.pools ??
     views.map((view) => ({target: {install: view.install, name: view.pool.name, view}, carried: [], dropped: []}))

@@ -1,6 +1,6 @@
 import {posix} from 'node:path'
 
-import {addressMatches, formatAddress} from '../facts/pairing.js'
+import {addressMatches, formatAddress, type Pairing} from '../facts/pairing.js'
 import {parseListen, type FpmConfigSource} from '../fpm/index.js'
 import type {DesiredPhp} from '../model/desired.js'
 import type {Address, FpmInstallFacts, HostFacts} from '../model/facts.js'
@@ -75,16 +75,21 @@ function noTarget(facts: HostFacts, php: DesiredPhp): DesiredChange {
  * its own), each with a listen address of its own — never an old pool's, so both versions can run
  * side by side while nginx moves — and every nginx reference to an old pool moved to its
  * replacement. A target pool already sharing an address with an old one (Alpine's 127.0.0.1:9000
- * in both) gets a new address, and the sites on the shared address move to it.
+ * in both) gets a new address, and the sites on the shared address move to it. A version that is
+ * stopped and that nginx does not send to is left alone: it has been retired.
  */
-export function versionMove(facts: HostFacts, views: PoolView[], php: DesiredPhp): VersionMove {
+export function versionMove(facts: HostFacts, views: PoolView[], php: DesiredPhp, pairings: Pairing[]): VersionMove {
   const target = targetInstall(facts, php)
   if (target === undefined) return {pools: [], moves: [], unresolved: [noTarget(facts, php)], old: []}
   const space = addressSpace(facts)
   const existingFiles = new Set(views.flatMap((view) => view.sources.install.files.map((file) => file.path)))
   const targetSource = views.find((view) => view.install === target)?.sources.source
+  // A version that is stopped and that nginx does not send to is retired: its config is no longer the truth.
+  const inUse = (install: FpmInstallFacts) =>
+    install.running ||
+    pairings.some((pairing) => install.pools.some((pool) => addressMatches(pairing.target, pool.listen.value)))
   const old = facts.installs
-    .filter((install) => compareVersionKeys(majorMinor(install), php.versionKey) !== 0)
+    .filter((install) => compareVersionKeys(majorMinor(install), php.versionKey) !== 0 && inUse(install))
     .sort((a, b) => compareVersionKeys(b.versionKey, a.versionKey))
   const pools = views
     .filter((view) => view.install === target)
@@ -105,7 +110,7 @@ export function versionMove(facts: HostFacts, views: PoolView[], php: DesiredPhp
   for (const entry of pools) {
     const listen = entry.target.view!.pool.listen.value
     if (listen === undefined) continue
-    const clash = views.find((view) => view.install !== target && addressMatches(listen, view.pool.listen.value!))
+    const clash = views.find((view) => old.includes(view.install) && addressMatches(listen, view.pool.listen.value))
     if (clash === undefined) continue
     const others = {...space, taken: space.taken.filter((address) => address !== listen)}
     const address = addressFor(

@@ -9,7 +9,16 @@ import {ABSENT} from '../../../src/plan/fingerprints.js'
 import {planJson} from '../../../src/render/plan-text.js'
 import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {nginxAfter} from '../diagnose/support/pipeline.js'
-import {actionsOf, afterApply, changeTo, expectFpmAccepts, planWith, plannedPool, POLICY_FILE} from './support.js'
+import {
+  actionsOf,
+  afterApply,
+  appliedHost,
+  changeTo,
+  expectFpmAccepts,
+  planWith,
+  plannedPool,
+  POLICY_FILE,
+} from './support.js'
 
 const UPGRADE = '; move to 8.2\n[php]\nversion = 8.2\nretire_old = yes\n'
 const APP_82 = '/etc/php/8.2/fpm/pool.d/app.conf'
@@ -150,6 +159,20 @@ describe('moving a Debian host from PHP 8.1 to 8.2', () => {
     expect(again.changes).toEqual([])
     expect(actionsOf(again)).toEqual([])
     expect(again.status).toBe('unchanged')
+  })
+
+  it('leaves a retired version alone: the new pool may be tuned by hand afterwards', () => {
+    const host = appliedHost('debian-php-upgrade')
+    const moved = host.apply(plan)
+    const tuned = planWith(moved, `${UPGRADE}[pool:app]\npm.max_children = 20\npm.max_spare_servers = 10\n`)
+    expect(tuned.drift!.map((item) => item.what)).toEqual([
+      '[app] (php 8.2) pm.max_children',
+      '[app] (php 8.2) pm.max_spare_servers',
+    ])
+    expect(planWith(host.apply(tuned), UPGRADE).drift).toEqual([])
+    // nginx sending to the stopped old version again makes it current: its pools are carried again.
+    const back = planWith(snapshotFromLayout('debian-php-upgrade', {stopped: ['php8.1-fpm']}), UPGRADE)
+    expect(back.changes.map((change) => change.path)).toContain(APP_82)
   })
 
   it('keeps the old version running with retire_old = no', () => {
