@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 
 import {FpmfixError} from '../errors.js'
 import {DEFAULT_POLICY, type Policy} from '../model/policy.js'
-import {policyError, readPolicyFile, type LimitKeys} from '../policy/index.js'
+import {policyError, readPolicyFile, readPolicyIni, type LimitKeys} from '../policy/index.js'
 
 const KEYS: LimitKeys = {
   diagnosis: {window_minutes: {set: (p, v) => void (p.windowMinutes = v), min: 1, max: 7 * 24 * 60}},
@@ -26,8 +26,12 @@ const KEYS: LimitKeys = {
  */
 export function parsePolicy(text: string, source: string, base: Policy = DEFAULT_POLICY): Policy {
   const policy = readPolicyFile(text, source, base, KEYS)
-  if (policy.buffers.minBufferSizeKb > policy.buffers.maxBufferSizeKb)
-    throw policyError(source, undefined, '[buffers] min_buffer_size_kb is larger than max_buffer_size_kb')
+  if (policy.buffers.minBufferSizeKb > policy.buffers.maxBufferSizeKb) {
+    const line = readPolicyIni(text, source)
+      .find((section) => section.name === 'buffers')
+      ?.entries.find((entry) => entry.key.endsWith('_buffer_size_kb'))?.line
+    throw policyError(source, line, '[buffers] min_buffer_size_kb is larger than max_buffer_size_kb')
+  }
   return policy
 }
 
