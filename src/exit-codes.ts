@@ -26,7 +26,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   0: 'success: every host gathered, planned, or converged and verified',
   1: 'unexpected error (a bug, or the apply question answered no)',
-  2: '`plan --detailed-exitcode`: changes or service actions are pending',
+  2: '`plan --detailed-exitcode`: changes or service actions are pending, or a host differs from its policy',
   3: 'one or more hosts failed; others may have succeeded (any command)',
   4: '`apply`: a host was rolled back to its previous state',
   5: '`apply`/`rollback`: rolling back failed — the host needs a human',
