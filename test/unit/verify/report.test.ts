@@ -1,0 +1,170 @@
+import {describe, expect, it} from 'vitest'
+
+import {FpmfixError} from '../../../src/errors.js'
+import type {HostTarget} from '../../../src/model/target.js'
+import {parseLoadOutput} from '../../../src/verify/load-output.js'
+import {routeReport, verifyExitCode, verifySummary, type VerifyOutcome} from '../../../src/verify/report.js'
+import type {LoadSample, RouteSpec, VerifyReport} from '../../../src/verify/types.js'
+
+const ROUTE: RouteSpec = {
+  url: 'http://shop.example.com/index.php',
+  hostDial: {host: '127.0.0.1', port: 80},
+  path: '/index.php',
+  hostHeader: 'shop.example.com',
+  source: 'server-block',
+  fastcgiPass: '/etc/nginx/sites-enabled/shop:20',
+}
+const DIAL = {host: '127.0.0.1', port: 80, path: '/index.php', hostHeader: 'shop.example.com'}
+
+function sample(statuses: Record<string, number>, errors: Partial<LoadSample['errors']> = {}): LoadSample {
+  const all = {connect: 0, closed: 0, timeout: 0, protocol: 0, ...errors}
+  const answered = Object.values(statuses).reduce((sum, n) => sum + n, 0)
+  return {
+    requests: answered + Object.values(all).reduce((sum, n) => sum + n, 0),
+    statuses,
+    errors: all,
+    latencyUs: new Map([[2000, answered]]),
+    elapsedMs: 2000,
+  }
+}
+
+const target = (name: string): HostTarget => ({name, connection: 'ssh', address: `${name}.example.com`, vars: {}})
+
+function passedOrFailed(name: string, statuses: Record<string, number>): VerifyOutcome {
+  const route = routeReport(ROUTE, DIAL, sample(statuses))
+  const value: VerifyReport = {
+    status: route.passed ? 'passed' : 'failed',
+    from: 'host',
+    load: {concurrency: 10, durationMs: 2000, timeoutMs: 30_000},
+    routes: [route],
+  }
+  return {target: target(name), ok: true, value, durationMs: 1}
+}
+
+function unverified(name: string, code: 'SSH_CONNECT_REFUSED' | 'VERIFY_NO_ROUTE'): VerifyOutcome {
+  return {target: target(name), ok: false, error: new FpmfixError(code, 'no'), durationMs: 1}
+}
+
+describe('one route’s figures', () => {
+  it('counts answers by status, 5xx, 502/504, errors, and answered requests per second', () => {
+    const report = routeReport(
+      ROUTE,
+      DIAL,
+      sample({200: 900, 404: 40, 502: 50, 504: 6, 500: 4}, {connect: 2, closed: 1, timeout: 3}),
+    )
+    expect(report).toMatchObject({
+      connect: '127.0.0.1:80',
+      requests: 1006,
+      responses: 1000,
+      statuses: {200: 900, 404: 40, 500: 4, 502: 50, 504: 6},
+      serverErrors: 60,
+      badGateway: 56,
+      connectionErrors: 3,
+      timeouts: 3,
+      requestsPerSecond: 500,
+      latencyMs: {p50: 2, p95: 2, p99: 2, max: 2},
+      passed: false,
+    })
+  })
+
+  it('passes only when every request got a non-5xx answer (4xx is an answer)', () => {
+    expect(routeReport(ROUTE, DIAL, sample({200: 10, 404: 3})).passed).toBe(true)
+    expect(routeReport(ROUTE, DIAL, sample({200: 10, 503: 1})).passed).toBe(false)
+    expect(routeReport(ROUTE, DIAL, sample({200: 10}, {timeout: 1})).passed).toBe(false)
+    expect(routeReport(ROUTE, DIAL, sample({200: 10}, {closed: 1})).passed).toBe(false)
+    expect(routeReport(ROUTE, DIAL, sample({})).passed).toBe(false)
+  })
+
+  it('brackets an IPv6 address it connected to', () => {
+    expect(routeReport(ROUTE, {...DIAL, host: '::1'}, sample({200: 1})).connect).toBe('[::1]:80')
+  })
+})
+
+describe('summary and exit code', () => {
+  it('is 0 only when every host passed', () => {
+    expect(verifyExitCode([passedOrFailed('a', {200: 5}), passedOrFailed('b', {302: 5})])).toBe(0)
+  })
+
+  it('is 11 when any request failed, even with hosts that could not be verified', () => {
+    const outcomes = [
+      passedOrFailed('a', {200: 5}),
+      passedOrFailed('b', {502: 1}),
+      unverified('c', 'SSH_CONNECT_REFUSED'),
+    ]
+    expect(verifyExitCode(outcomes)).toBe(11)
+    expect(verifySummary(outcomes)).toMatchObject({
+      hosts: 3,
+      passed: 1,
+      failed: 1,
+      errors: 1,
+      requests: 6,
+      badGateway: 1,
+    })
+    expect(verifySummary(outcomes).text).toBe(
+      '3 hosts: 1 passed, 1 failed, 1 not verified; 6 requests: 1 5xx (1 502/504), 0 connection errors, 0 timeouts',
+    )
+  })
+
+  it('is 8 when no host could be reached, 3 when some could not be verified', () => {
+    expect(verifyExitCode([unverified('a', 'SSH_CONNECT_REFUSED'), unverified('b', 'SSH_CONNECT_REFUSED')])).toBe(8)
+    expect(verifyExitCode([passedOrFailed('a', {200: 1}), unverified('b', 'VERIFY_NO_ROUTE')])).toBe(3)
+    expect(verifyExitCode([unverified('a', 'SSH_CONNECT_REFUSED'), unverified('b', 'VERIFY_NO_ROUTE')])).toBe(3)
+  })
+})
+
+describe('the load program’s records', () => {
+  const OUTPUT = [
+    'fpmfix-load 1',
+    'progress 812',
+    'status 200 1500',
+    'status 502 20',
+    'error connect 3',
+    'error timeout 1',
+    'first-error cannot connect to tcp://127.0.0.1:80: Connection refused',
+    'latency 950 700',
+    'latency 1230 820',
+    'future-record 1 2 3',
+    'end 1524 2000500',
+    '',
+  ].join('\n')
+
+  it('become a sample: statuses, errors, first error, latency histogram, elapsed time', () => {
+    const parsed = parseLoadOutput(OUTPUT, {host: 'web1'})
+    expect(parsed).toEqual({
+      requests: 1524,
+      statuses: {200: 1500, 502: 20},
+      errors: {connect: 3, closed: 0, timeout: 1, protocol: 0},
+      firstError: 'cannot connect to tcp://127.0.0.1:80: Connection refused',
+      latencyUs: new Map([
+        [950, 700],
+        [1230, 820],
+      ]),
+      elapsedMs: 2000.5,
+    })
+  })
+
+  it('without the end record mean the program did not finish, with its stderr in the details', () => {
+    const cut = OUTPUT.slice(0, OUTPUT.indexOf('end '))
+    expect(() =>
+      parseLoadOutput(cut, {host: 'web1', stderr: 'PHP Fatal error: Allowed memory size exhausted'}),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'VERIFY_LOAD_FAILED',
+        host: 'web1',
+        details: expect.objectContaining({stderr: 'PHP Fatal error: Allowed memory size exhausted'}),
+      }),
+    )
+    expect(() => parseLoadOutput('', {host: 'web1'})).toThrow(expect.objectContaining({code: 'VERIFY_LOAD_FAILED'}))
+  })
+
+  it('say plainly when the host has no PHP CLI, and what to do', () => {
+    const output = 'fpmfix-load-error no-php no PHP CLI on this host (looked for: php php8.2)\n'
+    expect(() => parseLoadOutput(output, {host: 'web1'})).toThrow(
+      expect.objectContaining({
+        code: 'VERIFY_LOAD_FAILED',
+        message: 'no PHP CLI on this host (looked for: php php8.2)',
+        hint: expect.stringMatching(/--from-here/),
+      }),
+    )
+  })
+})
