@@ -44,7 +44,8 @@ export function parseLoadOutput(stdout: string, context: {host: string; stderr?:
   }
   if (lines[0] !== HEADER || !ended) {
     const stderr = context.stderr?.trim() ?? ''
-    throw new FpmfixError('VERIFY_LOAD_FAILED', 'the load program on the host did not finish', {
+    const why = stderr.split('\n').at(-1)
+    throw new FpmfixError('VERIFY_LOAD_FAILED', `the load program on the host did not finish${why ? `: ${why}` : ''}`, {
       host: context.host,
       hint: 'Its output is in the error details; send the requests from here with --from-here to compare.',
       details: {stdout: stdout.slice(-2000), stderr: stderr.slice(-2000)},

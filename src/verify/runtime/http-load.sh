@@ -9,8 +9,10 @@ set -f
 candidates=$1
 shift
 for php in $candidates; do
-  if command -v "$php" >/dev/null 2>&1; then
-    exec "$php" -n -d display_errors=stderr -- "$@"
+  path=$(command -v "$php" 2>/dev/null) || continue
+  # A failed exec ends the shell, so only a file that can run is tried.
+  if [ -f "$path" ] && [ -x "$path" ]; then
+    exec "$path" -n -d display_errors=stderr -- "$@"
   fi
 done
 # shellcheck disable=SC2086 # split the list into words on purpose

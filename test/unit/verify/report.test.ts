@@ -151,6 +151,7 @@ describe('the load program’s records', () => {
       expect.objectContaining({
         code: 'VERIFY_LOAD_FAILED',
         host: 'web1',
+        message: 'the load program on the host did not finish: PHP Fatal error: Allowed memory size exhausted',
         details: expect.objectContaining({stderr: 'PHP Fatal error: Allowed memory size exhausted'}),
       }),
     )
