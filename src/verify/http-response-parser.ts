@@ -150,7 +150,8 @@ export class HttpResponseParser {
 
   private wait(data: Buffer, offset: number, what: string): ParseStep {
     if (data.length - offset > MAX_HEAD_BYTES) return {kind: 'error', message: `${what} longer than 1 MiB`}
-    this.pending = data.subarray(offset)
+    // A copy: the caller may reuse the buffer it fed.
+    this.pending = Buffer.from(data.subarray(offset))
     return MORE
   }
 

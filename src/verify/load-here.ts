@@ -35,6 +35,8 @@ export function runLoadHere(target: HttpTarget, spec: LoadSpec): Promise<LoadSam
 
 class LoadRun {
   readonly request: Buffer
+  /** Every connection reads into this; the parser copies what it must keep. */
+  readonly readBuffer = Buffer.allocUnsafe(64 * 1024)
   private readonly sample: LoadSample = {
     requests: 0,
     statuses: {},
@@ -136,8 +138,24 @@ class Connection {
     socket?.destroy()
   }
 
+  private received(socket: Socket, buffer: Uint8Array, bytes: number): boolean {
+    if (this.socket !== socket || !this.busy) return true
+    const step = this.parser.feed(Buffer.from(buffer.buffer, buffer.byteOffset, bytes))
+    if (step.kind === 'done') this.run.answered(this, step.status, step.keepAlive)
+    else if (step.kind === 'error') this.run.failed(this, 'protocol', step.message)
+    return true
+  }
+
   private open(): void {
-    const socket = connect({host: this.run.target.host, port: this.run.target.port})
+    const socket: Socket = connect({
+      host: this.run.target.host,
+      port: this.run.target.port,
+      // Read straight into one buffer, past the stream machinery: it runs once per response.
+      onread: {
+        buffer: this.run.readBuffer,
+        callback: (bytes: number, buffer: Uint8Array): boolean => this.received(socket, buffer, bytes),
+      },
+    })
     this.socket = socket
     socket.setNoDelay(true)
     let connected = false
@@ -145,12 +163,6 @@ class Connection {
     socket.on('connect', () => {
       connected = true
       if (this.socket === socket && this.busy) socket.write(this.run.request)
-    })
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket !== socket || !this.busy) return
-      const step = this.parser.feed(chunk)
-      if (step.kind === 'done') this.run.answered(this, step.status, step.keepAlive)
-      else if (step.kind === 'error') this.run.failed(this, 'protocol', step.message)
     })
     socket.on('error', (error) => (lastError = error))
     socket.on('close', () => {
