@@ -55,7 +55,7 @@ export async function loadRoutes(
     const dial = dialFor(route, options.from, target)
     const sample =
       options.from === 'host' && transport.kind === 'ssh'
-        ? await runLoadOnHost(transport, dial, options.load, {host: target.name, phpCandidates: [...phpCandidates]})
+        ? await runLoadOnHost(transport, dial, options.load, {host: target.name, phpCandidates})
         : await runLoadHere(dial, options.load)
     reports.push(routeReport(route, dial, sample))
   }

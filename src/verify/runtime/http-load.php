@@ -7,6 +7,7 @@
  * the moment it is due, so a reconnect counts against it.
  *
  *   php -n -- DIAL-HOST PORT PATH HOST-HEADER CONCURRENCY REQUESTS DURATION-MS TIMEOUT-MS < http-load.php
+ *   (runtime/http-load.sh starts it with the host's PHP CLI)
  *
  * stdout, one record a line (the reader is src/verify/load-output.ts):
  *   fpmfix-load 1

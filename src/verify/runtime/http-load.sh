@@ -1,21 +1,20 @@
+# shellcheck shell=sh
 # fpmfix verify: run http-load.php, which arrives on stdin, with this host's PHP CLI.
-#
-#   sh -c "$(cat http-load.sh)" http-load CANDIDATES DIAL-HOST PORT PATH HOST-HEADER CONCURRENCY REQUESTS DURATION-MS TIMEOUT-MS
-#
-# CANDIDATES names PHP CLIs (names or paths, separated by blanks or newlines); the first one found
-# runs the program with no php.ini (-n), so a site's ini (auto_prepend_file, disable_functions) has no say.
-# When none is found, one record the reader knows: `fpmfix-load-error no-php MESSAGE`.
+# Fed (src/verify/load-on-host.ts): PHP_CANDIDATES, PHP CLIs by name or path separated by blanks,
+# tried in order; DIAL_HOST PORT REQUEST_PATH HOST_HEADER CONCURRENCY REQUESTS DURATION_MS TIMEOUT_MS,
+# the program's arguments. The CLI runs with no php.ini (-n): a site's ini (auto_prepend_file,
+# disable_functions) has no say. When none is found, one record the reader knows:
+# `fpmfix-load-error no-php MESSAGE`.
 set -f
-candidates=$1
-shift
-for php in $candidates; do
+for php in $PHP_CANDIDATES; do
   path=$(command -v "$php" 2>/dev/null) || continue
   # A failed exec ends the shell, so only a file that can run is tried.
   if [ -f "$path" ] && [ -x "$path" ]; then
-    exec "$path" -n -d display_errors=stderr -- "$@"
+    exec "$path" -n -d display_errors=stderr -- "$DIAL_HOST" "$PORT" "$REQUEST_PATH" "$HOST_HEADER" \
+      "$CONCURRENCY" "$REQUESTS" "$DURATION_MS" "$TIMEOUT_MS"
   fi
 done
 # shellcheck disable=SC2086 # split the list into words on purpose
-set -- $candidates
+set -- $PHP_CANDIDATES
 printf 'fpmfix-load-error no-php no PHP CLI on this host (looked for: %s)\n' "$*"
 exit 127
