@@ -72,8 +72,10 @@ export function renderVerifyText(outcomes: readonly VerifyOutcome[]): string {
   for (const outcome of outcomes) {
     const status = outcomeStatus(outcome)
     if (!outcome.ok) {
-      rows.push([outcome.target.name, status, `[${outcome.error.code}] ${outcome.error.message}`])
+      // The reason goes below the table, where its length does not widen every column.
+      rows.push([outcome.target.name, status, '-'])
       styles.push(STATUS_STYLE.error)
+      notes.push(`${outcome.target.name}: [${outcome.error.code}] ${outcome.error.message}`)
       if (outcome.error.hint !== undefined) notes.push(`${outcome.target.name}: hint: ${outcome.error.hint}`)
       continue
     }
