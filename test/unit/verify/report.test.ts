@@ -1,56 +1,18 @@
 import {describe, expect, it} from 'vitest'
 
-import {FpmfixError} from '../../../src/errors.js'
-import type {HostTarget} from '../../../src/model/target.js'
 import {parseLoadOutput} from '../../../src/verify/load-output.js'
 import {routeReport, verifyExitCode, verifySummary, type VerifyOutcome} from '../../../src/verify/report.js'
-import type {LoadSample, RouteSpec, VerifyReport} from '../../../src/verify/types.js'
+import {checkedOutcome, DIAL, ROUTE, sampleOf, unverifiedOutcome} from './support/outcomes.js'
 
-const ROUTE: RouteSpec = {
-  url: 'http://shop.example.com/index.php',
-  hostDial: {host: '127.0.0.1', port: 80},
-  path: '/index.php',
-  hostHeader: 'shop.example.com',
-  source: 'server-block',
-  fastcgiPass: '/etc/nginx/sites-enabled/shop:20',
-}
-const DIAL = {host: '127.0.0.1', port: 80, path: '/index.php', hostHeader: 'shop.example.com'}
-
-function sample(statuses: Record<string, number>, errors: Partial<LoadSample['errors']> = {}): LoadSample {
-  const all = {connect: 0, closed: 0, timeout: 0, protocol: 0, ...errors}
-  const answered = Object.values(statuses).reduce((sum, n) => sum + n, 0)
-  return {
-    requests: answered + Object.values(all).reduce((sum, n) => sum + n, 0),
-    statuses,
-    errors: all,
-    latencyUs: new Map([[2000, answered]]),
-    elapsedMs: 2000,
-  }
-}
-
-const target = (name: string): HostTarget => ({name, connection: 'ssh', address: `${name}.example.com`, vars: {}})
-
-function passedOrFailed(name: string, statuses: Record<string, number>): VerifyOutcome {
-  const route = routeReport(ROUTE, DIAL, sample(statuses))
-  const value: VerifyReport = {
-    status: route.passed ? 'passed' : 'failed',
-    from: 'host',
-    load: {concurrency: 10, durationMs: 2000, timeoutMs: 30_000},
-    routes: [route],
-  }
-  return {target: target(name), ok: true, value, durationMs: 1}
-}
-
-function unverified(name: string, code: 'SSH_CONNECT_REFUSED' | 'VERIFY_NO_ROUTE'): VerifyOutcome {
-  return {target: target(name), ok: false, error: new FpmfixError(code, 'no'), durationMs: 1}
-}
+const passedOrFailed = (name: string, statuses: Record<string, number>): VerifyOutcome =>
+  checkedOutcome(name, sampleOf(statuses))
 
 describe('one route’s figures', () => {
   it('counts answers by status, 5xx, 502/504, errors, and answered requests per second', () => {
     const report = routeReport(
       ROUTE,
       DIAL,
-      sample({200: 900, 404: 40, 502: 50, 504: 6, 500: 4}, {connect: 2, closed: 1, timeout: 3}),
+      sampleOf({200: 900, 404: 40, 502: 50, 504: 6, 500: 4}, {connect: 2, closed: 1, timeout: 3}),
     )
     expect(report).toMatchObject({
       connect: '127.0.0.1:80',
@@ -68,15 +30,15 @@ describe('one route’s figures', () => {
   })
 
   it('passes only when every request got a non-5xx answer (4xx is an answer)', () => {
-    expect(routeReport(ROUTE, DIAL, sample({200: 10, 404: 3})).passed).toBe(true)
-    expect(routeReport(ROUTE, DIAL, sample({200: 10, 503: 1})).passed).toBe(false)
-    expect(routeReport(ROUTE, DIAL, sample({200: 10}, {timeout: 1})).passed).toBe(false)
-    expect(routeReport(ROUTE, DIAL, sample({200: 10}, {closed: 1})).passed).toBe(false)
-    expect(routeReport(ROUTE, DIAL, sample({})).passed).toBe(false)
+    expect(routeReport(ROUTE, DIAL, sampleOf({200: 10, 404: 3})).passed).toBe(true)
+    expect(routeReport(ROUTE, DIAL, sampleOf({200: 10, 503: 1})).passed).toBe(false)
+    expect(routeReport(ROUTE, DIAL, sampleOf({200: 10}, {timeout: 1})).passed).toBe(false)
+    expect(routeReport(ROUTE, DIAL, sampleOf({200: 10}, {closed: 1})).passed).toBe(false)
+    expect(routeReport(ROUTE, DIAL, sampleOf({})).passed).toBe(false)
   })
 
   it('brackets an IPv6 address it connected to', () => {
-    expect(routeReport(ROUTE, {...DIAL, host: '::1'}, sample({200: 1})).connect).toBe('[::1]:80')
+    expect(routeReport(ROUTE, {...DIAL, host: '::1'}, sampleOf({200: 1})).connect).toBe('[::1]:80')
   })
 })
 
@@ -89,7 +51,7 @@ describe('summary and exit code', () => {
     const outcomes = [
       passedOrFailed('a', {200: 5}),
       passedOrFailed('b', {502: 1}),
-      unverified('c', 'SSH_CONNECT_REFUSED'),
+      unverifiedOutcome('c', 'SSH_CONNECT_REFUSED'),
     ]
     expect(verifyExitCode(outcomes)).toBe(11)
     expect(verifySummary(outcomes)).toMatchObject({
@@ -106,9 +68,13 @@ describe('summary and exit code', () => {
   })
 
   it('is 8 when no host could be reached, 3 when some could not be verified', () => {
-    expect(verifyExitCode([unverified('a', 'SSH_CONNECT_REFUSED'), unverified('b', 'SSH_CONNECT_REFUSED')])).toBe(8)
-    expect(verifyExitCode([passedOrFailed('a', {200: 1}), unverified('b', 'VERIFY_NO_ROUTE')])).toBe(3)
-    expect(verifyExitCode([unverified('a', 'SSH_CONNECT_REFUSED'), unverified('b', 'VERIFY_NO_ROUTE')])).toBe(3)
+    expect(
+      verifyExitCode([unverifiedOutcome('a', 'SSH_CONNECT_REFUSED'), unverifiedOutcome('b', 'SSH_CONNECT_REFUSED')]),
+    ).toBe(8)
+    expect(verifyExitCode([passedOrFailed('a', {200: 1}), unverifiedOutcome('b', 'VERIFY_NO_ROUTE')])).toBe(3)
+    expect(
+      verifyExitCode([unverifiedOutcome('a', 'SSH_CONNECT_REFUSED'), unverifiedOutcome('b', 'VERIFY_NO_ROUTE')]),
+    ).toBe(3)
   })
 })
 
