@@ -101,6 +101,16 @@ export function applyExitCode(hosts: readonly HostExit[]): ExitCodeValue {
   return failedExit(hosts.filter((host) => host.status !== 'skipped')) ?? ExitCode.OK
 }
 
+/**
+ * verify: 11 when any request got a 5xx answer or none (host status `failed`), whatever else
+ * happened; otherwise hosts that could not be verified (status `error`) give 8 when none was
+ * reached, else 3; 0 when every host passed.
+ */
+export function verifyExitCode(hosts: readonly HostExit[]): ExitCodeValue {
+  if (hosts.some((host) => host.status === 'failed')) return ExitCode.VERIFY_FAILED
+  return failedExit(hosts.map((host) => (host.status === 'error' ? {...host, status: 'failed'} : host))) ?? ExitCode.OK
+}
+
 /** The exit codes a command can end with, one per line, for its --help, from the table. */
 export function exitCodesHelp(codes: readonly ExitCodeValue[]): string {
   const lines = codes.map((code) => `${String(code).padEnd(4)}${EXIT_CODE_MEANINGS[code].replace(/`/g, '')}`)

@@ -3,8 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {connectionFlags} from '../cli/connection-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
+import {exitCodesHelp, verifyExitCode} from '../exit-codes.js'
 import {progressMode, runHosts} from '../run/host-runner.js'
-import {verifyExitCode} from '../verify/report.js'
+import {verifyHostExit} from '../verify/report.js'
 import {renderVerifyText, verifyJson} from '../verify/render.js'
 import {parseRouteRequest} from '../verify/routes.js'
 import type {LoadSpec} from '../verify/types.js'
@@ -15,18 +16,19 @@ const DEFAULT_DURATION_S = 10
 export default class Verify extends BaseCommand {
   static override summary =
     "Retest each host's PHP routes under concurrent load: every request must get a non-5xx answer."
-  static override description = `Sends real concurrent HTTP requests (keep-alive GETs, as wrk does) to each PHP route of each host and
-reports per route: requests, answers by status, 502/504s, connection errors, timeouts, p50/p95/p99 latency
-and answered requests per second. Routes are the host's plain-HTTP nginx server blocks that pass to PHP-FPM
-(found by a read-only gather, addressed as apply's probe does), or the --url ones.
-
-The load comes from the host itself by default: over SSH the host's PHP CLI runs a small load program, so the
-requests start on the host and only the figures travel back (the host's HTTP port need not be reachable from
-here). --from-here sends them from this machine instead. Either way every connection goes to the host's own
-addresses (its loopback, its listen address, or its address from here), with the server block's Host header.
-
-Exit codes: 0 every request got a non-5xx answer; 11 a request got a 5xx or no answer; 3 a host could not be
-verified; 8 no host could be reached; 64 usage error.`
+  static override description = [
+    'Sends real concurrent HTTP requests (keep-alive GETs, as wrk does) to each PHP route of each host and reports ' +
+      'per route: requests, answers by status, 502/504s, connection errors, timeouts, p50/p95/p99 latency and ' +
+      "answered requests per second. Routes are the host's plain-HTTP nginx server blocks that pass to PHP-FPM " +
+      "(found by a read-only gather, addressed as apply's probe does), or the --url ones.",
+    "The load comes from the host itself by default: over SSH the host's PHP CLI runs a small load program, so the " +
+      "requests start on the host and only the figures travel back (the host's HTTP port need not be reachable from " +
+      'here). --from-here sends them from this machine instead. Either way every connection goes to the host’s own ' +
+      'addresses (its loopback, its listen address, or its address from here), with the server block’s Host header.',
+    exitCodesHelp([0, 11, 3, 8, 64, 130]),
+  ].join('\n\n')
+  static override usage =
+    '<%= command.id %> [TARGETS...] [--url PATH|URL]... [-n REQUESTS] [-d SECONDS] [-c CONNECTIONS] [FLAGS]'
   static override examples = [
     {description: 'This machine, 10 s per route, 10 connections', command: '<%= config.bin %> <%= command.id %>'},
     {
@@ -115,6 +117,6 @@ verified; 8 no host could be reached; 64 usage error.`
     )
     if (flags.json) this.printJson(verifyJson(outcomes))
     else this.out(renderVerifyText(outcomes))
-    this.setExit(verifyExitCode(outcomes))
+    this.setExit(verifyExitCode(outcomes.map(verifyHostExit)))
   }
 }

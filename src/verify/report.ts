@@ -1,4 +1,4 @@
-import {ExitCode, type ExitCodeValue} from '../exit-codes.js'
+import type {HostExit} from '../exit-codes.js'
 import type {HostOutcome} from '../run/host-runner.js'
 import {latencySummary} from './latency.js'
 import type {HttpTarget} from './load-here.js'
@@ -87,14 +87,7 @@ export function verifySummary(outcomes: readonly VerifyOutcome[]): VerifySummary
   return {...summary, text: `${hosts}; ${requests}`}
 }
 
-/**
- * 0 only when every request on every host got a non-5xx answer. A failed request anywhere wins
- * (VERIFY_FAILED); otherwise hosts that could not be verified give 8 when none was reachable, else 3.
- */
-export function verifyExitCode(outcomes: readonly VerifyOutcome[]): ExitCodeValue {
-  const statuses = outcomes.map(outcomeStatus)
-  if (statuses.includes('failed')) return ExitCode.VERIFY_FAILED
-  if (!statuses.includes('error')) return ExitCode.OK
-  const unreachable = outcomes.every((outcome) => !outcome.ok && outcome.error.code.startsWith('SSH_'))
-  return unreachable ? ExitCode.UNREACHABLE : ExitCode.HOSTS_FAILED
+/** What the exit code (src/exit-codes.ts verifyExitCode) needs of one host. */
+export function verifyHostExit(outcome: VerifyOutcome): HostExit {
+  return {status: outcomeStatus(outcome), errorCode: outcome.ok ? undefined : outcome.error.code}
 }

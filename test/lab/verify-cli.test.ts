@@ -107,12 +107,12 @@ describe('fpmfix verify through the CLI over SSH: real requests through nginx to
     ['from the host itself', []],
     ['from here', ['--from-here']],
   ])(
-    'a host answering 502 (php-fpm stopped), %s: exit 9, every 502 counted, the table says so',
+    'a host answering 502 (php-fpm stopped), %s: exit 11, every 502 counted, the table says so',
     async (_from, extra) => {
       const mark = marker()
       const run = await verify([host('down').name, '--url', `/index.php?${mark}`, '-n', '120', '-c', '6', ...extra])
 
-      expect(run.code, describeRun(run)).toBe(9)
+      expect(run.code, describeRun(run)).toBe(11)
       const row = run.stdout.split('\n').find((line) => line.startsWith(`${host('down').name} `))
       expect(row, describeRun(run)).toMatch(/ failed +http:\/\/\S+ +120 +502×120 +120 +0 +0 /)
       expect(run.stdout).toMatch(/1 host: 0 passed, 1 failed, 0 not verified; 120 requests: 120 5xx \(120 502\/504\)/)
@@ -134,7 +134,7 @@ describe('fpmfix verify through the CLI over SSH: real requests through nginx to
       '--json',
     ])
 
-    expect(run.code, describeRun(run)).toBe(9)
+    expect(run.code, describeRun(run)).toBe(11)
     const route = onlyRoute(run, host('exhausted').name)
     const logged = await accessLogTally(host('exhausted'), mark)
     expect(route.statuses).toEqual(logged)
@@ -145,11 +145,11 @@ describe('fpmfix verify through the CLI over SSH: real requests through nginx to
     expect(route.latencyMs!.max).toBeGreaterThanOrEqual(1000)
   })
 
-  it('several hosts at once, routes from their server blocks: one JSON document, host-named progress lines, exit 9', async () => {
+  it('several hosts at once, routes from their server blocks: one JSON document, host-named progress lines, exit 11', async () => {
     const names = [host('healthy').name, host('down').name]
     const run = await verify([...names, '-d', '1', '-c', '4', '--json'])
 
-    expect(run.code, describeRun(run)).toBe(9)
+    expect(run.code, describeRun(run)).toBe(11)
     expect(run.json?.hosts.map((entry) => [entry.name, entry.status])).toEqual([
       [names[0], 'passed'],
       [names[1], 'failed'],
@@ -166,7 +166,7 @@ describe('fpmfix verify through the CLI over SSH: real requests through nginx to
 
     // --json keeps stderr quiet; without it and without a TTY, each progress line names its host.
     const plain = await verify([...names, '-n', '20', '-c', '2'])
-    expect(plain.code, describeRun(plain)).toBe(9)
+    expect(plain.code, describeRun(plain)).toBe(11)
     const progress = plain.stderr.split('\n').filter((line) => /gathering|index\.php/.test(line))
     expect(progress.length, describeRun(plain)).toBeGreaterThanOrEqual(4)
     for (const line of progress) expect(line).toMatch(new RegExp(`(?:^|\\s)(?:${names.join('|')}): `))
@@ -186,7 +186,7 @@ describe('fpmfix verify through the CLI over SSH: real requests through nginx to
       '2',
       '--json',
     ])
-    expect(slow.code, describeRun(slow)).toBe(9)
+    expect(slow.code, describeRun(slow)).toBe(11)
     expect(onlyRoute(slow, host('healthy').name)).toMatchObject({
       requests: 2,
       responses: 0,
@@ -205,7 +205,7 @@ describe('fpmfix verify through the CLI over SSH: real requests through nginx to
       '5',
       '--json',
     ])
-    expect(refused.code, describeRun(refused)).toBe(9)
+    expect(refused.code, describeRun(refused)).toBe(11)
     expect(onlyRoute(refused, host('healthy').name)).toMatchObject({
       connect: `127.0.0.1:${closedPort}`,
       requests: 5,

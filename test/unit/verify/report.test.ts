@@ -1,8 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
 import {parseLoadOutput} from '../../../src/verify/load-output.js'
-import {routeReport, verifyExitCode, verifySummary, type VerifyOutcome} from '../../../src/verify/report.js'
+import {verifyExitCode as exitCodeOf} from '../../../src/exit-codes.js'
+import {routeReport, verifyHostExit, verifySummary, type VerifyOutcome} from '../../../src/verify/report.js'
 import {checkedOutcome, DIAL, ROUTE, sampleOf, unverifiedOutcome} from './support/outcomes.js'
+
+const verifyExitCode = (outcomes: VerifyOutcome[]): number => exitCodeOf(outcomes.map(verifyHostExit))
 
 const passedOrFailed = (name: string, statuses: Record<string, number>): VerifyOutcome =>
   checkedOutcome(name, sampleOf(statuses))
