@@ -33,9 +33,12 @@ function fastcgiProbe(pool: PoolFacts): FastcgiProbe | undefined {
   }
 }
 
+/** A server block without `listen` listens on *:80 (nginx run as root, as a web server is). */
+const DEFAULT_LISTENS = [['80']]
+
 /** `http://127.0.0.1:PORT/` for a server's first plain-HTTP `listen`. */
 export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
-  for (const args of site.serverListens) {
+  for (const args of site.serverListens.length > 0 ? site.serverListens : DEFAULT_LISTENS) {
     if (args.includes('ssl') || args.includes('quic') || args[0] === undefined || args[0].startsWith('unix:')) continue
     const match = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(args[0])
     if (!match) continue
@@ -45,8 +48,10 @@ export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
         : match[1] === '[::]'
           ? '[::1]'
           : match[1]
+    // `.example.com` stands for example.com and its subdomains; send the plain name.
     const name = site.server
       .split(' ')
+      .map((candidate) => (candidate.startsWith('.') ? candidate.slice(1) : candidate))
       .find(
         (candidate) => candidate !== '_' && candidate !== '' && !candidate.includes('*') && !candidate.startsWith('~'),
       )
