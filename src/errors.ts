@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'ROLLBACK_FAILED'
   | 'NOT_A_TTY'
   | 'INTERRUPTED'
+  | 'VERIFY_NO_ROUTE'
+  | 'VERIFY_LOAD_FAILED'
   | 'INTERNAL'
 
 export interface FpmfixErrorOptions {

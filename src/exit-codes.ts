@@ -16,6 +16,7 @@ export const ExitCode = {
   UNREACHABLE: 8,
   CRITICAL_UNFIXED: 9,
   HOST_MISMATCH: 10,
+  VERIFY_FAILED: 11,
   USAGE: 64,
   BAD_INPUT: 65,
   INTERRUPTED: 130,
@@ -26,7 +27,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   0: 'success: every host gathered, planned, or converged and verified',
   1: 'unexpected error (a bug, or the apply question answered no)',
-  2: '`plan --detailed-exitcode`: changes or service actions are pending',
+  2: '`plan --detailed-exitcode`: changes or service actions are pending, or a host differs from its policy',
   3: 'one or more hosts failed; others may have succeeded (any command)',
   4: '`apply`: a host was rolled back to its previous state',
   5: '`apply`/`rollback`: rolling back failed — the host needs a human',
@@ -35,6 +36,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   8: 'no host could be reached: every one failed to connect, authenticate or pass its host key check',
   9: '`plan --detailed-exitcode`: a critical finding is left unfixed (no change proposed for it)',
   10: '`apply`: a host is not the one the plan was made on (its host key differs); nothing run',
+  11: '`verify`: a request got a 5xx answer or none (connection error, timeout)',
   64: 'usage error: unknown command or flag, bad argument, target or inventory name',
   65: 'bad input file: plan file missing, unreadable or invalid; policy file; inventory syntax or script',
   130: 'interrupted (Ctrl-C); transactions already started finish on their hosts on their own',
@@ -97,6 +99,16 @@ export function applyExitCode(hosts: readonly HostExit[]): ExitCodeValue {
   if (statuses.has('refused-stale')) return ExitCode.STALE_PLAN
   if (statuses.has('locked')) return ExitCode.LOCKED
   return failedExit(hosts.filter((host) => host.status !== 'skipped')) ?? ExitCode.OK
+}
+
+/**
+ * verify: 11 when any request got a 5xx answer or none (host status `failed`), whatever else
+ * happened; otherwise hosts that could not be verified (status `error`) give 8 when none was
+ * reached, else 3; 0 when every host passed.
+ */
+export function verifyExitCode(hosts: readonly HostExit[]): ExitCodeValue {
+  if (hosts.some((host) => host.status === 'failed')) return ExitCode.VERIFY_FAILED
+  return failedExit(hosts.map((host) => (host.status === 'error' ? {...host, status: 'failed'} : host))) ?? ExitCode.OK
 }
 
 /** The exit codes a command can end with, one per line, for its --help, from the table. */

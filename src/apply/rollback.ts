@@ -98,9 +98,10 @@ function parseManifest(source: UndoSource): Manifest {
   return manifest
 }
 
-/** The verb that puts a service back: a service the transaction started is stopped again. */
+/** The verb that puts a service back: stopped again if the transaction started it, started again if it stopped it. */
 function undoVerb(verb: ServiceVerb, wasRunning: boolean): ServiceVerb {
   if (!wasRunning) return 'stop'
+  if (verb === 'stop') return 'start'
   return verb === 'start' ? 'restart' : verb
 }
 

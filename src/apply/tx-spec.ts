@@ -11,8 +11,8 @@ import {parseStateKey} from '../protocol/state-keys.js'
 import {fpmServiceNameFor} from './service-names.js'
 import type {ApplyOptions, ServiceManagerKind} from './types.js'
 
-/** What a transaction does to a service; `stop` only undoes a start. */
-export type ServiceVerb = ServiceActionKind | 'stop'
+/** What a transaction does to a service. */
+export type ServiceVerb = ServiceActionKind
 
 export interface TxFile {
   path: string

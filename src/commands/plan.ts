@@ -19,6 +19,8 @@ export default class Plan extends BaseCommand {
     'Save the plan with -o and apply exactly that plan with `fpmfix apply PLANFILE`: the plan records how each host ' +
       'was reached (address, port, user, jump hosts, key and known_hosts files, its SSH host key), so apply needs no ' +
       'other flag, and refuses a host that presents another host key.',
+    'With --policy FILE stating a desired state (plans/upgrade-php.ini, plans/capacity.ini), every way a host ' +
+      'differs from it is listed as drift (what, where, wanted, found, policy line) and fixed by the same plan.',
     exitCodesHelp([0, 2, 9, 3, 8, 64, 65, 130]),
   ].join('\n\n')
   static override usage = '<%= command.id %> [TARGETS...] [-i INVENTORY] [-o PLANFILE] [FLAGS]'
@@ -31,6 +33,10 @@ export default class Plan extends BaseCommand {
     {
       description: 'Drift check in automation: exit 2 when anything would change, 9 when a critical finding has no fix',
       command: '<%= config.bin %> <%= command.id %> -i hosts.ini all --detailed-exitcode --json > plan.json',
+    },
+    {
+      description: 'Move every site to PHP 8.2 and retire the other versions (review, then apply the saved plan)',
+      command: '<%= config.bin %> <%= command.id %> -i hosts.ini web --policy plans/upgrade-php.ini -o move.plan.json',
     },
   ]
   static override strict = false
@@ -45,7 +51,8 @@ export default class Plan extends BaseCommand {
     }),
     'detailed-exitcode': Flags.boolean({
       description:
-        'Exit 2 when changes or actions are pending, 9 when a critical finding is left unfixed, 0 when neither.',
+        'Exit 2 when changes or actions are pending or a host differs from the policy, ' +
+        '9 when a critical finding is left unfixed, 0 when neither.',
     }),
     ...planningFlags,
   }

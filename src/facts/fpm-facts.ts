@@ -2,6 +2,7 @@ import {effectivePool, parseFpmFiles, parseFpmTt, type EffectivePool, type FpmEf
 import type {FpmConfigSource, SourcedValue} from '../fpm/types.js'
 import type {FpmInstallFacts, PoolFacts, Sourced} from '../model/facts.js'
 import type {FpmInstall, RawFile} from '../model/snapshot.js'
+import {installVersion} from './install-version.js'
 
 /** What the planner needs to edit an install's files: its parsed sources. */
 export interface FpmSources {
@@ -122,14 +123,13 @@ export function fpmFacts(
     ),
   )
   const errorLog = tt?.global.error_log
+  const {version, versionKey, note} = installVersion(install)
   return {
     facts: {
       id: install.binary,
-      ...(install.versionNumber === undefined ? {} : {version: install.versionNumber}),
-      versionKey: (install.versionNumber ?? '')
-        .split('.')
-        .map(Number)
-        .filter((part) => !Number.isNaN(part)),
+      ...(version === undefined ? {} : {version}),
+      versionKey,
+      ...(note === undefined ? {} : {versionNote: note}),
       serviceName: install.serviceName,
       mainConfig: install.mainConfigPath,
       running: install.service.running,

@@ -119,6 +119,8 @@ export interface FpmInstallFacts {
   version?: string
   /** e.g. 8.2, for ordering versions. */
   versionKey: number[]
+  /** The binary's `-v` disagrees with its layout (see installVersion). */
+  versionNote?: string
   serviceName: string
   mainConfig: string
   running: boolean

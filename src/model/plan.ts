@@ -1,6 +1,7 @@
+import type {PolicyLine} from './desired.js'
 import type {Finding, ServiceActionKind, ServiceTarget, Severity} from './finding.js'
 import type {HostConnection} from './target.js'
-import type {HostVerification} from './verification.js'
+import type {ApplyProbes, HostVerification} from './verification.js'
 
 export const PLAN_FORMAT_VERSION = 1
 
@@ -28,6 +29,27 @@ export interface ServiceAction {
   service: string
   action: ServiceActionKind
   reason: string
+  /**
+   * Probes that must pass right after this action, before the next one runs: a FastCGI request
+   * to each pool a php-fpm action (re)started, an HTTP request through nginx after its reload.
+   * A failing gate rolls the whole transaction back (so an old service is never stopped while
+   * its replacement does not answer).
+   */
+  gate?: ApplyProbes
+}
+
+/** One way a host differs from its policy's desired state. */
+export interface DriftItem {
+  /** What differs: `[app] pm.max_children (php 8.2)`, `fastcgi_read_timeout (server shop location ~ \.php$)`. */
+  what: string
+  /** Where the host has it now (file:line), or the file the plan creates for it. */
+  where?: {file: string; line?: number}
+  wanted: string
+  found: string
+  /** The policy line that asks for it. */
+  policy: PolicyLine
+  /** Set when this plan does not make the change, with why. */
+  unresolved?: string
 }
 
 /** Something the plan was computed from, re-read by apply to refuse a stale plan. */
@@ -52,6 +74,8 @@ export interface HostPlan {
   fingerprints: Fingerprint[]
   /** Problems the planner saw but would not guess at (ambiguity, no config remedy). */
   notes: string[]
+  /** Differences from the policy's desired state (only with a policy that states one). */
+  drift?: DriftItem[]
   /** What apply checks after acting: the listeners each php-fpm install must serve, and the probes. */
   verify?: HostVerification
   error?: {code: string; message: string; hint?: string}

@@ -1,3 +1,5 @@
+import type {DesiredState} from './desired.js'
+
 /** The planner's tunables: what counts as evidence and how far a fix may go. */
 export interface Policy {
   /** Log lines older than this never count as evidence of a current problem. */
@@ -24,6 +26,8 @@ export interface Policy {
     /** … and never exceeds. */
     maxBufferSizeKb: number
   }
+  /** What every host should look like (PHP version, pool and nginx settings), when the policy says. */
+  desired?: DesiredState
 }
 
 /** The built-in policy; plans/default.ini spells out the same values for operators to copy. */

@@ -1,3 +1,4 @@
+import {installVersion} from '../facts/install-version.js'
 import type {HostSnapshot} from '../model/snapshot.js'
 import type {HostOutcome} from '../run/host-runner.js'
 import {paint} from './style.js'
@@ -34,8 +35,10 @@ function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
   for (const install of snapshot.fpmInstalls) {
     const workers = install.processes.filter((process) => process.kind === 'fpm-worker')
     const test = install.tt.code === 0 ? 'ok' : paint('red', `failed (${install.tt.code})`)
+    const version = installVersion(install)
+    if (version.note) lines.push(`  ${paint('yellow', 'note')}      ${version.note}`)
     lines.push(
-      `  php-fpm   ${install.versionNumber ?? '?'} ${install.binary} (${install.serviceName}): ` +
+      `  php-fpm   ${version.version ?? '?'} ${install.binary} (${install.serviceName}): ` +
         `${running(install.service.running)}, ${workers.length} workers, -t ${test}, ` +
         `config ${install.mainConfigPath}, ${install.files.length} files`,
     )

@@ -1,5 +1,5 @@
 import {SEVERITY_ORDER, type Finding, type Severity} from '../model/finding.js'
-import type {HostPlan, PlanDocument} from '../model/plan.js'
+import {ABSENT, type DriftItem, type HostPlan, type PlanDocument} from '../model/plan.js'
 import {describeConnection} from './connection-text.js'
 import {colorDiff} from './diff.js'
 import {paint} from './style.js'
@@ -22,6 +22,24 @@ function renderFinding(finding: Finding, verbose: boolean): string[] {
   }
   if (evidence.length < finding.evidence.length) {
     lines.push(paint('dim', `           · … ${finding.evidence.length - evidence.length} more (use --verbose)`))
+  }
+  return lines
+}
+
+function renderDrift(drift: DriftItem[]): string[] {
+  if (drift.length === 0) return []
+  const policies = [...new Set(drift.map((item) => item.policy.file))].join(', ')
+  const lines = ['', `Drift from policy ${policies}:`]
+  for (const item of drift) {
+    const where =
+      item.where === undefined
+        ? ''
+        : ` at ${item.where.file}${item.where.line === undefined ? '' : `:${item.where.line}`}`
+    lines.push(
+      `  ${paint(item.unresolved === undefined ? 'yellow' : 'red', '~')} ${item.what}: wanted ${paint('green', item.wanted)}, ` +
+        `found ${paint('red', item.found)}${where}${paint('dim', ` (policy line ${item.policy.line})`)}`,
+    )
+    if (item.unresolved !== undefined) lines.push(`    ${paint('red', 'not changed:')} ${item.unresolved}`)
   }
   return lines
 }
@@ -63,19 +81,28 @@ export function renderHostPlan(host: HostPlan, options: PlanTextOptions): string
   if (findings.length === 0) lines.push('  No findings: nginx and php-fpm look healthy.')
   else lines.push('Findings:', ...findings.flatMap((finding) => renderFinding(finding, options.verbose)))
   for (const note of host.notes) lines.push(`  ${paint('yellow', 'note:')} ${note}`)
+  lines.push(...renderDrift(host.drift ?? []))
   if (host.changes.length > 0) {
     lines.push('', 'Changes:')
     for (const change of host.changes) {
       if (change.viaSymlink)
         lines.push(paint('dim', `# ${change.viaSymlink} is a symlink; writing its target ${change.path}`))
+      if (change.beforeSha256 === ABSENT) lines.push(paint('dim', `# ${change.path} is a new file`))
       lines.push(colorDiff(change.diff.trimEnd()))
     }
   }
   if (host.actions.length > 0) {
     lines.push('', 'Service actions, in order:')
-    host.actions.forEach((action, index) =>
-      lines.push(`  ${index + 1}. ${action.action} ${action.service} — ${action.reason}`),
-    )
+    host.actions.forEach((action, index) => {
+      lines.push(`  ${index + 1}. ${action.action} ${action.service} — ${action.reason}`)
+      const gate = [
+        ...(action.gate?.fastcgi ?? []).map(
+          (probe) => `FastCGI ${probe.socket ?? `${probe.tcp?.host}:${probe.tcp?.port}`}`,
+        ),
+        ...(action.gate?.http ?? []).map((probe) => `HTTP ${probe.url}`),
+      ]
+      if (gate.length > 0) lines.push(paint('dim', `     then must answer: ${gate.join(', ')}`))
+    })
   }
   if (host.status === 'unchanged') lines.push(paint('green', '  No changes.'))
   return lines.join('\n')
@@ -122,9 +149,15 @@ export function planJson(plan: PlanDocument): Record<string, unknown> {
         diff: change.diff,
         reasons: change.reasons,
       })),
-      actions: host.actions.map((action) => ({service: action.service, action: action.action, reason: action.reason})),
+      actions: host.actions.map((action) => ({
+        service: action.service,
+        action: action.action,
+        reason: action.reason,
+        ...(action.gate === undefined ? {} : {gate: action.gate}),
+      })),
       notes: host.notes,
       ...(host.connection === undefined ? {} : {connection: host.connection}),
+      ...(host.drift === undefined ? {} : {drift: host.drift}),
       ...(host.error === undefined ? {} : {error: host.error}),
     })),
     summary: plan.summary,

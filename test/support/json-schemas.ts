@@ -5,7 +5,7 @@ import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js'
 
 export type DocumentKind = 'plan' | 'apply'
 
-const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url))
+const SCHEMA_DIR = fileURLToPath(new URL('../../src/schemas/', import.meta.url))
 
 function readSchema(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(`${SCHEMA_DIR}${name}.schema.json`, 'utf8')) as Record<string, unknown>

@@ -62,7 +62,7 @@ export function expectSchema(kind: DocumentKind, run: CliRun): void {
   const problems = schemaProblems(kind, run.json)
   if (problems.length > 0)
     throw new Error(
-      `${kind} --json does not match schemas/${kind}.schema.json:\n${problems.join('\n')}\n${describeRun(run)}`,
+      `${kind} --json does not match src/schemas/${kind}.schema.json:\n${problems.join('\n')}\n${describeRun(run)}`,
     )
 }
 

@@ -92,7 +92,7 @@ export async function runPlan(lab: Lab, host: LabHost, options: {detailedExitcod
     const document = parseJson<JsonPlanDocument>(stdout, context)
     const problems = schemaProblems('plan', document)
     if (problems.length > 0)
-      throw new Error(`plan --json does not match schemas/plan.schema.json:\n${problems.join('\n')}\n${context}`)
+      throw new Error(`plan --json does not match src/schemas/plan.schema.json:\n${problems.join('\n')}\n${context}`)
     const json = document.hosts?.find((entry) => entry.name === host.name)
     if (json === undefined) throw new Error(`no host ${host.name} in the printed plan\n${context}`)
     const savedDocument = parseJson<PlanDocument>(

@@ -156,6 +156,14 @@ describe('undo of a committed transaction', () => {
         label: 'start php8.2-fpm',
       },
       {kind: 'nginx', binary: 'nginx', service: 'nginx', verb: 'reload', expect: [], label: 'reload nginx'},
+      {
+        kind: 'php-fpm',
+        binary: '/usr/sbin/php-fpm8.1',
+        service: 'php8.1-fpm',
+        verb: 'stop',
+        expect: [],
+        label: 'stop php8.1-fpm',
+      },
     ],
     validations: [{kind: 'php-fpm', binary: '/usr/sbin/php-fpm8.2'}, {kind: 'nginx'}],
   }
@@ -165,6 +173,7 @@ describe('undo of a committed transaction', () => {
     ranBefore: new Map([
       [0, false],
       [1, true],
+      [2, true],
     ]),
     files: [
       {
@@ -178,7 +187,7 @@ describe('undo of a committed transaction', () => {
     ],
   }
 
-  it('restores the backups over what the transaction wrote, stops what it started and reloads the rest', () => {
+  it('restores the backups over what the transaction wrote, stops what it started, starts what it stopped, reloads the rest', () => {
     const spec = buildUndoSpec(source, {owner: 'ops@laptop'})
     expect(spec).toMatchObject({kind: 'undo', undoes: TXID, owner: 'ops@laptop', serviceTimeoutMs: 15_000})
     expect(spec.files).toEqual([
@@ -197,7 +206,7 @@ describe('undo of a committed transaction', () => {
         check: 1,
       },
     ])
-    expect(spec.actions.map((action) => action.label)).toEqual(['stop php8.2-fpm', 'reload nginx'])
+    expect(spec.actions.map((action) => action.label)).toEqual(['stop php8.2-fpm', 'reload nginx', 'start php8.1-fpm'])
     expect(spec.checks).toEqual([
       {kind: 'file', key: '/etc/php/8.2/fpm/pool.d/www.conf', sha256: sha256('new\n')},
       {kind: 'file', key: '/etc/nginx/conf.d/new.conf', sha256: sha256('created\n')},

@@ -27,7 +27,7 @@ function ensureBuilt(): void {
   } catch {
     // Not built yet.
   }
-  if (built < newest(join(REPO_ROOT, 'src'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: REPO_ROOT})
+  if (built < newest(join(REPO_ROOT, 'src'))) execFileSync('npm', ['run', 'build'], {cwd: REPO_ROOT})
 }
 
 const stderrLines = (run: CliRun): string[] => run.stderr.trimEnd().split('\n')

@@ -110,7 +110,7 @@ function realApply(plan: PlanDocument): ApplyReport {
   return {plan, outcomes, skipped: [{name: 'g', address: 'g.example.com', reason: 'not selected by --limit web*'}]}
 }
 
-describe('published JSON Schemas (schemas/*.schema.json) against what the commands print', () => {
+describe('published JSON Schemas (src/schemas/*.schema.json) against what the commands print', () => {
   const plan = realPlan()
 
   it('plan --json and show --json: every field printed is in the schema, every required one is printed', () => {
@@ -161,7 +161,7 @@ describe('published JSON Schemas (schemas/*.schema.json) against what the comman
 
   it('list exactly the stable finding ids', () => {
     const schema = JSON.parse(
-      readFileSync(fileURLToPath(new URL('../../../schemas/plan.schema.json', import.meta.url)), 'utf8'),
+      readFileSync(fileURLToPath(new URL('../../../src/schemas/plan.schema.json', import.meta.url)), 'utf8'),
     ) as {
       $defs: {finding: {properties: {id: {enum: string[]}}}}
     }

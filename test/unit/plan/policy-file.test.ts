@@ -40,7 +40,7 @@ describe('policy files', () => {
   })
 
   it('refuses what it does not know and values out of range, naming the file and key', () => {
-    expect(policyError('[sizng]\nreserve_percent = 5\n').message).toMatch(/^fleet.ini: unknown section \[sizng\]/)
+    expect(policyError('[sizng]\nreserve_percent = 5\n').message).toMatch(/^fleet.ini:1: unknown section \[sizng\]/)
     expect(policyError('[sizing]\nreserve = 5\n').message).toMatch(/unknown key reserve in \[sizing\].*reserve_percent/)
     expect(policyError('[sizing]\nreserve_percent = 95\n').message).toMatch(
       /reserve_percent = 95: expected a whole number from 0 to 90/,
