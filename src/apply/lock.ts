@@ -2,10 +2,9 @@ import {FpmfixError} from '../errors.js'
 import {newBoundary} from '../protocol/boundary.js'
 import {parseKeyValues, splitSections} from '../protocol/frames.js'
 import {hostProgram} from '../protocol/host-program.js'
-import {DEFAULT_STATE_DIR, isTxid, lockInfo, type LockInfo} from '../protocol/journal.js'
+import {DEFAULT_STATE_DIR, isTxid, JOURNAL_LIBRARIES, lockInfo, type LockInfo} from '../protocol/journal.js'
 import {readJournalStatus} from '../protocol/journal-status.js'
 import type {Transport} from '../transport/transport.js'
-import {JOURNAL_READER_FILES} from './payload.js'
 import {transactionReportOf} from './report.js'
 import type {TransactionReport} from './types.js'
 
@@ -52,7 +51,7 @@ export async function forceUnlock(
       hint: 'Use the transaction id shown with the lock.',
     })
   const boundary = newBoundary()
-  const program = hostProgram([...JOURNAL_READER_FILES, 'apply/runtime/unlock.sh'], {
+  const program = hostProgram([...JOURNAL_LIBRARIES, 'apply/runtime/unlock.sh'], {
     B: boundary,
     STATE_DIR: options.stateDir ?? DEFAULT_STATE_DIR,
     LOCK_ID: lockId,

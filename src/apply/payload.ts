@@ -2,7 +2,7 @@ import {FpmfixError} from '../errors.js'
 import {ABSENT} from '../model/plan.js'
 import {formatKeyValues, formatSection} from '../protocol/frames.js'
 import {hostFile, hostProgram} from '../protocol/host-program.js'
-import {journalDir} from '../protocol/journal.js'
+import {JOURNAL_LIBRARIES, journalDir} from '../protocol/journal.js'
 import {planDigest, type TxSpec} from './tx-spec.js'
 
 /**
@@ -27,9 +27,6 @@ export const RUNTIME_FILES = [
 
 /** The PHP clients the probes run, stored in the journal under probes/. */
 export const PROBE_CLIENTS = ['fastcgi-client.php', 'http-client.php']
-
-/** Programs the client runs on the host: each the shared libraries it needs, then its own file. */
-export const JOURNAL_READER_FILES = ['protocol/sh/frame.sh', 'protocol/sh/journal.sh']
 
 /** The manifest kept in the journal: what `fpmfix rollback` and journal readers need about this transaction. */
 export function transactionManifest(spec: TxSpec): Record<string, unknown> {
@@ -181,7 +178,7 @@ export const FOLLOW_WINDOW_S = 60
 
 /** The command that stores the payload (on its stdin), starts the transaction detached and follows it for windowS. */
 export function bootstrapProgram(spec: TxSpec, boundary: string, windowS = FOLLOW_WINDOW_S): string {
-  return hostProgram([...JOURNAL_READER_FILES, 'apply/runtime/bootstrap.sh'], {
+  return hostProgram([...JOURNAL_LIBRARIES, 'apply/runtime/bootstrap.sh'], {
     B: boundary,
     TXID: spec.txid,
     STATE_DIR: spec.stateDir,
@@ -191,7 +188,7 @@ export function bootstrapProgram(spec: TxSpec, boundary: string, windowS = FOLLO
 
 /** The command that streams a transaction's steps after the first `seen`, then its report. */
 export function followProgram(stateDir: string, txid: string, seen: number, windowS: number, boundary: string): string {
-  return hostProgram([...JOURNAL_READER_FILES, 'apply/runtime/follow.sh'], {
+  return hostProgram([...JOURNAL_LIBRARIES, 'apply/runtime/follow.sh'], {
     B: boundary,
     D: journalDir(stateDir, txid),
     TXID: txid,

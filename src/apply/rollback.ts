@@ -3,10 +3,9 @@ import {ABSENT} from '../model/plan.js'
 import type {NginxOptions} from '../model/verification.js'
 import {newBoundary} from '../protocol/boundary.js'
 import {parseKeyValues, splitSections} from '../protocol/frames.js'
-import {DEFAULT_STATE_DIR, isTxid} from '../protocol/journal.js'
+import {DEFAULT_STATE_DIR, isTxid, JOURNAL_LIBRARIES} from '../protocol/journal.js'
 import {hostProgram} from '../protocol/host-program.js'
 import type {Transport} from '../transport/transport.js'
-import {JOURNAL_READER_FILES} from './payload.js'
 import {runTransaction} from './run-apply.js'
 import {
   checkHttpProbes,
@@ -160,7 +159,7 @@ export async function readUndoSource(
   options: {stateDir?: string} = {},
 ): Promise<UndoSource | undefined> {
   const boundary = newBoundary()
-  const program = hostProgram([...JOURNAL_READER_FILES, 'apply/runtime/undo-source.sh'], {
+  const program = hostProgram([...JOURNAL_LIBRARIES, 'apply/runtime/undo-source.sh'], {
     B: boundary,
     STATE_DIR: options.stateDir ?? DEFAULT_STATE_DIR,
   })

@@ -3,9 +3,14 @@ import type {Transport} from '../transport/transport.js'
 import {newBoundary} from './boundary.js'
 import {parseKeyValues, splitSections} from './frames.js'
 import {hostProgram} from './host-program.js'
-import {DEFAULT_STATE_DIR, findJournalReport, lockInfo, type JournalReport, type LockInfo} from './journal.js'
-
-export const JOURNAL_PROGRAM_FILES = ['protocol/sh/frame.sh', 'protocol/sh/journal.sh']
+import {
+  DEFAULT_STATE_DIR,
+  findJournalReport,
+  JOURNAL_LIBRARIES,
+  lockInfo,
+  type JournalReport,
+  type LockInfo,
+} from './journal.js'
 
 export interface JournalStatus {
   /** Who holds the lock now (alive false: a dead transaction's lock, recovered by the next apply). */
@@ -30,7 +35,7 @@ export async function readJournalStatus(
   stateDir: string = DEFAULT_STATE_DIR,
 ): Promise<JournalStatus> {
   const boundary = newBoundary()
-  const program = hostProgram([...JOURNAL_PROGRAM_FILES, 'protocol/journal-status.sh'], {
+  const program = hostProgram([...JOURNAL_LIBRARIES, 'protocol/journal-status.sh'], {
     B: boundary,
     STATE_DIR: stateDir,
   })

@@ -8,6 +8,9 @@ import {optionalInt, parseKeyValues, type Section} from './frames.js'
 
 export const DEFAULT_STATE_DIR = '/var/lib/fpmfix'
 
+/** The sh libraries every journal reader is built from, before its own main file. */
+export const JOURNAL_LIBRARIES = ['protocol/sh/frame.sh', 'protocol/sh/journal.sh']
+
 function stateRoot(stateDir: string): string {
   return stateDir.replace(/\/+$/, '')
 }

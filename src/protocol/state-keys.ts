@@ -51,7 +51,7 @@ export function stateFingerprintSha256(key: string, output: string): string {
   return createHash('sha256').update(canonicalState(key, output), 'utf8').digest('hex')
 }
 
-export const STATE_PROGRAM_FILES = ['protocol/sh/frame.sh', 'protocol/sh/proc.sh', 'protocol/sh/state.sh']
+export const STATE_LIBRARIES = ['protocol/sh/frame.sh', 'protocol/sh/proc.sh', 'protocol/sh/state.sh']
 
 /** The canonical state line of every key, read on the host in one exec. */
 export async function readStates(transport: Transport, keys: string[]): Promise<Map<string, string>> {
@@ -59,7 +59,7 @@ export async function readStates(transport: Transport, keys: string[]): Promise<
   if (keys.length === 0) return states
   for (const key of keys) parseStateKey(key)
   const boundary = newBoundary()
-  const program = hostProgram([...STATE_PROGRAM_FILES, 'protocol/state-report.sh'], {
+  const program = hostProgram([...STATE_LIBRARIES, 'protocol/state-report.sh'], {
     B: boundary,
     KEYS: keys.join('\n'),
   })

@@ -7,8 +7,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {newBoundary} from '../../../src/protocol/boundary.js'
 import {splitSections} from '../../../src/protocol/frames.js'
 import {hostProgram} from '../../../src/protocol/host-program.js'
-import {findJournalReport, parseStepSection} from '../../../src/protocol/journal.js'
-import {JOURNAL_PROGRAM_FILES, journalNotes, parseJournalStatus} from '../../../src/protocol/journal-status.js'
+import {findJournalReport, JOURNAL_LIBRARIES, parseStepSection} from '../../../src/protocol/journal.js'
+import {journalNotes, parseJournalStatus} from '../../../src/protocol/journal-status.js'
 import {SHELLS, runUnder} from './shells.js'
 
 const TXID = '20260102T030405Z-0123abcd'
@@ -34,7 +34,7 @@ function stateDir(journals: Record<string, Record<string, string>>): string {
 
 async function status(shell: string[], root: string) {
   const boundary = newBoundary()
-  const program = hostProgram([...JOURNAL_PROGRAM_FILES, 'protocol/journal-status.sh'], {B: boundary, STATE_DIR: root})
+  const program = hostProgram([...JOURNAL_LIBRARIES, 'protocol/journal-status.sh'], {B: boundary, STATE_DIR: root})
   const run = await runUnder(shell, program)
   expect(run.stderr).toBe('')
   return parseJournalStatus(run.stdout, boundary)
@@ -140,7 +140,7 @@ describe.each(SHELLS.map((shell) => [shell.join(' '), shell]))('journal readers 
     const tx = spawn('sh', [join(dir, 'tx.sh')], {stdio: 'ignore'})
     writeFileSync(join(dir, 'pid'), `${tx.pid}\n`)
     const boundary = newBoundary()
-    const program = `${hostProgram(JOURNAL_PROGRAM_FILES, {B: boundary})}\ntx_follow '${dir}' ${TXID} 0 20`
+    const program = `${hostProgram(JOURNAL_LIBRARIES, {B: boundary})}\ntx_follow '${dir}' ${TXID} 0 20`
     const child = spawn(shell[0]!, [...shell.slice(1), '-c', program], {stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     const waitForSteps = (count: number) =>
@@ -180,7 +180,7 @@ describe.each(SHELLS.map((shell) => [shell.join(' '), shell]))('journal readers 
 
   it('report a transaction that has no journal', async () => {
     const boundary = newBoundary()
-    const program = `${hostProgram(JOURNAL_PROGRAM_FILES, {B: boundary})}\ntx_report /nonexistent/fpmfix/${TXID} ${TXID}`
+    const program = `${hostProgram(JOURNAL_LIBRARIES, {B: boundary})}\ntx_report /nonexistent/fpmfix/${TXID} ${TXID}`
     const run = await runUnder(shell, program)
     expect(findJournalReport(splitSections(run.stdout, boundary).sections)).toMatchObject({txid: TXID, found: false})
   })

@@ -7,7 +7,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {hostProgram} from '../../../src/protocol/host-program.js'
 import {
-  STATE_PROGRAM_FILES,
+  STATE_LIBRARIES,
   canonicalState,
   parseStateKey,
   stateFingerprintSha256,
@@ -35,7 +35,7 @@ function fakeMaster(binaryName: string, title: string): ChildProcess {
 }
 
 function stateLine(shell: string[], key: string, extra = ''): Promise<string> {
-  const program = hostProgram(STATE_PROGRAM_FILES, {B: 'FPMFIX0123456789abcdef0'})
+  const program = hostProgram(STATE_LIBRARIES, {B: 'FPMFIX0123456789abcdef0'})
   return runUnder(shell, `${program}\n${extra}\nstate_line '${key}'`).then((run) => run.stdout)
 }
 
@@ -70,7 +70,7 @@ describe.each(SHELLS.map((shell) => [shell.join(' '), shell]))('state_line under
     expect(await stateLine(shell, 'service:php9.7-fpm')).toBe(`running ${master.pid}\n`)
     expect(await stateLine(shell, 'service:php9.6-fpm')).toBe('stopped\n')
     const byBinary = (binary: string) =>
-      runUnder(shell, `${hostProgram(STATE_PROGRAM_FILES)}\nservice_masters fpm php9.7-fpm '${binary}'`)
+      runUnder(shell, `${hostProgram(STATE_LIBRARIES)}\nservice_masters fpm php9.7-fpm '${binary}'`)
     expect((await byBinary(join(dir, `php-fpm9.7-${shell[0]}`))).stdout).toBe(`${master.pid}\n`)
     expect((await byBinary('/usr/sbin/php-fpm9.7')).stdout).toBe('\n')
     expect(worker.pid).toBeDefined()
