@@ -129,6 +129,19 @@ function canonicalListens(install: FpmInstallFacts, canonical: (path: string) =>
   }
 }
 
+/**
+ * `ss` prints an IPv6 wildcard that also takes IPv4 as `*` and one with IPV6_V6ONLY as `[::]`;
+ * /proc/net/tcp6 cannot tell them apart, so `::` from it is taken as Linux's default (dual-stack).
+ */
+function tcpListenerHost(
+  address: string,
+  source: HostSnapshot['listeners']['source'],
+): {host?: string; v6only?: boolean} {
+  if (address === '*' || address === '') return {}
+  if (address === '::') return {host: '::', v6only: source === 'ss'}
+  return {host: address}
+}
+
 /** Turn one host's raw snapshot into the facts the rules read, keeping the parsed configs for the planner. */
 export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: ConfigSources} {
   const {users, groups} = accounts(snapshot)
@@ -200,7 +213,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
         .map((listener) => [canonical(listener.path), {recvQ: listener.recvQ!, sendQ: listener.sendQ ?? 0}]),
     ),
     listeningTcp: snapshot.listeners.tcp.map((listener) => ({
-      host: listener.address,
+      ...tcpListenerHost(listener.address, snapshot.listeners.source),
       port: listener.port,
       recvQ: listener.recvQ ?? 0,
       sendQ: listener.sendQ ?? 0,

@@ -1,8 +1,14 @@
 import type {FpmLogEvent} from '../logs/fpm-log.js'
 import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
 
-/** Where a FastCGI peer is: a unix socket path or a TCP address (host undefined = all addresses). */
-export type Address = {kind: 'unix'; path: string} | {kind: 'tcp'; host?: string; port: number}
+/**
+ * Where a FastCGI peer is: a unix socket path or a TCP address (host undefined = all addresses).
+ * `path` keeps the spelling the config (or the kernel's socket table) uses; `canonical` is where
+ * it resolves on the host (through symlinked directories such as /var/run → /run), for comparing.
+ * `v6only` marks an IPv6 wildcard listener that refuses IPv4 (IPV6_V6ONLY, as `ss` shows `[::]`).
+ */
+export type Address =
+  {kind: 'unix'; path: string; canonical?: string} | {kind: 'tcp'; host?: string; port: number; v6only?: boolean}
 
 /** A config value and where it came from: a file:line, or the built-in default. */
 export interface Sourced<T> {
@@ -141,7 +147,8 @@ export interface HostFacts {
   listeningUnix: Set<string>
   /** Accept queue of each of this host's unix listeners right now (`ss` Recv-Q / Send-Q = backlog). */
   unixQueues: Map<string, {recvQ: number; sendQ: number}>
-  listeningTcp: Array<{host: string; port: number; recvQ: number; sendQ: number}>
+  /** TCP listeners of the network namespace (host undefined: every address; v6only: `[::]` refusing IPv4). */
+  listeningTcp: Array<{host?: string; port: number; v6only?: boolean; recvQ: number; sendQ: number}>
   users: Map<string, UserFact>
   groups: Map<string, GroupFact>
   memory: {totalKb?: number; availableKb?: number}

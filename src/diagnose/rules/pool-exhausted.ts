@@ -1,4 +1,4 @@
-import {allPools, formatAddress, type PoolRef} from '../../facts/pairing.js'
+import {allPools, formatAddress, unixKey, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import {affordableChildren, consistentPm} from '../../plan/pm-sizing.js'
 import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
@@ -55,7 +55,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const queue =
     address.kind === 'tcp'
       ? facts.listeningTcp.find((entry) => entry.port === address.port)
-      : facts.unixQueues.get(address.path)
+      : facts.unixQueues.get(unixKey(address))
   if (queue)
     evidence.push({
       kind: 'listener',
