@@ -23,25 +23,16 @@ function sourced<T>(effective: EffectiveValue, convert: (value: string[]) => T):
 }
 
 function literalTargets(target: LiteralTarget, pass: FastcgiPass): SiteTarget[] {
-  if (target.kind === 'unix') return [{kind: 'unix', path: target.path, file: pass.file, line: pass.line}]
-  if (target.kind === 'tcp')
-    return [{kind: 'tcp', host: target.host, port: target.port, file: pass.file, line: pass.line}]
+  const place = {file: pass.file, line: pass.line, directive: 'fastcgi_pass'} as const
+  if (target.kind === 'unix') return [{kind: 'unix', path: target.path, ...place}]
+  if (target.kind === 'tcp') return [{kind: 'tcp', host: target.host, port: target.port, ...place}]
   if (target.kind === 'upstream') {
     return target.servers.flatMap((server): SiteTarget[] => {
       const params = Object.entries(server.params).map(([key, value]) => (value === true ? key : `${key}=${value}`))
-      if (server.address.kind === 'unix')
-        return [{kind: 'unix', path: server.address.path, file: server.file, line: server.line, params}]
+      const place = {file: server.file, line: server.line, directive: 'server', params} as const
+      if (server.address.kind === 'unix') return [{kind: 'unix', path: server.address.path, ...place}]
       if (server.address.kind === 'tcp')
-        return [
-          {
-            kind: 'tcp',
-            host: server.address.host,
-            port: server.address.port,
-            file: server.file,
-            line: server.line,
-            params,
-          },
-        ]
+        return [{kind: 'tcp', host: server.address.host, port: server.address.port, ...place}]
       return []
     })
   }
@@ -64,6 +55,20 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
     raw: pass.raw,
     via: target.kind === 'variable' ? 'variable' : target.kind === 'upstream' ? 'upstream' : 'direct',
     ...(target.kind === 'upstream' ? {upstream: target.name} : {}),
+    ...(target.kind === 'variable'
+      ? {
+          variable: {
+            expr: target.expr,
+            sources: target.sources.map(({variable, kind, file, line, value}) => ({
+              variable,
+              kind,
+              file,
+              line,
+              ...(value === undefined ? {} : {value}),
+            })),
+          },
+        }
+      : {}),
     targets: literals.flatMap((literal) => literalTargets(literal, pass)),
     unresolved: target.kind === 'invalid' || (target.kind === 'variable' && target.resolved === undefined),
     block: {file: block.file, line: block.line},

@@ -1,5 +1,5 @@
 import type {Address, FastcgiSite, FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
-import {destinationsOf, listenerAccepts} from './ip-address.js'
+import {destinationsOf, listenerAccepts, normalizeHost} from './ip-address.js'
 
 export function formatAddress(address: Address | undefined): string {
   if (address === undefined) return '(none)'
@@ -62,6 +62,21 @@ export function pairSites(facts: HostFacts): Pairing[] {
     }
   }
   return pairings
+}
+
+/** One key per address as the host sees it: two spellings of one socket, or of one IP, share it. */
+export function addressKey(address: Address): string {
+  return address.kind === 'unix' ? `unix:${unixKey(address)}` : `${normalizeHost(address.host ?? '*')}:${address.port}`
+}
+
+/** Pairings by the address they send to, in order of first appearance: one broken address, one finding. */
+export function groupByAddress(pairings: Pairing[]): Pairing[][] {
+  const groups = new Map<string, Pairing[]>()
+  for (const pairing of pairings) {
+    const key = addressKey(pairing.target)
+    groups.set(key, [...(groups.get(key) ?? []), pairing])
+  }
+  return [...groups.values()]
 }
 
 /** Sites whose traffic goes to this pool. */

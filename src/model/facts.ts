@@ -63,8 +63,22 @@ export interface FastcgiSite {
   raw: string
   via: 'direct' | 'upstream' | 'variable'
   upstream?: string
-  /** Every address this site can send to (several for an upstream group or a map), where each is written. */
-  targets: Array<Address & {file: string; line: number; params?: string[]}>
+  /**
+   * Every address this site can send to (several for an upstream group or a map), where each is written:
+   * an upstream `server` line, or the fastcgi_pass itself (for a variable: its value, set elsewhere).
+   */
+  targets: Array<Address & {file: string; line: number; directive: 'fastcgi_pass' | 'server'; params?: string[]}>
+  /** For `fastcgi_pass $var`: the expression and every set/map/geo that gives it a value here. */
+  variable?: {
+    expr: string
+    sources: Array<{
+      variable: string
+      kind: 'set' | 'map' | 'geo' | 'split_clients'
+      file: string
+      line: number
+      value?: string
+    }>
+  }
   unresolved: boolean
   /** The innermost block around fastcgi_pass (location or server): where a new directive goes. */
   block: {file: string; line: number}

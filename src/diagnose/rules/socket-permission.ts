@@ -1,5 +1,5 @@
 import {canConnectUnix} from '../../facts/access.js'
-import type {Pairing, PoolRef} from '../../facts/pairing.js'
+import {sitesForPool, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {HostFacts, UserFact} from '../../model/facts.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
@@ -125,7 +125,10 @@ function permissionFinding(
   return {
     id: 'socket-permission',
     severity: 'critical',
-    scope: poolScope(ref, [pairing.site]),
+    scope: poolScope(
+      ref,
+      sitesForPool(context.pairings, ref).map((other) => other.site),
+    ),
     summary,
     evidence,
     remedies,
