@@ -71,6 +71,7 @@ function poolFacts(
     listenMode: from(pool.listenMode, pool.listenMode.value ?? 0o660),
     aclUsers: from(pool.listenAclUsers, pool.listenAclUsers.value),
     aclGroups: from(pool.listenAclGroups, pool.listenAclGroups.value),
+    allowedClients: from(pool.listenAllowedClients, pool.listenAllowedClients.value),
     backlog: from(pool.listenBacklog, backlog),
     pm: from(pool.pm, pool.pm.value ?? ''),
     maxChildren: from(pool.maxChildren, pool.maxChildren.value ?? 0),

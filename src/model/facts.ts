@@ -118,6 +118,8 @@ export interface PoolFacts {
   listenMode: Sourced<number>
   aclUsers: Sourced<string[]>
   aclGroups: Sourced<string[]>
+  /** listen.allowed_clients: the only client addresses a TCP pool accepts (empty: any). */
+  allowedClients: Sourced<string[]>
   backlog: Sourced<number>
   pm: Sourced<string>
   maxChildren: Sourced<number>

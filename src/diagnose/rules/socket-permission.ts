@@ -2,6 +2,7 @@ import {canConnectUnix} from '../../facts/access.js'
 import {sitesForPool, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {HostFacts, UserFact} from '../../model/facts.js'
+import {allowedClientsFindings} from '../allowed-clients.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
@@ -19,25 +20,33 @@ export function workerUser(facts: HostFacts): UserFact | undefined {
   return name === undefined ? undefined : facts.users.get(name)
 }
 
-/** The nginx worker user cannot connect() to a live pool's socket: owner/group/mode, ACLs or a parent directory. */
+/**
+ * nginx may not connect to a live pool: its worker user cannot connect() to the unix socket
+ * (owner/group/mode, ACLs or a parent directory), or a TCP pool's listen.allowed_clients
+ * leaves out the address nginx connects from.
+ */
 export const socketPermission: Rule = {
   id: 'socket-permission',
   diagnose(context: RuleContext): Finding[] {
-    const {facts} = context
-    const worker = workerUser(facts)
-    if (worker === undefined) return []
-    const findings: Finding[] = []
-    const seen = new Set<PoolRef['pool']>()
-    for (const pairing of context.pairings) {
-      const ref = pairing.pool
-      if (ref === undefined || seen.has(ref.pool) || pairing.target.kind !== 'unix' || !pairing.listening) continue
-      const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookups(facts))
-      if (verdict.ok) continue
-      seen.add(ref.pool)
-      findings.push(permissionFinding(context, pairing, ref, worker, verdict.reason, verdict.path))
-    }
-    return findings
+    return [...unixFindings(context), ...allowedClientsFindings(context)]
   },
+}
+
+function unixFindings(context: RuleContext): Finding[] {
+  const {facts} = context
+  const worker = workerUser(facts)
+  if (worker === undefined) return []
+  const findings: Finding[] = []
+  const seen = new Set<PoolRef['pool']>()
+  for (const pairing of context.pairings) {
+    const ref = pairing.pool
+    if (ref === undefined || seen.has(ref.pool) || pairing.target.kind !== 'unix' || !pairing.listening) continue
+    const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookups(facts))
+    if (verdict.ok) continue
+    seen.add(ref.pool)
+    findings.push(permissionFinding(context, pairing, ref, worker, verdict.reason, verdict.path))
+  }
+  return findings
 }
 
 function permissionFinding(
