@@ -123,6 +123,7 @@ export function fpmFacts(
     ),
   )
   const errorLog = tt?.global.error_log
+  const pidFile = install.service.pidFiles[0]
   return {
     facts: {
       id: install.binary,
@@ -133,6 +134,7 @@ export function fpmFacts(
         .filter((part) => !Number.isNaN(part)),
       serviceName: install.serviceName,
       mainConfig: install.mainConfigPath,
+      ...(pidFile === undefined ? {} : {pidFile: {path: pidFile.path, exists: pidFile.exists}}),
       running: install.service.running,
       masterPids: install.processes.filter((process) => process.kind === 'fpm-master').map((process) => process.pid),
       test: testVerdict(install, tt),

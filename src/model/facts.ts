@@ -143,6 +143,8 @@ export interface FpmInstallFacts {
   versionKey: number[]
   serviceName: string
   mainConfig: string
+  /** php-fpm's pid file (global `pid`): its directory is the install's runtime directory. */
+  pidFile?: {path: string; exists: boolean}
   running: boolean
   masterPids: number[]
   test: {ok: boolean; errors: string[]}

@@ -1,6 +1,7 @@
 import type {ApplyProbes, FpmInstallOptions, HttpProbe, ListenerExpectation} from '../apply/types.js'
 import {pairSites} from '../facts/pairing.js'
-import type {FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
+import {parseListen} from '../fpm/index.js'
+import type {Address, FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
 import type {HostPlan, ServiceAction} from '../model/plan.js'
 import type {FpmSet} from './collect-remedies.js'
 
@@ -9,9 +10,15 @@ function dialable(listen: {host?: string; port: number}): {host: string; port: n
   return {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}
 }
 
+/** Where the pool listens once the plan is applied: a planned `listen` (a moved socket), else where it does now. */
+function plannedListen(pool: PoolFacts, sets: FpmSet[]): Address | undefined {
+  const planned = sets.find((set) => set.pool === pool.name && set.key === 'listen')?.value
+  return (planned === undefined ? undefined : parseListen(planned)) ?? pool.listen.value
+}
+
 /** The owner/group/mode the plan intends a pool's socket to have once php-fpm re-creates it. */
 function socketExpectation(pool: PoolFacts, sets: FpmSet[]): ListenerExpectation | undefined {
-  const listen = pool.listen.value
+  const listen = plannedListen(pool, sets)
   if (listen === undefined) return undefined
   if (listen.kind === 'tcp') return {tcp: dialable(listen)}
   const wanted = (key: string) => sets.find((set) => set.pool === pool.name && set.key === key)?.value
@@ -72,13 +79,14 @@ export function verification(
     if (target.kind !== 'php-fpm') continue
     const install = facts.installs.find((entry) => entry.id === target.install)
     if (install === undefined) continue
+    const installSets = sets.filter((set) => set.install === install.id)
     const expect = install.pools
-      .map((pool) => socketExpectation(pool, sets))
+      .map((pool) => socketExpectation(pool, installSets))
       .filter((entry): entry is ListenerExpectation => entry !== undefined)
     fpm[install.id] = {mainConfig: install.mainConfig, expect}
     for (const pool of install.pools) {
       touchedPools.add(pool)
-      const listen = pool.listen.value
+      const listen = plannedListen(pool, installSets)
       if (listen === undefined) continue
       probes.fastcgi!.push({
         ...(listen.kind === 'unix' ? {socket: listen.path} : {tcp: dialable(listen)}),
