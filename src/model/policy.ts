@@ -24,6 +24,10 @@ export interface Policy {
     /** … and never exceeds. */
     maxBufferSizeKb: number
   }
+  timeouts: {
+    /** fastcgi_read_timeout a 504 fix may raise to, at most (seconds). */
+    maxReadTimeoutSeconds: number
+  }
 }
 
 /** The built-in policy; plans/default.ini spells out the same values for operators to copy. */
@@ -32,4 +36,5 @@ export const DEFAULT_POLICY: Policy = {
   sizing: {reservePercent: 10, reserveMinMb: 256, headroomPercent: 10, maxGrowthFactor: 4, assumedWorkerMb: 64},
   sockets: {listenMode: 0o660},
   buffers: {minBufferSizeKb: 32, maxBufferSizeKb: 256},
+  timeouts: {maxReadTimeoutSeconds: 300},
 }
