@@ -6,6 +6,8 @@ import type {HostSnapshot, ProcessInfo, PathStat as RawStat} from '../model/snap
 import {parseNginxDump, type NginxConfig} from '../nginx/index.js'
 import {canonicalAddress, canonicalPathResolver} from './canonical-path.js'
 import {fpmFacts, type FpmSources} from './fpm-facts.js'
+import {unreadableByLogin} from './gather-limits.js'
+import {processesVisible} from './service-state.js'
 import {nginxFacts} from './nginx-facts.js'
 
 /** The parsed configs behind the facts, kept for the planner's edits. */
@@ -160,7 +162,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
       warnings.push(`nginx config could not be parsed: ${(error as Error).message}`)
     }
   }
-  const fpm = snapshot.fpmInstalls.map((install) => fpmFacts(install, {primaryGroupOf, somaxconn: snapshot.somaxconn}))
+  const fpm = snapshot.fpmInstalls.map((install) => fpmFacts(install, {primaryGroupOf, snapshot}))
   const paths = new Map<string, PathStat>()
   for (const stat of [...snapshot.dirs, ...snapshot.sockets]) paths.set(stat.path, pathStat(stat))
   const canonical = canonicalPathResolver(snapshot)
@@ -199,7 +201,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     ...(snapshot.nginx.present
       ? {
           nginx: {
-            ...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig), canonical),
+            ...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig, snapshot), canonical),
             ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration}),
           },
         }
@@ -229,6 +231,8 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     nginxEvents,
     fpmEvents,
     warnings,
+    processesVisible: processesVisible(snapshot),
+    unreadable: unreadableByLogin(snapshot),
   }
   return {
     facts,

@@ -11,7 +11,9 @@ import {
 } from '../nginx/index.js'
 import type {EffectiveValue} from '../nginx/effective.js'
 import type {FastcgiSite, NginxFacts, Sourced} from '../model/facts.js'
-import type {NginxInfo} from '../model/snapshot.js'
+import type {HostSnapshot, NginxInfo} from '../model/snapshot.js'
+import {nginxTestDenied} from './gather-limits.js'
+import {nginxLiveness} from './service-state.js'
 
 type SiteTarget = FastcgiSite['targets'][number]
 
@@ -94,14 +96,24 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
 }
 
 /** nginx as the rules see it: the parsed config's FastCGI sites, its worker user and its health. */
-export function nginxFacts(info: NginxInfo, config: NginxConfig | undefined): NginxFacts {
+export function nginxFacts(info: NginxInfo, config: NginxConfig | undefined, snapshot: HostSnapshot): NginxFacts {
   const workers = info.processes.filter((process) => process.kind === 'nginx-worker')
+  const denied = nginxTestDenied(snapshot, info)
   const user = config ? nginxWorkerUser(config) : undefined
   return {
     binary: info.binary,
     ...(info.version === undefined ? {} : {version: info.version}),
-    running: info.service.running,
-    test: {ok: info.configDump.code === 0, output: info.configDump.stderr},
+    ...nginxLiveness(snapshot, info),
+    service: {
+      manager: info.service.manager,
+      pidFiles: info.service.pidFiles,
+      ...(info.service.state === undefined ? {} : {state: info.service.state}),
+      ...(info.service.statusOutput === undefined ? {} : {statusOutput: info.service.statusOutput}),
+    },
+    test:
+      denied === undefined
+        ? {ok: info.configDump.code === 0, output: info.configDump.stderr}
+        : {ok: true, output: info.configDump.stderr, unknown: denied},
     workerUser: user
       ? {
           value: user.user,

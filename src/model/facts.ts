@@ -1,5 +1,6 @@
 import type {FpmLogEvent} from '../logs/fpm-log.js'
 import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
+import type {ServiceState} from './snapshot.js'
 
 /**
  * Where a FastCGI peer is: a unix socket path or a TCP address (host undefined = all addresses).
@@ -93,9 +94,14 @@ export interface FastcgiSite {
 export interface NginxFacts {
   binary: string
   version?: string
+  /** A master runs in this host's mount namespace (see runsHere). */
   running: boolean
-  /** `nginx -t` (from -T) result. */
-  test: {ok: boolean; output: string}
+  /** Pids of nginx masters in other mount namespaces (containers): seen, but not this host's. */
+  elsewhere: number[]
+  /** What the service manager and pid file say. */
+  service: Pick<ServiceState, 'manager' | 'state' | 'statusOutput' | 'pidFiles'>
+  /** `nginx -t` (from -T) result; `unknown` (the reason) when the gather could not run it fully: nothing is claimed. */
+  test: {ok: boolean; output: string; unknown?: string}
   workerUser: Sourced<string>
   workerProcessUsers: string[]
   sites: FastcgiSite[]
@@ -145,9 +151,13 @@ export interface FpmInstallFacts {
   mainConfig: string
   /** php-fpm's pid file (global `pid`): its directory is the install's runtime directory. */
   pidFile?: {path: string; exists: boolean}
+  /** A master runs in this host's mount namespace (see runsHere). */
   running: boolean
   masterPids: number[]
-  test: {ok: boolean; errors: string[]}
+  /** Pids of this binary's masters in other mount namespaces (containers): seen, but not this host's. */
+  elsewhere: number[]
+  /** `php-fpm -t`; `unknown` (the reason) when the gather could not run it fully: nothing is claimed. */
+  test: {ok: boolean; errors: string[]; unknown?: string}
   pools: PoolFacts[]
   errorLogs: string[]
   /** When the running master/children started (naive host time), as for nginx. */
@@ -175,4 +185,8 @@ export interface HostFacts {
   nginxEvents: NginxErrorEvent[]
   fpmEvents: FpmLogEvent[]
   warnings: string[]
+  /** The gather saw every process (as root, or /proc not hidden): "not running" is then a fact. */
+  processesVisible: boolean
+  /** What the login user could not read that a diagnosis needs (empty as root). */
+  unreadable: string[]
 }

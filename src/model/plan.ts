@@ -46,6 +46,8 @@ export interface HostPlan {
   fingerprints: Fingerprint[]
   /** Problems the planner saw but would not guess at (ambiguity, no config remedy). */
   notes: string[]
+  /** What the login user could not read (without --become), so causes needing it could not be seen. */
+  unreadable?: string[]
   /** What apply checks after acting: the listeners each php-fpm install must serve, and the probes. */
   verify?: {fpm: Record<string, FpmInstallOptions>; nginx: NginxOptions; probes: ApplyProbes}
   error?: {code: string; message: string; hint?: string}

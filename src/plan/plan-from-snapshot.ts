@@ -1,5 +1,6 @@
 import {diagnose} from '../diagnose/index.js'
 import {buildFacts} from '../facts/build-facts.js'
+import {unreadableNote} from '../facts/gather-limits.js'
 import type {Remedy} from '../model/finding.js'
 import type {HostPlan} from '../model/plan.js'
 import type {Policy} from '../model/policy.js'
@@ -50,6 +51,8 @@ export function planFromSnapshot(
   )
   const nginxPaths = new Set(nginxFiles.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))
   const actions = serviceActions(facts, remedies, changes, fpmFilesByInstall, nginxPaths)
+  const unreadable = unreadableNote(snapshot, facts.unreadable)
+  if (unreadable !== undefined) notes.unshift(unreadable)
   const unremedied = findings.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
   for (const finding of unremedied)
     notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; see the finding`)
@@ -62,6 +65,7 @@ export function planFromSnapshot(
     actions,
     fingerprints: fingerprints(snapshot),
     notes,
+    ...(facts.unreadable.length > 0 ? {unreadable: facts.unreadable} : {}),
     ...(actions.length > 0 ? {verify: verification(facts, actions, remedies.fpm)} : {}),
   }
   return {plan, stateKeys: stateKeys(actions, facts)}

@@ -1,3 +1,5 @@
+import {unreadableByLogin, unreadableNote} from '../facts/gather-limits.js'
+import {fpmLiveness, nginxLiveness, type Liveness} from '../facts/service-state.js'
 import type {HostSnapshot} from '../model/snapshot.js'
 import type {HostOutcome} from '../run/host-runner.js'
 import {paint} from './style.js'
@@ -6,8 +8,11 @@ function kib(value: number | undefined): string {
   return value === undefined ? '?' : `${Math.round(value / 1024)} MiB`
 }
 
-function running(flag: boolean): string {
-  return flag ? paint('green', 'running') : paint('red', 'not running')
+function running({running: here, elsewhere}: Liveness): string {
+  if (here) return paint('green', 'running')
+  const foreign =
+    elsewhere.length === 0 ? '' : ` (pid ${elsewhere.join(', ')} runs in another mount namespace: not this host's)`
+  return paint('red', 'not running') + foreign
 }
 
 function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
@@ -24,7 +29,7 @@ function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
     const users = [...new Set(workers.map((worker) => worker.user ?? String(worker.uid)))].join(',') || '-'
     const test = nginx.configDump.code === 0 ? 'ok' : paint('red', `failed (${nginx.configDump.code})`)
     lines.push(
-      `  nginx     ${nginx.version ?? '?'} ${nginx.binary}: ${running(nginx.service.running)}, ` +
+      `  nginx     ${nginx.version ?? '?'} ${nginx.binary}: ${running(nginxLiveness(snapshot, nginx))}, ` +
         `${workers.length} workers as ${users}, nginx -t ${test}, ${nginx.configFiles.length} config files`,
     )
   } else {
@@ -36,7 +41,7 @@ function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
     const test = install.tt.code === 0 ? 'ok' : paint('red', `failed (${install.tt.code})`)
     lines.push(
       `  php-fpm   ${install.versionNumber ?? '?'} ${install.binary} (${install.serviceName}): ` +
-        `${running(install.service.running)}, ${workers.length} workers, -t ${test}, ` +
+        `${running(fpmLiveness(snapshot, install))}, ${workers.length} workers, -t ${test}, ` +
         `config ${install.mainConfigPath}, ${install.files.length} files`,
     )
   }
@@ -60,6 +65,8 @@ function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
       `  log       ${log.path} (${log.source}) ${log.exists ? `${log.size ?? '?'} bytes${log.truncated ? ', tail read' : ''}` : paint('dim', 'absent')}`,
     )
   }
+  const unreadable = unreadableNote(snapshot, unreadableByLogin(snapshot))
+  if (unreadable !== undefined) lines.push(`  ${paint('yellow', 'warning')}   ${unreadable}`)
   const warnings = verbose ? snapshot.warnings : snapshot.warnings.slice(0, 5)
   for (const warning of warnings) lines.push(`  ${paint('yellow', 'warning')}   ${warning}`)
   if (warnings.length < snapshot.warnings.length)

@@ -36,7 +36,12 @@ export function renderHostPlan(host: HostPlan, options: {verbose: boolean}): str
     return lines.join('\n')
   }
   const findings = [...host.findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity])
-  if (findings.length === 0) lines.push('  No findings: nginx and php-fpm look healthy.')
+  if (findings.length === 0)
+    lines.push(
+      host.unreadable === undefined
+        ? '  No findings: nginx and php-fpm look healthy.'
+        : '  No findings in what could be read (see the note below).',
+    )
   else lines.push('Findings:', ...findings.flatMap((finding) => renderFinding(finding, options.verbose)))
   for (const note of host.notes) lines.push(`  ${paint('yellow', 'note:')} ${note}`)
   if (host.changes.length > 0) {
@@ -86,6 +91,7 @@ export function planJson(plan: PlanDocument): Record<string, unknown> {
       })),
       actions: host.actions.map((action) => ({service: action.service, action: action.action, reason: action.reason})),
       notes: host.notes,
+      ...(host.unreadable === undefined ? {} : {unreadable: host.unreadable}),
       ...(host.error === undefined ? {} : {error: host.error}),
     })),
     summary: plan.summary,
