@@ -53,13 +53,6 @@ export function destinationsOf(host: string): string[] {
   return [name]
 }
 
-/** A listener on every address of the host (php-fpm's `listen = PORT`, `0.0.0.0`, `[::]`). */
-export function isWildcard(host: string | undefined): boolean {
-  if (host === undefined || host === '*') return true
-  const name = normalizeHost(host)
-  return name === WILDCARD_V4 || name === WILDCARD_V6
-}
-
 /**
  * Does a listener bound at `listen` accept a connection to `destination`? `0.0.0.0` takes every IPv4
  * address, `::` every IPv6 address and IPv4 too unless IPV6_V6ONLY (Linux's default, bindv6only=0,

@@ -19,7 +19,7 @@ import {NGINX_ERROR_LOG, provoke} from './lab/faults-502.js'
 import {FPM_POOL_FILE, LAB_SITE_AVAILABLE, type Lab, type LabHost, startLab} from './lab/index.js'
 import {applyPlanFile, planDirectory, savePlan} from './support/apply-cli-helpers.js'
 import {writeInventory} from './support/inventory-writer.js'
-import {buildCli, type JsonFinding, poolValue, problems, runPlan} from './support/plan-helpers.js'
+import {buildCli, changeOf, type JsonFinding, poolValue, problems, runPlan, withReport} from './support/plan-helpers.js'
 import {describeRun, runCli} from './support/run-cli.js'
 import type {JsonPlanDocument} from './support/plan-helpers.js'
 
@@ -165,7 +165,7 @@ describe('causes handled right through the CLI: real 502/504 → plan -o → app
         problems(plan.json).filter((finding) => finding.id !== cause.finding),
         report,
       ).toEqual([])
-      withReport(report, () => {
+      await withReport(report, () => {
         cause.explains(explaining[0]!, host)
         cause.remedy(plan.saved, host)
       })
@@ -229,24 +229,6 @@ describe('causes handled right through the CLI: real 502/504 → plan -o → app
   })
 })
 
-function changeOf(plan: HostPlan, file: string): HostPlan['changes'][number] {
-  const change = plan.changes.find((candidate) => candidate.path === file)
-  if (change === undefined)
-    throw new Error(
-      `the plan has no change to ${file}; it changes: ${plan.changes.map((c) => c.path).join(', ') || 'nothing'}`,
-    )
-  return change
-}
-
 function actionsOf(plan: HostPlan): string[] {
   return plan.actions.map((action) => `${action.service} ${action.action}`)
-}
-
-function withReport(report: string, check: () => void): void {
-  try {
-    check()
-  } catch (error) {
-    if (error instanceof Error) error.message += `\n${report}`
-    throw error
-  }
 }
