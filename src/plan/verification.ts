@@ -5,9 +5,11 @@ import type {Address, FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js
 import type {HostPlan, ServiceAction} from '../model/plan.js'
 import type {FpmSet} from './collect-remedies.js'
 
-/** Where to connect to reach a pool listening on all addresses. */
+/** Where to connect to reach a pool listening on all addresses: the loopback of the listener's family. */
 function dialable(listen: {host?: string; port: number}): {host: string; port: number} {
-  return {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}
+  const host =
+    listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host
+  return {host, port: listen.port}
 }
 
 /** Where the pool listens once the plan is applied: a planned `listen` (a moved socket), else where it does now. */
