@@ -108,6 +108,7 @@ export function renderFactsJson(outcomes: HostOutcome<HostSnapshot>[]): Record<s
             address: outcome.target.address,
             status: 'ok',
             durationMs: Math.round(outcome.durationMs),
+            unreadable: unreadableByLogin(outcome.value),
             facts: outcome.value,
           }
         : {
