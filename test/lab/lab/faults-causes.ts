@@ -5,6 +5,7 @@ import {
   editFile,
   expectStatus,
   type Fault502,
+  FPM_LOG,
   insertBeforeServerEnd,
   NGINX_ERROR_LOG,
   nginxMasterPid,
@@ -67,7 +68,13 @@ export async function allowedClientsExcludeNginx(host: LabHost): Promise<CauseFa
     replaceOnce(site, PHP_LOCATION_PASS, `fastcgi_pass 127.0.0.1:${port};`),
   )
   await reloadNginx(host)
-  return fault(host, single('/index.php'))
+  const dropped = await fault(host, single('/index.php'))
+  // The master writes a worker's stderr to the log on its own schedule: wait for the line itself.
+  await waitFor(async () => (await host.readFile(FPM_LOG)).includes('Connection disallowed: IP address'), {
+    timeoutMs: WAIT_MS,
+    what: `php-fpm on ${host.name} to log the dropped connection`,
+  })
+  return dropped
 }
 
 /**
