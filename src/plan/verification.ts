@@ -3,9 +3,11 @@ import {pairSites} from '../facts/pairing.js'
 import type {FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
 import type {HostPlan, ServiceAction} from '../model/plan.js'
 
-/** Where to connect to reach a pool listening on all addresses. */
+/** Where to connect to reach a pool listening on all addresses: the loopback of the listener's family. */
 function dialable(listen: {host?: string; port: number}): {host: string; port: number} {
-  return {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}
+  const host =
+    listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host
+  return {host, port: listen.port}
 }
 
 /** The owner/group/mode a pool's socket must have once php-fpm re-creates it. */
