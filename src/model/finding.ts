@@ -8,6 +8,7 @@ export const FINDING_IDS = [
   'header-buffer',
   'fpm-crashing',
   'config-invalid',
+  'nginx-down',
 ] as const
 
 export type FindingId = (typeof FINDING_IDS)[number]

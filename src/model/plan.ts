@@ -76,6 +76,8 @@ export interface HostPlan {
   notes: string[]
   /** Differences from the policy's desired state (only with a policy that states one). */
   drift?: DriftItem[]
+  /** What the login user could not read (without --become), so causes needing it could not be seen. */
+  unreadable?: string[]
   /** What apply checks after acting: the listeners each php-fpm install must serve, and the probes. */
   verify?: HostVerification
   error?: {code: string; message: string; hint?: string}

@@ -1,5 +1,6 @@
 import {diagnose} from '../diagnose/index.js'
 import {buildFacts} from '../facts/build-facts.js'
+import {unreadableNote} from '../facts/gather-limits.js'
 import type {Finding, Remedy} from '../model/finding.js'
 import {ABSENT, type HostPlan} from '../model/plan.js'
 import type {Policy} from '../model/policy.js'
@@ -70,6 +71,8 @@ export function planFromSnapshot(
   )
   const nginxPaths = new Set(nginxFiles.flatMap((file) => [file.path, ...(file.realPath ? [file.realPath] : [])]))
   const planned = serviceActions(facts, remedies, changes, fpmFilesByInstall, nginxPaths)
+  const unreadable = unreadableNote(snapshot, facts.unreadable)
+  if (unreadable !== undefined) notes.unshift(unreadable)
   const unremedied = findings.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
   for (const finding of unremedied)
     notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; see the finding`)
@@ -92,6 +95,7 @@ export function planFromSnapshot(
     notes,
     ...(desired === undefined ? {} : {drift}),
     ...(checked === undefined ? {} : {verify: checked.verify}),
+    ...(facts.unreadable.length > 0 ? {unreadable: facts.unreadable} : {}),
   }
   return {plan, stateKeys: stateKeys(actions, facts)}
 }

@@ -18,6 +18,9 @@ const KEYS: LimitKeys = {
     min_buffer_size_kb: {set: (p, v) => void (p.buffers.minBufferSizeKb = v), min: 4, max: 1024},
     max_buffer_size_kb: {set: (p, v) => void (p.buffers.maxBufferSizeKb = v), min: 4, max: 1024},
   },
+  timeouts: {
+    max_read_timeout_seconds: {set: (p, v) => void (p.timeouts.maxReadTimeoutSeconds = v), min: 1, max: 24 * 3600},
+  },
 }
 
 /**

@@ -1,4 +1,4 @@
-import {nginxAddress} from '../diagnose/rules/socket-mismatch.js'
+import {nginxAddress} from '../diagnose/retarget.js'
 import {addressMatches, describeSite, formatAddress, type Pairing} from '../facts/pairing.js'
 import type {PolicyLine} from '../model/desired.js'
 import type {Address, FpmInstallFacts, PoolFacts} from '../model/facts.js'

@@ -78,7 +78,12 @@ export function renderHostPlan(host: HostPlan, options: PlanTextOptions): string
     return lines.join('\n')
   }
   const findings = [...host.findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity])
-  if (findings.length === 0) lines.push('  No findings: nginx and php-fpm look healthy.')
+  if (findings.length === 0)
+    lines.push(
+      host.unreadable === undefined
+        ? '  No findings: nginx and php-fpm look healthy.'
+        : '  No findings in what could be read (see the note below).',
+    )
   else lines.push('Findings:', ...findings.flatMap((finding) => renderFinding(finding, options.verbose)))
   for (const note of host.notes) lines.push(`  ${paint('yellow', 'note:')} ${note}`)
   lines.push(...renderDrift(host.drift ?? []))
@@ -158,6 +163,7 @@ export function planJson(plan: PlanDocument): Record<string, unknown> {
       notes: host.notes,
       ...(host.connection === undefined ? {} : {connection: host.connection}),
       ...(host.drift === undefined ? {} : {drift: host.drift}),
+      ...(host.unreadable === undefined ? {} : {unreadable: host.unreadable}),
       ...(host.error === undefined ? {} : {error: host.error}),
     })),
     summary: plan.summary,

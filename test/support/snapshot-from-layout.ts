@@ -508,7 +508,8 @@ function addNginxSockets(sockets: Map<string, SocketStat>, config: NginxConfig, 
   for (const path of nginxUnixTargets(config)) {
     const known = sockets.get(path)
     const link = links[hostRealPath(path)]
-    const target = sockets.get(link ?? hostRealPath(path))
+    const resolved = link ?? hostRealPath(path)
+    const target = sockets.get(resolved) ?? [...sockets.values()].find((socket) => socket.realPath === resolved)
     if (known) known.referencedBy = [...new Set([...known.referencedBy, 'nginx' as const])]
     else if (target?.exists)
       sockets.set(path, {
@@ -854,7 +855,7 @@ function socketStat(path: string, pool: EffectivePool, {users, groups}: Accounts
     gid: groupEntry?.gid ?? 0,
     inode: 1_450_000 + path.length,
     isSymlink: false,
-    realPath: path,
+    realPath: hostRealPath(path),
     readable: true,
     acl: acl ? ['user::rw-', ...named, 'group::rw-', 'mask::rw-', 'other::---'] : minimalAcl(mode),
     referencedBy: ['fpm', 'scan'],

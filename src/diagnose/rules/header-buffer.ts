@@ -1,9 +1,10 @@
 import {addressMatches} from '../../facts/pairing.js'
 import type {Finding, Remedy} from '../../model/finding.js'
 import {DEFAULT_POLICY, type Policy} from '../../model/policy.js'
-import type {FastcgiSite, Sourced} from '../../model/facts.js'
+import type {FastcgiSite} from '../../model/facts.js'
 import {derivedBusyBuffers, maxBusyBuffers, minBusyBuffers} from '../../nginx/fastcgi-buffers.js'
 import {configEvidence, currentNginxEvents, logEvidence} from '../evidence.js'
+import {setOrInsert} from '../nginx-setting.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {siteScope} from '../scope.js'
 
@@ -130,16 +131,4 @@ function bufferFinding(
     ],
     remedies,
   }
-}
-
-function setOrInsert(
-  site: FastcgiSite,
-  current: Sourced<unknown>,
-  directive: string,
-  args: string[],
-  reason: string,
-): Remedy {
-  return current.source === 'default'
-    ? {kind: 'nginx-insert', file: site.block.file, line: site.block.line, directive, args, reason}
-    : {kind: 'nginx-set', file: current.source.file, line: current.source.line, directive, args, reason}
 }

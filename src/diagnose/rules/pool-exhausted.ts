@@ -1,4 +1,4 @@
-import {allPools, formatAddress, type PoolRef} from '../../facts/pairing.js'
+import {allPools, formatAddress, unixKey, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import {
   affordableChildren,
@@ -61,7 +61,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const queue =
     address.kind === 'tcp'
       ? facts.listeningTcp.find((entry) => entry.port === address.port)
-      : facts.unixQueues.get(address.path)
+      : facts.unixQueues.get(unixKey(address))
   if (queue)
     evidence.push({
       kind: 'listener',

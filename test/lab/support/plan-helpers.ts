@@ -203,3 +203,23 @@ function parseJson<T>(text: string, context: string): T {
     throw new Error(`not a JSON document: ${context}`)
   }
 }
+
+/** The planned change of one file, or an error naming what the plan changes instead. */
+export function changeOf(plan: HostPlan, file: string): HostPlan['changes'][number] {
+  const change = plan.changes.find((candidate) => candidate.path === file)
+  if (change === undefined)
+    throw new Error(
+      `the plan has no change to ${file}; it changes: ${plan.changes.map((c) => c.path).join(', ') || 'nothing'}`,
+    )
+  return change
+}
+
+/** Re-throw a failed check with the plan it was checking, diffs included. */
+export async function withReport(report: string, check: () => Promise<void> | void): Promise<void> {
+  try {
+    await check()
+  } catch (error) {
+    if (error instanceof Error) error.message += `\n${report}`
+    throw error
+  }
+}

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {FpmfixError} from '../../../src/errors.js'
@@ -73,6 +74,13 @@ describe('plan --json document', () => {
       expect(evidence.length).toBeGreaterThan(0)
       for (const item of evidence) expect(isString(item.kind) && isString(item.text)).toBe(true)
     }
+  })
+
+  it('the README findings table has one row per finding id, and no other', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('## Findings'), readme.indexOf('## Exit codes'))
+    const rows = [...table.matchAll(/^\| `([a-z-]+)` \|/gm)].map((match) => match[1])
+    expect([...rows].sort()).toEqual([...FINDING_IDS].sort())
   })
 
   it('changes carry path and a unified diff; actions carry service and action, in apply order', () => {
