@@ -265,7 +265,7 @@ async function loadRound(lab: Lab, host: LabHost, spec: LoadCase, options: Optio
     ['rollback', ...connectionArgs(lab), host.name, '--auto-approve', '--json'],
     {timeoutMs: 120_000},
   )
-  if (undo.code !== 0 || undo.json?.hosts[0]?.status !== 'applied')
+  if (undo.code !== 0 || undo.json?.hosts[0]?.status !== 'undone')
     throw new Error(`fpmfix rollback on ${host.name} failed\n${describeRun(undo)}`)
   return {baseline, apply, byHand}
 }

@@ -3,31 +3,24 @@ export {
   attachTransaction,
   followTransaction,
   runTransaction,
-  stepLabels,
+  startTransaction,
   type FollowOptions,
 } from './run-apply.js'
-export {rollbackLast, buildUndoSpec, type RollbackOptions} from './rollback.js'
+export {
+  buildUndoSpec,
+  nothingToRollBack,
+  previewRollback,
+  readUndoSource,
+  rollbackLast,
+  type RollbackOptions,
+  type RollbackPreview,
+  type UndoSource,
+} from './rollback.js'
 export {forceUnlock, readHostJournal, type ForceUnlockResult, type HostJournalStatus} from './lock.js'
 export {applyResultError} from './result-error.js'
-export {
-  stateProbe,
-  canonicalState,
-  stateFingerprintSha256,
-  parseStateKey,
-  type StateKey,
-  type StateKeyKind,
-} from './state-probes.js'
-export {
-  DETECT_MANAGER_FUNCTION,
-  SERVICE_MANAGERS,
-  directFpmCommand,
-  directNginxCommand,
-  fpmBinaryMatchesService,
-  fpmServiceNameFor,
-  managedServiceCommand,
-  serviceCommand,
-  type ServiceVerb,
-} from './service-manager.js'
-export {buildTransactionScript, bootstrapCommand, journalDir, transactionManifest} from './transaction-script.js'
-export {buildTxSpec, newTxid, isTxid, DEFAULT_STATE_DIR, type TxSpec} from './tx-spec.js'
+export {COMMIT_STEP, START_STEP, stepLabels, transactionStepList} from './steps.js'
+export {fpmBinaryMatchesService, fpmServiceNameFor} from './service-names.js'
+export {bootstrapProgram, specRecords, transactionManifest, transactionPayload, RUNTIME_FILES} from './payload.js'
+export {buildTxSpec, newTxid, planDigest, type ServiceVerb, type TxSpec} from './tx-spec.js'
+export {DEFAULT_STATE_DIR, isTxid} from '../protocol/journal.js'
 export type * from './types.js'

@@ -7,12 +7,14 @@ export function applyResultError(result: ApplyResult, host?: string): FpmfixErro
   const details = {txid: result.txid, failedStep: result.failedStep}
   switch (result.status) {
     case 'applied':
+    case 'undone':
+    case 'already-applied':
     case 'unchanged':
       return undefined
     case 'refused-stale':
       return new FpmfixError(
         'PLAN_STALE',
-        `the host changed since the plan was made: ${(result.stale ?? []).join(', ') || 'fingerprints differ'}`,
+        `the host changed since the plan was made: ${(result.staleReasons ?? result.stale ?? []).join('; ') || 'fingerprints differ'}`,
         {
           ...where,
           hint: 'Nothing was written. Run fpmfix plan again and apply the new plan.',

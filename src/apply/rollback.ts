@@ -1,73 +1,80 @@
 import {FpmfixError} from '../errors.js'
-import {ABSENT} from '../plan/fingerprints.js'
+import {ABSENT} from '../model/plan.js'
+import type {NginxOptions} from '../model/verification.js'
+import {newBoundary} from '../protocol/boundary.js'
+import {parseKeyValues, splitSections} from '../protocol/frames.js'
+import {DEFAULT_STATE_DIR, isTxid, JOURNAL_LIBRARIES} from '../protocol/journal.js'
+import {hostProgram} from '../protocol/host-program.js'
 import type {Transport} from '../transport/transport.js'
-import {shellQuote} from '../util/shell-quote.js'
-import type {ServiceVerb} from './service-manager.js'
-import {journalRoot} from './transaction-script.js'
-import {newBoundary, parseKeyValues, SECTION_FUNCTION, splitSections} from './tx-report.js'
 import {runTransaction} from './run-apply.js'
 import {
-  DEFAULT_PROBE_TIMEOUT_MS,
-  DEFAULT_SERVICE_TIMEOUT_MS,
-  DEFAULT_STATE_DIR,
-  defaultOwner,
+  checkHttpProbes,
   fastcgiProbeTarget,
-  isTxid,
   newTxid,
   normalizeExpectation,
-  sanitizeOwner,
   sha256Hex,
+  transactionSettings,
+  type ServiceVerb,
   type TxAction,
   type TxFile,
   type TxSpec,
   type TxValidation,
 } from './tx-spec.js'
-import type {ApplyOptions, ApplyResult, NginxOptions, ServiceManagerKind} from './types.js'
+import type {ApplyOptions, ApplyResult, ServiceManagerKind} from './types.js'
 
-/** The journal of the newest committed apply that was not undone yet: its manifest, backups and pre-apply service states. */
-function readLastCommittedCommand(root: string, boundary: string): string {
-  return [
-    'LC_ALL=C',
-    'export LC_ALL',
-    `J=${shellQuote(root)}`,
-    `B=${shellQuote(boundary)}`,
-    SECTION_FUNCTION,
-    'found=',
-    'for tx in $(awk \'{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }\' "$J/.sequence" 2>/dev/null); do',
-    '  case $tx in *[!A-Za-z0-9-]*) continue ;; esac',
-    '  [ "$(cat "$J/$tx/kind" 2>/dev/null)" = apply ] || continue',
-    '  [ "$(tail -n 1 "$J/$tx/state" 2>/dev/null)" = committed ] || continue',
-    '  [ -e "$J/$tx/undone-by" ] && continue',
-    '  found=$tx',
-    '  break',
-    'done',
-    '[ -n "$found" ] || { section none; exit 0; }',
-    'T=$J/$found',
-    'section txid; echo "$found"',
-    'section manifest; cat "$T/manifest.json"',
-    'section pre',
-    'for f in "$T"/pre/a*.running; do [ -f "$f" ] && printf \'%s=%s\\n\' "${f##*/}" "$(cat "$f")"; done',
-    'for d in "$T"/files/*; do',
-    '  [ -d "$d" ] || continue',
-    '  i=${d##*/}',
-    '  section "file-$i"',
-    '  printf \'real=%s\\n\' "$(cat "$d/real")"',
-    '  printf \'sha=%s\\n\' "$(cat "$d/orig.sha")"',
-    '  [ -f "$d/absent" ] && echo absent=1',
-    '  [ -f "$d/written" ] && echo written=1',
-    '  if [ -f "$d/orig" ]; then section "orig-$i"; base64 < "$d/orig" 2>/dev/null || openssl base64 < "$d/orig"; fi',
-    'done',
-    'section end',
-  ].join('\n')
+/** What the journal keeps of the newest committed apply not undone yet (undo-source.sh). */
+export interface UndoSource {
+  txid: string
+  /** manifest.json of that transaction, as text. */
+  manifest: string
+  /** Per action index: whether its service ran before the transaction. */
+  ranBefore: Map<number, boolean>
+  /** Per changed file, in the transaction's order. */
+  files: Array<{real?: string; sha?: string; absent: boolean; written: boolean; backup?: Buffer}>
 }
 
 interface Manifest {
   txid: string
+  owner?: string
   files: Array<{path: string; afterSha256: string}>
   actions: TxAction[]
   validations: TxValidation[]
   nginx?: NginxOptions
   serviceManager?: ServiceManagerKind
+}
+
+function parseUndoSource(stdout: string, boundary: string): UndoSource | undefined {
+  const {sections} = splitSections(stdout, boundary)
+  const txid = sections.find((section) => section.kind === 'undo')?.arg ?? ''
+  if (txid === '') return undefined
+  const source: UndoSource = {txid, manifest: '', ranBefore: new Map(), files: []}
+  for (const section of sections) {
+    const index = Number(section.tag)
+    if (section.kind === 'manifest') source.manifest = section.content
+    else if (section.kind === 'pre') {
+      for (const [key, value] of parseKeyValues(section.content)) {
+        const match = /^a(\d+)_running$/.exec(key)
+        if (match) source.ranBefore.set(Number(match[1]), value !== '0')
+      }
+    } else if (section.kind === 'file' && Number.isInteger(index)) {
+      const values = parseKeyValues(section.content)
+      source.files[index] = {
+        ...source.files[index],
+        ...(values.has('real') ? {real: values.get('real')!} : {}),
+        ...(values.has('sha') ? {sha: values.get('sha')!} : {}),
+        absent: values.get('absent') === '1',
+        written: values.get('written') === '1',
+      }
+    } else if (section.kind === 'orig' && Number.isInteger(index)) {
+      source.files[index] = {
+        absent: false,
+        written: false,
+        ...source.files[index],
+        backup: Buffer.from(section.content.replace(/\s+/g, ''), 'base64'),
+      }
+    }
+  }
+  return source
 }
 
 function corrupt(txid: string, what: string): FpmfixError {
@@ -77,73 +84,120 @@ function corrupt(txid: string, what: string): FpmfixError {
   })
 }
 
-/** The verb that puts a service back: a service the transaction started is stopped again. */
+function parseManifest(source: UndoSource): Manifest {
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(source.manifest) as Manifest
+  } catch {
+    throw corrupt(source.txid, 'manifest.json is not JSON')
+  }
+  if (!Array.isArray(manifest.files) || !Array.isArray(manifest.actions) || !Array.isArray(manifest.validations)) {
+    throw corrupt(source.txid, 'manifest.json lacks files, actions or validations')
+  }
+  return manifest
+}
+
+/** The verb that puts a service back: stopped again if the transaction started it, started again if it stopped it. */
 function undoVerb(verb: ServiceVerb, wasRunning: boolean): ServiceVerb {
   if (!wasRunning) return 'stop'
+  if (verb === 'stop') return 'start'
   return verb === 'start' ? 'restart' : verb
 }
 
 export interface RollbackOptions extends ApplyOptions {
   /** Host name for messages. */
   host?: string
+  /** Roll back only this transaction: refuse when the newest committed apply is another one. */
+  expectTxid?: string
 }
 
-export function buildUndoSpec(
-  sections: Map<string, string>,
-  options: RollbackOptions,
-  txid: string = newTxid(),
-): TxSpec {
-  const undoes = (sections.get('txid') ?? '').trim()
-  if (!isTxid(undoes)) throw corrupt(undoes || '?', 'no transaction id')
-  let manifest: Manifest
-  try {
-    manifest = JSON.parse(sections.get('manifest') ?? '') as Manifest
-  } catch {
-    throw corrupt(undoes, 'manifest.json is not JSON')
-  }
-  if (!Array.isArray(manifest.files) || !Array.isArray(manifest.actions) || !Array.isArray(manifest.validations)) {
-    throw corrupt(undoes, 'manifest.json lacks files, actions or validations')
-  }
-  const pre = parseKeyValues(sections.get('pre') ?? '')
+/** The transaction that undoes `source`: its backups written back over what it wrote, its services put back. */
+export function buildUndoSpec(source: UndoSource, options: RollbackOptions, txid: string = newTxid()): TxSpec {
+  if (!isTxid(source.txid)) throw corrupt(source.txid || '?', 'no transaction id')
+  const manifest = parseManifest(source)
   const files: TxFile[] = manifest.files.map((entry, index) => {
-    const meta = parseKeyValues(sections.get(`file-${index}`) ?? '')
-    const real = meta.get('real')
-    const sha = meta.get('sha')
-    if (!real || !sha) throw corrupt(undoes, `no backup record for ${entry.path}`)
-    const absent = meta.get('absent') === '1'
-    const after = absent ? null : Buffer.from((sections.get(`orig-${index}`) ?? '').replace(/\s+/g, ''), 'base64')
-    if (after !== null && sha256Hex(after) !== sha)
-      throw corrupt(undoes, `the backup of ${real} does not match its recorded sha256`)
-    return {path: real, after, afterSha256: absent ? ABSENT : sha, beforeSha256: entry.afterSha256, check: index}
+    const backup = source.files[index]
+    if (!backup?.real || !backup.sha) throw corrupt(source.txid, `no backup record for ${entry.path}`)
+    const after = backup.absent ? null : (backup.backup ?? Buffer.alloc(0))
+    if (after !== null && sha256Hex(after) !== backup.sha)
+      throw corrupt(source.txid, `the backup of ${backup.real} does not match its recorded sha256`)
+    return {
+      path: backup.real,
+      after,
+      afterSha256: backup.absent ? ABSENT : backup.sha,
+      beforeSha256: entry.afterSha256,
+      check: index,
+    }
   })
   const actions: TxAction[] = manifest.actions.map((action, index) => {
-    const wasRunning = pre.get(`a${index}.running`) !== '0'
-    const verb = undoVerb(action.verb, wasRunning)
+    const verb = undoVerb(action.verb, source.ranBefore.get(index) !== false)
     const expect =
       action.kind === 'php-fpm' ? (options.fpm?.[action.binary]?.expect ?? []).map(normalizeExpectation) : []
     return {...action, verb, expect, label: `${verb} ${action.service}`}
   })
-  const fastcgi = (options.probes?.fastcgi ?? []).map((probe) => fastcgiProbeTarget(probe, txid))
   const serviceManager = options.serviceManager ?? manifest.serviceManager
   return {
     txid,
     kind: 'undo',
-    undoes,
+    undoes: source.txid,
     host: options.host ?? 'this host',
-    owner: sanitizeOwner(options.owner ?? defaultOwner()),
-    stateDir: options.stateDir ?? DEFAULT_STATE_DIR,
+    ...transactionSettings(options),
     files,
     actions,
     checks: files.map((file) => ({kind: 'file', key: file.path, sha256: file.beforeSha256})),
     validations: manifest.validations,
     nginx: options.nginx ?? manifest.nginx ?? {},
-    fastcgiProbes: fastcgi,
-    httpProbes: options.probes?.http ?? [],
+    fastcgiProbes: (options.probes?.fastcgi ?? []).map((probe) => fastcgiProbeTarget(probe, txid)),
+    httpProbes: checkHttpProbes(options.probes?.http ?? []),
     ...(serviceManager ? {serviceManager} : {}),
-    serviceTimeoutMs: options.serviceTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS,
-    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
-    phpCli: options.phpCli ?? 'php',
   }
+}
+
+/** The newest committed apply on this host that was not undone yet, as its journal keeps it; undefined when none. */
+export async function readUndoSource(
+  transport: Transport,
+  options: {stateDir?: string} = {},
+): Promise<UndoSource | undefined> {
+  const boundary = newBoundary()
+  const program = hostProgram([...JOURNAL_LIBRARIES, 'apply/runtime/undo-source.sh'], {
+    B: boundary,
+    STATE_DIR: options.stateDir ?? DEFAULT_STATE_DIR,
+  })
+  const read = await transport.exec(program, {timeoutMs: 60_000})
+  if (read.code !== 0 || !splitSections(read.stdout, boundary).sections.some((section) => section.kind === 'undo')) {
+    throw new FpmfixError('ROLLBACK_FAILED', `cannot read the journal: ${read.stderr.trim() || `exit ${read.code}`}`, {
+      hint: 'Check that fpmfix can become root on this host.',
+    })
+  }
+  return parseUndoSource(read.stdout, boundary)
+}
+
+/** What a rollback would do, for the operator to confirm: the transaction, the files it restores, the services. */
+export interface RollbackPreview {
+  txid: string
+  owner?: string
+  files: string[]
+  actions: string[]
+}
+
+export async function previewRollback(
+  transport: Transport,
+  options: RollbackOptions = {},
+): Promise<RollbackPreview | undefined> {
+  const source = await readUndoSource(transport, options)
+  if (source === undefined) return undefined
+  const manifest = parseManifest(source)
+  const spec = buildUndoSpec(source, options)
+  return {
+    txid: source.txid,
+    ...(manifest.owner ? {owner: manifest.owner} : {}),
+    files: spec.files.map((file) => file.path),
+    actions: spec.actions.map((action) => action.label),
+  }
+}
+
+export function nothingToRollBack(): ApplyResult {
+  return {status: 'unchanged', steps: [], note: 'no committed transaction to roll back on this host'}
 }
 
 /**
@@ -153,19 +207,21 @@ export function buildUndoSpec(
  * apply had started them), and a failure rolls the undo back.
  */
 export async function rollbackLast(transport: Transport, options: RollbackOptions = {}): Promise<ApplyResult> {
-  const boundary = newBoundary()
-  const root = journalRoot({stateDir: options.stateDir ?? DEFAULT_STATE_DIR})
-  const read = await transport.exec(readLastCommittedCommand(root, boundary), {timeoutMs: 60_000})
-  if (read.code !== 0) {
-    throw new FpmfixError('ROLLBACK_FAILED', `cannot read the journal: ${read.stderr.trim() || `exit ${read.code}`}`, {
-      hint: 'Check that fpmfix can become root on this host.',
-    })
+  const source = await readUndoSource(transport, options)
+  if (source === undefined) return nothingToRollBack()
+  if (options.expectTxid !== undefined && source.txid !== options.expectTxid) {
+    throw new FpmfixError(
+      'PLAN_STALE',
+      `the last applied transaction is now ${source.txid}, not ${options.expectTxid} as confirmed`,
+      {host: options.host, hint: 'Run fpmfix rollback again to see what it would restore now.'},
+    )
   }
-  const sections = splitSections(read.stdout, boundary)
-  if (sections.has('none') || !sections.has('txid')) {
-    return {status: 'unchanged', steps: [], note: 'no committed transaction to roll back on this host'}
-  }
-  const spec = buildUndoSpec(sections, options)
+  const spec = buildUndoSpec(source, options)
   const result = await runTransaction(transport, spec, options)
-  return {...result, note: `undo of transaction ${spec.undoes}`}
+  const restored = spec.files.map((file) => file.path)
+  const note =
+    result.status === 'undone'
+      ? `rolled back transaction ${spec.undoes}: restored ${restored.join(', ') || 'no files'}`
+      : `rollback of transaction ${spec.undoes}`
+  return {...result, undid: spec.undoes!, note}
 }

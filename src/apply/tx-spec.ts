@@ -1,20 +1,18 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {hostname, userInfo} from 'node:os'
-import {FpmfixError} from '../errors.js'
-import type {HostPlan} from '../model/plan.js'
-import {ABSENT} from '../plan/fingerprints.js'
-import {fpmServiceNameFor, type ServiceVerb} from './service-manager.js'
-import {parseStateKey} from './state-probes.js'
-import type {
-  ApplyOptions,
-  FastcgiProbe,
-  HttpProbe,
-  ListenerExpectation,
-  NginxOptions,
-  ServiceManagerKind,
-} from './types.js'
 
-export const DEFAULT_STATE_DIR = '/var/lib/fpmfix'
+import {FpmfixError} from '../errors.js'
+import {dialHost, isListenAll} from '../model/address.js'
+import type {ServiceActionKind} from '../model/finding.js'
+import {ABSENT, type HostPlan} from '../model/plan.js'
+import type {FastcgiProbe, HttpProbe, ListenerExpectation, NginxOptions} from '../model/verification.js'
+import {DEFAULT_STATE_DIR, isTxid} from '../protocol/journal.js'
+import {parseStateKey} from '../protocol/state-keys.js'
+import {fpmServiceNameFor} from './service-names.js'
+import type {ApplyOptions, ServiceManagerKind} from './types.js'
+
+/** What a transaction does to a service. */
+export type ServiceVerb = ServiceActionKind
 
 export interface TxFile {
   path: string
@@ -27,7 +25,7 @@ export interface TxFile {
   check: number
 }
 
-/** A listener expectation with its values already in the form the script compares. */
+/** A listener expectation with its values already in the form the runtime compares. */
 export interface TxExpectation {
   socket?: {path: string; owner: string; group: string; mode: string}
   /** Port and IPv4 address as /proc/net/tcp prints them (address empty: any). */
@@ -49,6 +47,8 @@ export interface TxCheck {
   kind: 'file' | 'state'
   key: string
   sha256: string
+  /** A state check's line as the plan saw it, when the plan kept it. */
+  state?: string
 }
 
 export type TxValidation = {kind: 'php-fpm'; binary: string; mainConfig?: string} | {kind: 'nginx'}
@@ -86,10 +86,6 @@ export function newTxid(now: Date = new Date()): string {
   return `${stamp}-${randomBytes(4).toString('hex')}`
 }
 
-export function isTxid(value: string): boolean {
-  return /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$/.test(value)
-}
-
 /** `user@host` with only characters that stay on one line of the lock file. */
 export function defaultOwner(): string {
   let user = 'unknown'
@@ -105,11 +101,29 @@ export function sanitizeOwner(owner: string): string {
   return owner.replace(/[^A-Za-z0-9@._:+-]/g, '_').slice(0, 200) || 'unknown'
 }
 
+export const DEFAULT_SERVICE_TIMEOUT_MS = 15_000
+export const DEFAULT_PROBE_TIMEOUT_MS = 10_000
+
+/** The settings every transaction takes from the apply options, with their defaults: one place for both apply and undo. */
+export function transactionSettings(
+  options: ApplyOptions,
+): Pick<TxSpec, 'owner' | 'stateDir' | 'serviceTimeoutMs' | 'probeTimeoutMs' | 'phpCli'> {
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
+  assertPath(stateDir, 'state directory')
+  return {
+    owner: sanitizeOwner(options.owner ?? defaultOwner()),
+    stateDir: stateDir.replace(/\/+$/, '') || '/',
+    serviceTimeoutMs: options.serviceTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS,
+    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    phpCli: options.phpCli ?? 'php',
+  }
+}
+
 function invalid(message: string, hint = 'Re-run fpmfix plan and apply the new plan.'): FpmfixError {
   return new FpmfixError('PLAN_FILE_INVALID', message, {hint})
 }
 
-function assertPath(path: string, what: string): void {
+export function assertPath(path: string, what: string): void {
   if (!path.startsWith('/') || path.includes('\0') || path.includes('\n')) {
     throw invalid(`${what} must be an absolute path without NUL or newline: ${JSON.stringify(path)}`)
   }
@@ -149,10 +163,9 @@ export function normalizeExpectation(expectation: ListenerExpectation): TxExpect
     const {host, port} = expectation.tcp
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw invalid(`expected TCP port out of range: ${port}`, 'Fix the apply options.')
-    const portHex = port.toString(16).toUpperCase().padStart(4, '0')
     result.tcp = {
-      portHex,
-      addressHex: host === '0.0.0.0' || host === '*' ? '' : ipv4Hex(host),
+      portHex: port.toString(16).toUpperCase().padStart(4, '0'),
+      addressHex: isListenAll(host) ? '' : ipv4Hex(host),
       label: `${host}:${port}`,
     }
   }
@@ -162,15 +175,31 @@ export function normalizeExpectation(expectation: ListenerExpectation): TxExpect
 /** Where and what a FastCGI probe asks: the pool's ping path, else a script that cannot exist. */
 export function fastcgiProbeTarget(probe: FastcgiProbe, txid: string): {address: string; uri: string} {
   const uri = probe.pingPath ?? `/fpmfix-probe-${txid}.php`
+  if (/[\0\n]/.test(uri)) throw invalid(`invalid FastCGI probe path ${JSON.stringify(uri)}`)
   if (probe.socket !== undefined) {
     assertPath(probe.socket, 'FastCGI probe socket')
     return {address: `unix://${probe.socket}`, uri}
   }
   if (probe.tcp) {
-    const host = probe.tcp.host === '*' || probe.tcp.host === '0.0.0.0' ? '127.0.0.1' : probe.tcp.host
+    const host = dialHost(probe.tcp.host)
     return {address: `tcp://${host.includes(':') ? `[${host}]` : host}:${probe.tcp.port}`, uri}
   }
   throw invalid('a FastCGI probe needs a socket or a tcp address', 'Fix the apply options.')
+}
+
+/** Only what the runtime's probe can send: http://host[:port]/path and a plain Host header. */
+export function checkHttpProbes(probes: HttpProbe[]): HttpProbe[] {
+  for (const probe of probes) {
+    if (!/^http:\/\/[^\s/]+(\/\S*)?$/.test(probe.url))
+      throw invalid(
+        `HTTP probe URL must be http://host[:port]/path, got ${JSON.stringify(probe.url)}`,
+        'Fix the apply options.',
+      )
+    if (probe.hostHeader !== undefined && !/^[A-Za-z0-9.:[\]_-]+$/.test(probe.hostHeader)) {
+      throw invalid(`invalid Host header ${JSON.stringify(probe.hostHeader)}`, 'Fix the apply options.')
+    }
+  }
+  return probes
 }
 
 function defaultFastcgiProbes(options: ApplyOptions, fpmInstalls: string[]): FastcgiProbe[] {
@@ -197,7 +226,13 @@ function buildChecks(plan: HostPlan): {checks: TxCheck[]; changeChecks: number[]
       continue
     }
     byKey.set(id, checks.length)
-    checks.push({kind: fingerprint.kind, key: fingerprint.key, sha256: fingerprint.sha256})
+    const state = fingerprint.kind === 'state' && typeof fingerprint.state === 'string' ? fingerprint.state : undefined
+    checks.push({
+      kind: fingerprint.kind,
+      key: fingerprint.key,
+      sha256: fingerprint.sha256,
+      ...(state === undefined ? {} : {state}),
+    })
   }
   const changeChecks = plan.changes.map((change) => {
     const id = `file\0${change.path}`
@@ -289,8 +324,13 @@ function buildValidations(plan: HostPlan, actions: TxAction[]): TxValidation[] {
   return validations
 }
 
-export const DEFAULT_SERVICE_TIMEOUT_MS = 15_000
-export const DEFAULT_PROBE_TIMEOUT_MS = 10_000
+function checkNginxOptions(nginx: NginxOptions): NginxOptions {
+  if (nginx.config !== undefined) assertPath(nginx.config, 'nginx main config')
+  if (nginx.prefix !== undefined) assertPath(nginx.prefix, 'nginx prefix')
+  if (nginx.binary !== undefined && /[\0\n]/.test(nginx.binary))
+    throw invalid('invalid nginx binary', 'Fix the apply options.')
+  return nginx
+}
 
 /** Everything one host's transaction does, checked and normalised; pure. */
 export function buildTxSpec(plan: HostPlan, options: ApplyOptions = {}, txid: string = newTxid()): TxSpec {
@@ -300,35 +340,30 @@ export function buildTxSpec(plan: HostPlan, options: ApplyOptions = {}, txid: st
   const actions = buildActions(plan, options)
   const fpmInstalls = actions.filter((action) => action.kind === 'php-fpm').map((action) => action.binary)
   const fastcgi = options.probes?.fastcgi ?? defaultFastcgiProbes(options, fpmInstalls)
-  const http = options.probes?.http ?? []
-  for (const probe of http) {
-    if (!/^http:\/\/[^\s/]+(\/\S*)?$/.test(probe.url))
-      throw invalid(
-        `HTTP probe URL must be http://host[:port]/path, got ${JSON.stringify(probe.url)}`,
-        'Fix the apply options.',
-      )
-    if (probe.hostHeader !== undefined && !/^[A-Za-z0-9.:[\]_-]+$/.test(probe.hostHeader)) {
-      throw invalid(`invalid Host header ${JSON.stringify(probe.hostHeader)}`, 'Fix the apply options.')
-    }
-  }
-  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
-  assertPath(stateDir, 'state directory')
   return {
     txid,
     kind: 'apply',
     host: plan.name,
-    owner: sanitizeOwner(options.owner ?? defaultOwner()),
-    stateDir: stateDir.replace(/\/+$/, '') || '/',
+    ...transactionSettings(options),
     files,
     actions,
     checks,
     validations: buildValidations(plan, actions),
-    nginx: options.nginx ?? {},
+    nginx: checkNginxOptions(options.nginx ?? {}),
     fastcgiProbes: fastcgi.map((probe) => fastcgiProbeTarget(probe, txid)),
-    httpProbes: http,
+    httpProbes: checkHttpProbes(options.probes?.http ?? []),
     ...(options.serviceManager === undefined ? {} : {serviceManager: options.serviceManager}),
-    serviceTimeoutMs: options.serviceTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS,
-    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
-    phpCli: options.phpCli ?? 'php',
   }
+}
+
+/**
+ * What identifies a plan's effect: the files it writes with their new contents, and its service
+ * actions. A committed transaction with the same digest applied the same plan.
+ */
+export function planDigest(spec: Pick<TxSpec, 'files' | 'actions'>): string {
+  const files = spec.files
+    .map((file) => [file.path, file.afterSha256])
+    .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0))
+  const actions = spec.actions.map((action) => [action.kind, action.binary, action.service, action.verb])
+  return sha256Hex(JSON.stringify({files, actions}))
 }

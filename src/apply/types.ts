@@ -1,72 +1,8 @@
-import type {ServiceActionKind, ServiceTarget} from '../model/finding.js'
+import type {ApplyProbes, FpmInstallOptions, NginxOptions} from '../model/verification.js'
+import type {LockInfo, StepTiming} from '../protocol/journal.js'
 
 /** How services are controlled on the host; detected there unless forced. */
 export type ServiceManagerKind = 'systemd' | 'sysv' | 'openrc' | 'none'
-
-/** A unix socket a pool must create, with the owner/group/mode it must have (names or numeric ids; mode octal). */
-export interface SocketExpectation {
-  path: string
-  owner?: string
-  group?: string
-  mode?: string
-}
-
-export interface TcpExpectation {
-  host: string
-  port: number
-}
-
-/** One listener a php-fpm install must serve after its action: a unix socket or a TCP port. */
-export interface ListenerExpectation {
-  socket?: SocketExpectation
-  tcp?: TcpExpectation
-}
-
-/** What apply needs to know about one php-fpm install (keyed by install id = binary path). */
-export interface FpmInstallOptions {
-  /** Main config passed as `-y` to `php-fpm -t` and to a direct start. */
-  mainConfig?: string
-  /** Listeners that must be up (with this owner/group/mode) once the action has taken effect. */
-  expect?: ListenerExpectation[]
-}
-
-export interface NginxOptions {
-  /** nginx binary; default `nginx` from PATH. */
-  binary?: string
-  /** `-c` main config, when not the compiled-in default. */
-  config?: string
-  /** `-p` prefix, when not the compiled-in default. */
-  prefix?: string
-}
-
-/** A FastCGI round trip to one pool; any well-formed response means the pool answers. */
-export interface FastcgiProbe {
-  /** Unix socket path, or `{host, port}` for TCP. */
-  socket?: string
-  tcp?: TcpExpectation
-  /** The pool's `ping.path`, when it defines one; otherwise a request for a missing script is sent. */
-  pingPath?: string
-}
-
-/** An HTTP GET through nginx; 502, 504 or no response fails the transaction. */
-export interface HttpProbe {
-  /** `http://127.0.0.1:PORT/path` */
-  url: string
-  /** Host header, to reach a name-based server block. */
-  hostHeader?: string
-}
-
-export interface ApplyProbes {
-  /** Default: one probe per listener expected by the php-fpm actions. */
-  fastcgi?: FastcgiProbe[]
-  http?: HttpProbe[]
-}
-
-/** One completed step of a transaction and how long it took on the host. */
-export interface StepTiming {
-  name: string
-  ms: number
-}
 
 export interface StepEvent extends StepTiming {
   txid: string
@@ -89,27 +25,30 @@ export interface ApplyOptions {
   probeTimeoutMs?: number
   /** Bound on the whole transaction as seen by the client (default 300000). */
   timeoutMs?: number
-  /** How often the host is asked for progress (default 200). */
-  pollIntervalMs?: number
   /** PHP CLI used for the FastCGI probe (default `php`). */
   phpCli?: string
   /** Where the journal and the lock live (default /var/lib/fpmfix). */
   stateDir?: string
+  /** Each step as the host completes it: `start` once the transaction runs, then the transaction's own steps. */
   onStep?: (step: StepEvent) => void
 }
 
+/**
+ * How one host's apply ended: `applied` (committed), `undone` (a rollback committed),
+ * `already-applied` (this plan was applied before and is still in effect; nothing written),
+ * `unchanged` (nothing to do), `rolled-back`, `rollback-failed`, `refused-stale`, `locked`,
+ * `failed` (nothing written).
+ */
 export type ApplyStatus =
-  'applied' | 'unchanged' | 'rolled-back' | 'rollback-failed' | 'refused-stale' | 'locked' | 'failed'
-
-/** Who holds (or held) the host lock. */
-export interface LockInfo {
-  txid: string
-  pid: number | undefined
-  owner: string
-  started: string
-  /** The holding process is still running. */
-  alive?: boolean
-}
+  | 'applied'
+  | 'undone'
+  | 'already-applied'
+  | 'unchanged'
+  | 'rolled-back'
+  | 'rollback-failed'
+  | 'refused-stale'
+  | 'locked'
+  | 'failed'
 
 export interface ApplyResult {
   status: ApplyStatus
@@ -120,6 +59,12 @@ export interface ApplyResult {
   output?: string
   /** Fingerprint keys (paths, state keys) that no longer match the plan. */
   stale?: string[]
+  /** What changed since the plan, in words, one per stale key. */
+  staleReasons?: string[]
+  /** For already-applied: the transaction that applied this plan. */
+  appliedBy?: string
+  /** For an undo: the transaction it rolled back. */
+  undid?: string
   /** The holder when status is `locked`. */
   lock?: LockInfo
   /** A dead transaction's lock this one took over (and recovered) before running. */
@@ -145,4 +90,4 @@ export interface TransactionReport {
   result?: ApplyResult
 }
 
-export type {ServiceActionKind, ServiceTarget}
+export type {LockInfo, StepTiming}

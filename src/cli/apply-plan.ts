@@ -1,8 +1,9 @@
-import {applyHostPlan, buildTxSpec, forceUnlock, stepLabels} from '../apply/index.js'
+import {applyHostPlan, buildTxSpec, COMMIT_STEP, forceUnlock, transactionStepList} from '../apply/index.js'
 import type {ApplyOptions, ApplyResult} from '../apply/types.js'
 import {FpmfixError} from '../errors.js'
 import type {HostPlan, PlanDocument} from '../model/plan.js'
 import type {HostTarget} from '../model/target.js'
+import {STEPS} from '../protocol/journal.js'
 import type {ApplyOutcome} from '../render/apply-text.js'
 import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
 import type {StepSpec, StepsOutcome, StepTree} from '../run/step-tree.js'
@@ -18,39 +19,28 @@ export interface ApplyPlanOptions extends RunHostsOptions {
 
 /** The transaction's steps as the host will report them, then its commit (or rollback). */
 function transactionSteps(host: HostPlan, options: ApplyOptions): StepSpec[] {
-  const spec = buildTxSpec(host, options)
-  const labels = stepLabels(spec)
-  const names = [
-    'lock',
-    'check',
-    'backup',
-    'write',
-    'validate',
-    ...spec.actions.map((_, index) => `action-${index}`),
-    'probe',
-  ]
-  return [
-    ...names.map((name) => ({name, title: labels[name] ?? name})),
-    {name: 'commit', title: 'commit, or roll back on failure'},
-  ]
+  return transactionStepList(buildTxSpec(host, options))
 }
 
 function stepsOutcome(result: ApplyResult): StepsOutcome {
   switch (result.status) {
     case 'applied':
-      return {completed: ['commit']}
+    case 'undone':
+      return {completed: [COMMIT_STEP]}
     case 'unchanged':
       return {}
+    case 'already-applied':
+      return {completed: [STEPS.check]}
     case 'refused-stale':
-      return {failedStep: 'check', message: `stale: ${(result.stale ?? []).join(', ')}`}
+      return {failedStep: STEPS.check, message: `stale: ${(result.staleReasons ?? result.stale ?? []).join('; ')}`}
     case 'locked':
       return {
-        failedStep: 'lock',
+        failedStep: STEPS.lock,
         message: `held by ${result.lock?.owner ?? '?'} (transaction ${result.lock?.txid ?? '?'})`,
       }
     default:
       return {
-        failedStep: result.failedStep ?? 'commit',
+        failedStep: result.failedStep ?? COMMIT_STEP,
         message: `${result.status}${result.output ? `: ${result.output.trim().split('\n').at(-1)}` : ''}`,
       }
   }

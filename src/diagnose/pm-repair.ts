@@ -2,7 +2,7 @@ import {validatePmSettings} from '../fpm/index.js'
 import type {ProcessManager} from '../fpm/types.js'
 import type {Remedy} from '../model/finding.js'
 import type {FpmInstallFacts, PoolFacts} from '../model/facts.js'
-import {consistentPm, pmNumbersOf, type PmNumbers} from '../plan/pm-sizing.js'
+import {consistentPm, pmNumbersOf, type PmNumbers} from '../fpm/pm-sizing.js'
 
 const MANAGERS = new Set(['static', 'dynamic', 'ondemand'])
 

@@ -1,9 +1,12 @@
-import type {ApplyProbes, FpmInstallOptions, NginxOptions} from '../apply/types.js'
 import type {PolicyLine} from './desired.js'
 import type {Finding, ServiceActionKind, ServiceTarget, Severity} from './finding.js'
 import type {HostConnection} from './target.js'
+import type {ApplyProbes, HostVerification} from './verification.js'
 
 export const PLAN_FORMAT_VERSION = 1
+
+/** The sha256 a plan records for a file that does not exist; apply compares the same literal. */
+export const ABSENT = 'absent'
 
 /** A whole-file replacement, computed from the file's exact bytes at plan time. */
 export interface FileChange {
@@ -55,6 +58,8 @@ export interface Fingerprint {
   /** A path for files; a state key such as `socket:/run/php/php8.2-fpm.sock` or `service:php8.2-fpm`. */
   key: string
   sha256: string
+  /** For a state fingerprint: the state line it hashes, so a stale plan can say what changed. */
+  state?: string
 }
 
 export type HostPlanStatus = 'changes' | 'unchanged' | 'failed'
@@ -74,7 +79,7 @@ export interface HostPlan {
   /** What the login user could not read (without --become), so causes needing it could not be seen. */
   unreadable?: string[]
   /** What apply checks after acting: the listeners each php-fpm install must serve, and the probes. */
-  verify?: {fpm: Record<string, FpmInstallOptions>; nginx: NginxOptions; probes: ApplyProbes}
+  verify?: HostVerification
   error?: {code: string; message: string; hint?: string}
   /** How the host was reached when planned; apply reaches it the same way and checks its host key. */
   connection?: HostConnection

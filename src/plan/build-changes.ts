@@ -3,12 +3,11 @@ import {createHash} from 'node:crypto'
 import {FpmfixError} from '../errors.js'
 import type {ConfigSources} from '../facts/build-facts.js'
 import {editTarget, setPoolDirective, type EditTarget} from '../fpm/index.js'
-import type {FileChange} from '../model/plan.js'
+import {ABSENT, type FileChange} from '../model/plan.js'
 import type {RawFile} from '../model/snapshot.js'
 import {insertDirective, setDirectiveArgs} from '../nginx/index.js'
-import {unifiedDiff} from '../render/diff.js'
 import type {CollectedRemedies, FpmPool, FpmSet, NginxEdit} from './collect-remedies.js'
-import {ABSENT} from './fingerprints.js'
+import {unifiedDiff} from './unified-diff.js'
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')

@@ -1,8 +1,5 @@
-import type {Fingerprint} from '../model/plan.js'
+import {ABSENT, type Fingerprint} from '../model/plan.js'
 import type {HostSnapshot, RawFile} from '../model/snapshot.js'
-
-/** A missing file's fingerprint; apply compares the same literal. */
-export const ABSENT = 'absent'
 
 function fileFingerprint(file: RawFile): Fingerprint | undefined {
   if (!file.exists) return {kind: 'file', key: file.path, sha256: ABSENT}

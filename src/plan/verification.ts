@@ -1,14 +1,14 @@
-import type {ApplyProbes, FastcgiProbe, FpmInstallOptions, HttpProbe, ListenerExpectation} from '../apply/types.js'
 import {pairSites} from '../facts/pairing.js'
+import {dialable} from '../model/address.js'
 import type {FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
 import type {HostPlan, ServiceAction} from '../model/plan.js'
-
-/** Where to connect to reach a pool listening on all addresses: the loopback of the listener's family. */
-function dialable(listen: {host?: string; port: number}): {host: string; port: number} {
-  const host =
-    listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host
-  return {host, port: listen.port}
-}
+import type {
+  ApplyProbes,
+  FastcgiProbe,
+  FpmInstallOptions,
+  HttpProbe,
+  ListenerExpectation,
+} from '../model/verification.js'
 
 /** The owner/group/mode a pool's socket must have once php-fpm re-creates it. */
 function socketExpectation(pool: PoolFacts): ListenerExpectation | undefined {

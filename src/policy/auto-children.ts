@@ -1,6 +1,6 @@
 import type {HostFacts, PoolFacts} from '../model/facts.js'
 import type {Policy} from '../model/policy.js'
-import {affordableChildren, growthCap, perWorkerKb} from '../plan/pm-sizing.js'
+import {affordableChildren, growthCap, perWorkerKb} from '../fpm/pm-sizing.js'
 
 /** The pools sized `auto` on one host: how many share the memory, and the workers whose memory they share. */
 export interface AutoSharers {

@@ -122,3 +122,39 @@ export function optionalInt(value: string | undefined): number | undefined {
   if (value === undefined || !/^-?\d+$/.test(value.trim())) return undefined
   return Number(value.trim())
 }
+
+const PLAIN_FIELD = /^[A-Za-z0-9._/@%+=:,-]+$/
+
+/** A header field as frame.sh's `enc` writes it: plain text, `~` + hex bytes, or `~` for ''. */
+export function encodeField(text: string): string {
+  if (text === '') return '~'
+  return PLAIN_FIELD.test(text) ? text : `~${Buffer.from(text, 'utf8').toString('hex')}`
+}
+
+export interface SectionInput {
+  kind: string
+  tag?: string
+  arg?: string
+  content: string
+}
+
+/** One section, framed exactly as frame.sh's `sec_begin`/`sec_end` print it (the newline before END added). */
+export function formatSection(boundary: string, section: SectionInput): string {
+  assertBoundary(boundary)
+  if (!/^[a-z][a-z0-9-]*$/.test(section.kind) || !/^[A-Za-z0-9._-]+$/.test(section.tag ?? '-')) {
+    throw new FpmfixError('INTERNAL', `invalid section header: ${section.kind} ${section.tag ?? '-'}`)
+  }
+  const header = `${boundary} BEGIN ${section.kind} ${section.tag ?? '-'} ${encodeField(section.arg ?? '')}`
+  return `${header}\n${section.content}\n${boundary} END ${section.kind} - -\n`
+}
+
+/** `key=value` lines, `key~=hex` for a value that spans lines: what frame.sh's `kv` writes. */
+export function formatKeyValues(entries: Iterable<readonly [string, string | number]>): string {
+  let text = ''
+  for (const [key, raw] of entries) {
+    if (!/^[a-z_][a-z0-9_-]*$/.test(key)) throw new FpmfixError('INTERNAL', `invalid record key ${JSON.stringify(key)}`)
+    const value = String(raw)
+    text += value.includes('\n') ? `${key}~=${Buffer.from(value, 'utf8').toString('hex')}\n` : `${key}=${value}\n`
+  }
+  return text
+}

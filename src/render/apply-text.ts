@@ -13,6 +13,8 @@ import {paint} from './style.js'
 
 const STATUS_STYLE: Record<ApplyStatus, Parameters<typeof paint>[0]> = {
   applied: 'green',
+  undone: 'green',
+  'already-applied': 'green',
   unchanged: 'dim',
   'rolled-back': ['yellow', 'bold'],
   'rollback-failed': ['red', 'bold'],
@@ -38,7 +40,9 @@ function detail(outcome: ApplyOutcome): string[] {
   if (result.txid) lines.push(paint('dim', `  transaction ${result.txid}`))
   if (result.recoveredLock)
     lines.push(`  recovered the lock of dead transaction ${result.recoveredLock.txid} (${result.recoveredLock.owner})`)
-  if (result.stale?.length) lines.push(`  changed since the plan: ${result.stale.join(', ')}`)
+  if (result.appliedBy) lines.push(`  already applied by transaction ${result.appliedBy}; nothing was written`)
+  const stale = result.staleReasons ?? result.stale ?? []
+  if (stale.length > 0) lines.push('  changed since the plan:', ...stale.map((reason) => `    ${reason}`))
   if (result.lock)
     lines.push(`  locked by ${result.lock.owner}, transaction ${result.lock.txid}, since ${result.lock.started}`)
   if (result.failedStep) lines.push(`  failed step: ${result.failedStep}`)
@@ -60,6 +64,13 @@ function detail(outcome: ApplyOutcome): string[] {
   return lines
 }
 
+/** The status in words: `already applied`; an undo names the transaction it rolled back. */
+function statusText(outcome: ApplyOutcome): string {
+  const status = statusOf(outcome)
+  if (status === 'undone' && outcome.ok && outcome.value.undid) return `rolled back transaction ${outcome.value.undid}`
+  return status === 'already-applied' ? 'already applied' : status
+}
+
 /** What an apply (or rollback) did: each host's outcome, the hosts it left alone, and the plan it applied. */
 export interface ApplyReport {
   outcomes: ApplyOutcome[]
@@ -71,12 +82,12 @@ export interface ApplyReport {
 /** apply's --json document changed shape in version 2: `summary` is an object, as plan's is. */
 export const APPLY_FORMAT_VERSION = 2
 
-const SETTLED: ReadonlySet<string> = new Set(['applied', 'unchanged', 'skipped'])
+const SETTLED: ReadonlySet<string> = new Set(['applied', 'undone', 'already-applied', 'unchanged', 'skipped'])
 
 export function renderApplyText(report: ApplyReport): string {
   const lines = [
     ...report.outcomes.flatMap((outcome) => [
-      `${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusOf(outcome))}`,
+      `${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusText(outcome))}`,
       ...detail(outcome),
     ]),
     ...(report.skipped ?? []).map((host) => `${paint('bold', host.name)}: ${paint('dim', `skipped (${host.reason})`)}`),

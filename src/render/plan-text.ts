@@ -1,6 +1,5 @@
 import {SEVERITY_ORDER, type Finding, type Severity} from '../model/finding.js'
-import type {DriftItem, HostPlan, PlanDocument} from '../model/plan.js'
-import {ABSENT} from '../plan/fingerprints.js'
+import {ABSENT, type DriftItem, type HostPlan, type PlanDocument} from '../model/plan.js'
 import {describeConnection} from './connection-text.js'
 import {colorDiff} from './diff.js'
 import {paint} from './style.js'

@@ -83,7 +83,10 @@ function run(argv: string[], options: ExecOptions, viaSudo: boolean, live: Set<n
               finish(() => reject(timeoutError()))
             }, KILL_GRACE_MS)
           }, options.timeoutMs)
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout.push(chunk)
+      options.onStdout?.(chunk)
+    })
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
     // The command may exit without reading its stdin; that EPIPE is not an error of ours.
     child.stdin.on('error', () => undefined)

@@ -15,6 +15,8 @@ export interface ExecOptions {
   stdin?: string | Buffer
   /** Kill the command (and fail with EXEC_TIMEOUT) after this long. */
   timeoutMs?: number
+  /** Called with each chunk of stdout as it arrives, for commands that report progress; the result still has all of it. */
+  onStdout?: (chunk: Buffer) => void
 }
 
 /** One open connection to one host. Commands are POSIX sh command lines. */

@@ -1,7 +1,7 @@
 import {copyFile, writeFile} from 'node:fs/promises'
 import {hostname, userInfo} from 'node:os'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {journalFile, lockExists, servicePids} from './apply-lab-helpers.js'
+import {journalFile, lockExists, nsenterTransport, servicePids, startDetached} from './apply-lab-helpers.js'
 import {expectStatus, httpGetLargeHeaders, socketOwnedByRoot, versionSocketMismatch} from './lab/faults-502.js'
 import {tcpAccepts} from './lab/http-probe.js'
 import {FPM_POOL_FILE, LAB_SITE_AVAILABLE, type Lab, type LabHost, setPoolDirectiveText, startLab} from './lab/index.js'
@@ -12,9 +12,11 @@ import {
   configSnapshot,
   connectionArgs,
   editPlannedChange,
+  gatedApplyOptions,
   type JsonApplyDocument,
   journalEntries,
   planDirectory,
+  probeGate,
   readPlanFile,
   type SavedPlan,
   savePlan,
@@ -164,115 +166,118 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     expect(await lockExists(target)).toBe(false)
   })
 
-  it('refuses a second apply while a slow one holds the host lock: exit 7 naming the holder; the first completes', async () => {
+  it('refuses a second apply while another holds the host lock: exit 7 naming the holder; once the holder commits, the same plan is already applied', async () => {
     const target = host('lock')
     await versionSocketMismatch(target)
     const first = await planFor('lock', 'first')
     const second = await planFor('lock', 'second')
-    const slowProbe = `http://127.0.0.1:${target.httpPort}/slow.php?s=4`
-    const running = await startCli(['apply', first.file, '--json', '--probe-url', slowProbe])
-    await waitForLockDir(target)
+    const gate = await probeGate()
+    try {
+      // The holder: the first plan's transaction, parked in its probe step until the gate opens.
+      const holder = await startDetached(nsenterTransport(target), first.saved, gatedApplyOptions(first.saved, gate))
+      await gate.arrived
 
-    const refused = await applyPlanFile(lab, target, second.file)
+      const refused = await applyPlanFile(lab, target, second.file)
 
-    expect(refused.run.code, refused.report).toBe(7)
-    expect(refused.host, refused.report).toMatchObject({
-      status: 'locked',
-      lock: {owner: `${userInfo().username}@${hostname()}`, alive: true, txid: expect.stringMatching(/^\d{8}T\d{6}Z-/)},
-    })
-    const refusedText = await runCli(['apply', second.file])
-    expect(refusedText.code, describeRun(refusedText)).toBe(7)
-    expect(refusedText.stdout).toContain(
-      `locked by ${userInfo().username}@${hostname()}, transaction ${refused.host.lock!.txid}`,
-    )
+      expect(refused.run.code, refused.report).toBe(7)
+      expect(refused.host, refused.report).toMatchObject({
+        status: 'locked',
+        lock: {owner: `${userInfo().username}@${hostname()}`, alive: true, txid: holder},
+      })
+      const refusedText = await runCli(['apply', second.file])
+      expect(refusedText.code, describeRun(refusedText)).toBe(7)
+      expect(refusedText.stdout).toContain(`locked by ${userInfo().username}@${hostname()}, transaction ${holder}`)
+      expect(await target.readFile(LAB_SITE_AVAILABLE)).toBe(first.saved.changes[0]!.after)
 
-    const finished = await running.done
-    const firstDocument = JSON.parse(finished.stdout) as JsonApplyDocument
-    expect(finished.code, finished.stderr).toBe(0)
-    expect(firstDocument.hosts[0]).toMatchObject({status: 'applied', txid: refused.host.lock!.txid})
-    expect(await target.readFile(LAB_SITE_AVAILABLE)).toBe(first.saved.changes[0]!.after)
+      gate.release(200)
+      expect(await waitForTransactionEnd(target)).toEqual({txid: holder, outcome: 'committed'})
+    } finally {
+      await gate.close()
+    }
     expect((await target.http('/index.php')).status).toBe(200)
-    // The refused plan was made from the files the first apply replaced.
+    const before = await configSnapshot(target)
+
+    // The refused plan is the plan the holder applied: nothing left to do, nothing written.
     const late = await applyPlanFile(lab, target, second.file)
-    expect(late.run.code, late.report).toBe(6)
+    expect(late.run.code, late.report).toBe(0)
+    expect(late.host, late.report).toMatchObject({status: 'already-applied', appliedBy: expect.any(String)})
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+    const lateText = await runCli(['apply', second.file])
+    expect(lateText.code, describeRun(lateText)).toBe(0)
+    expect(lateText.stdout).toMatch(
+      /: already applied\n\s+transaction \S+\n\s+already applied by transaction \S+; nothing was written/,
+    )
+    const replan = await runPlan(lab, target, {detailedExitcode: true})
+    expect(replan.json.status).toBe('unchanged')
+    expect(replan.json.notes ?? [], 'a later plan has nothing to say about it').toEqual([])
   })
 
   for (const [role, moment] of [
     ['killEarly', 'as soon as the host lock exists'],
     ['killInProbe', 'while the transaction waits on its probe'],
   ] as const) {
-    it(`SIGKILL of the client ${moment}: the host ends fully applied or fully rolled back, and later commands agree`, async () => {
+    it(`SIGKILL of the client ${moment}: the transaction finishes on the host alone, and later commands agree`, async () => {
       const target = host(role)
       await versionSocketMismatch(target)
       const plan = await planFor(role)
       const before = await configSnapshot(target)
-      const extra = role === 'killInProbe' ? ['--probe-url', `http://127.0.0.1:${target.httpPort}/slow.php?s=3`] : []
-      const running = await startCli(['apply', plan.file, '--json', ...extra])
-      await waitForLockDir(target)
-      if (role === 'killInProbe') {
-        await target.exec(
-          `timeout 30 sh -c 'until grep -qx action-0 /var/lib/fpmfix/journal/*/state 2>/dev/null; do sleep 0.05; done'`,
-        )
-      }
-      running.child.kill('SIGKILL')
-      const killed = await running.done
-      expect(killed.signal).toBe('SIGKILL')
-      expect(killed.stdout, 'the client died before it could report an outcome').toBe('')
+      // The probe answers only once the client is dead, so the client cannot have finished first.
+      const gate = await probeGate()
+      try {
+        const running = await startCli(['apply', plan.file, '--json', '--probe-url', gate.url])
+        if (role === 'killEarly') await waitForLockDir(target)
+        else await gate.arrived
+        running.child.kill('SIGKILL')
+        const killed = await running.done
+        expect(killed.signal).toBe('SIGKILL')
+        expect(killed.stdout, 'the client died before it could report an outcome').toBe('')
+        gate.release(200)
 
-      const {txid, outcome} = await waitForTransactionEnd(target)
-      const state = await configSnapshot(target)
-      const log = await journalFile(target, txid, 'log')
-      expect(['committed', 'rolled-back'], log).toContain(outcome)
-      const replan = await runPlan(lab, target, {detailedExitcode: true})
-      if (outcome === 'committed') {
-        expect(unexplainedChanges(before, state, plan.saved), log).toEqual([])
-        expect(await target.readFile(LAB_SITE_AVAILABLE)).toBe(plan.saved.changes[0]!.after)
-        expect((await target.http('/index.php')).status).toBe(200)
-        expect(replan.json.status).toBe('unchanged')
-        expect(problems(replan.json)).toEqual([])
-        const again = await applyPlanFile(lab, target, plan.file)
-        expect(again.run.code, again.report).toBe(6)
-        expect(again.host.status).toBe('refused-stale')
-      } else {
-        expect(changedPaths(before, state), log).toEqual([])
-        expect((await target.http('/index.php')).status).toBe(502)
-        expect(replan.json.status).toBe('changes')
-        expect(replan.saved.changes).toEqual(plan.saved.changes)
-        const again = await applyPlanFile(lab, target, plan.file)
-        expect(again.run.code, again.report).toBe(0)
-        expect(again.host.status).toBe('applied')
-        expect((await target.http('/index.php')).status).toBe(200)
+        const {txid, outcome} = await waitForTransactionEnd(target)
+        const log = await journalFile(target, txid, 'log')
+        expect(outcome, log).toBe('committed')
+      } finally {
+        await gate.close()
       }
-      const final = await runPlan(lab, target, {detailedExitcode: true})
-      expect(final.exitCode, JSON.stringify(final.json, null, 2)).toBe(0)
-      expect(final.json.status).toBe('unchanged')
+      expect(unexplainedChanges(before, await configSnapshot(target), plan.saved)).toEqual([])
+      expect(await target.readFile(LAB_SITE_AVAILABLE)).toBe(plan.saved.changes[0]!.after)
+      expect((await target.http('/index.php')).status).toBe(200)
+      const replan = await runPlan(lab, target, {detailedExitcode: true})
+      expect(replan.json.status).toBe('unchanged')
+      expect(replan.exitCode, JSON.stringify(replan.json, null, 2)).toBe(0)
+      expect(problems(replan.json)).toEqual([])
+      expect(replan.json.notes ?? []).toEqual([])
+      const again = await applyPlanFile(lab, target, plan.file)
+      expect(again.run.code, again.report).toBe(0)
+      expect(again.host.status, again.report).toBe('already-applied')
     })
   }
 
-  it('Ctrl-C during apply exits 130 naming the host whose transaction runs on; the host still ends applied or rolled back', async () => {
+  it('Ctrl-C during apply exits 130 naming the host and its transaction, which then commits on its own', async () => {
     const target = host('interrupted')
     await versionSocketMismatch(target)
     const plan = await planFor('interrupted')
     const before = await configSnapshot(target)
-    const slowProbe = `http://127.0.0.1:${target.httpPort}/slow.php?s=3`
-    const running = await startCli(['apply', plan.file, '--probe-url', slowProbe])
-    await target.exec(
-      `timeout 30 sh -c 'until grep -qx action-0 /var/lib/fpmfix/journal/*/state 2>/dev/null; do sleep 0.05; done'`,
-    )
+    // The probe answers only after the interrupt, so the client cannot have finished first.
+    const gate = await probeGate()
+    try {
+      const running = await startCli(['apply', plan.file, '--probe-url', gate.url])
+      await gate.arrived
 
-    running.child.kill('SIGINT')
-    const interrupted = await running.done
+      running.child.kill('SIGINT')
+      const interrupted = await running.done
+      gate.release(200)
 
-    expect(interrupted.code, interrupted.stderr).toBe(130)
-    expect(interrupted.stderr).toContain(`Interrupted while applying to ${target.name}`)
-    expect(interrupted.stderr).toContain('detached from this client, and commits or rolls back on its own')
-    const {txid, outcome} = await waitForTransactionEnd(target)
-    const named = /\(transaction (\S+)\)/.exec(interrupted.stderr)?.[1]
-    if (named !== undefined) expect(named).toBe(txid)
-    expect(['committed', 'rolled-back']).toContain(outcome)
-    const state = await configSnapshot(target)
-    if (outcome === 'committed') expect(unexplainedChanges(before, state, plan.saved)).toEqual([])
-    else expect(changedPaths(before, state)).toEqual([])
+      expect(interrupted.code, interrupted.stderr).toBe(130)
+      expect(interrupted.stderr).toContain('detached from this client, and commits or rolls back on its own')
+      const {txid, outcome} = await waitForTransactionEnd(target)
+      expect(interrupted.stderr).toContain(`Interrupted while applying to ${target.name} (transaction ${txid})`)
+      expect(outcome).toBe('committed')
+    } finally {
+      await gate.close()
+    }
+    expect(unexplainedChanges(before, await configSnapshot(target), plan.saved)).toEqual([])
+    expect((await target.http('/index.php')).status).toBe(200)
   })
 
   it('apply TARGET refuses without a terminal unless --auto-approve (exit 64 NOT_A_TTY), then plans and applies', async () => {
@@ -330,8 +335,9 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
 
     expect(undone.run.code, undone.report).toBe(0)
     expect(undone.host, undone.report).toMatchObject({
-      status: 'applied',
-      note: `undo of transaction ${applied.host.txid}`,
+      status: 'undone',
+      undid: applied.host.txid,
+      note: `rolled back transaction ${applied.host.txid}: restored ${FPM_POOL_FILE}`,
     })
     expect(changedPaths(before, await configSnapshot(target))).toEqual([])
     expect((await target.http('/index.php')).status).toBe(502)

@@ -1,14 +1,9 @@
 import {createHash} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {ApplyOptions} from '../../src/apply/index.js'
-import {
-  bootstrapCommand,
-  buildTransactionScript,
-  buildTxSpec,
-  stateFingerprintSha256,
-  stateProbe,
-} from '../../src/apply/index.js'
+import {buildTxSpec, startTransaction} from '../../src/apply/index.js'
 import type {Fingerprint, FileChange, HostPlan, ServiceAction} from '../../src/model/plan.js'
+import {readStateFingerprints} from '../../src/plan/state-fingerprints.js'
 import {createLocalTransport} from '../../src/transport/local.js'
 import type {Transport} from '../../src/transport/transport.js'
 import {shellJoin, shellQuote} from '../../src/util/shell-quote.js'
@@ -78,10 +73,10 @@ export function fileFingerprint(change: FileChange): Fingerprint {
   return {kind: 'file', key: change.path, sha256: change.beforeSha256}
 }
 
-/** A state fingerprint computed with the same probe the transaction re-runs. */
+/** A state fingerprint read the way a plan reads it, with the function the transaction re-runs. */
 export async function stateFingerprint(transport: Transport, key: string): Promise<Fingerprint> {
-  const {stdout} = await transport.exec(stateProbe(key))
-  return {kind: 'state', key, sha256: stateFingerprintSha256(key, stdout)}
+  const [fingerprint] = await readStateFingerprints(transport, [key])
+  return fingerprint!
 }
 
 export function hostPlan(
@@ -187,9 +182,7 @@ export async function lockExists(host: LabHost): Promise<boolean> {
 /** Ship and start a transaction the way applyHostPlan does, without following it (a client that went away). */
 export async function startDetached(transport: Transport, plan: HostPlan, options: ApplyOptions): Promise<string> {
   const spec = buildTxSpec(plan, options)
-  const started = await transport.exec(bootstrapCommand(spec), {stdin: buildTransactionScript(spec)})
-  if (started.code !== 0 || !started.stdout.includes(spec.txid))
-    throw new Error(`transaction did not start: ${started.stderr}`)
+  await startTransaction(transport, spec)
   return spec.txid
 }
 

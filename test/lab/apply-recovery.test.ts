@@ -1,4 +1,4 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {
   applyHostPlan,
   attachTransaction,
@@ -9,6 +9,7 @@ import {
 import {connectSsh} from '../../src/transport/ssh/ssh-transport.js'
 import type {ApplyOptions} from '../../src/apply/index.js'
 import type {FileChange} from '../../src/model/plan.js'
+import {isFinalState, transactionSteps} from '../../src/protocol/journal.js'
 import type {Transport} from '../../src/transport/transport.js'
 import {
   changeFile,
@@ -35,8 +36,7 @@ import {
   setPoolDirectiveText,
   startLab,
 } from './lab/index.js'
-
-const FINAL = ['committed', 'rolled-back', 'rollback-failed', 'refused-stale', 'locked', 'failed']
+import {probeGate, type ProbeGate} from './support/apply-cli-helpers.js'
 
 describe('apply transactions that outlive or fight their clients', () => {
   let lab: Lab
@@ -55,8 +55,11 @@ describe('apply transactions that outlive or fight their clients', () => {
     await lab?.stop()
   })
 
-  /** A site change (nginx reload) whose HTTP probe waits `seconds` on the host: a transaction that stays in its probe step. */
-  async function slowSiteChange(seconds: number): Promise<{change: FileChange; options: ApplyOptions}> {
+  /**
+   * A site change (nginx reload) whose HTTP probe is the gate: a transaction that stays in its
+   * probe step, holding the lock, until the test releases the gate (or kills it).
+   */
+  async function gatedSiteChange(gate: ProbeGate): Promise<{change: FileChange; options: ApplyOptions}> {
     const alias = `alias${(serial += 1)}.example`
     const change = await changeFile(
       host,
@@ -64,21 +67,27 @@ describe('apply transactions that outlive or fight their clients', () => {
       (text) => text.replace(/server_name [^;]*;/, `server_name ${host.name} ${alias};`),
       LAB_SITE_ENABLED,
     )
-    const options = {...labApplyOptions(host, `/slow.php?s=${seconds}`), probeTimeoutMs: 60_000}
+    const options = {...labApplyOptions(host), probes: {http: [{url: gate.url}]}, probeTimeoutMs: 600_000}
     return {change, options}
   }
 
-  const inProbe = (state: string[]): boolean => state.includes('action-0')
+  let gate: ProbeGate
+  beforeEach(async () => {
+    gate = await probeGate()
+  })
+  afterEach(async () => {
+    await gate.close()
+  })
 
   it('refuses a second apply while one runs, naming the holder; a live holder cannot be force-unlocked', async () => {
-    const {change, options} = await slowSiteChange(3)
-    const previous = await newestTxid(host)
+    const {change, options} = await gatedSiteChange(gate)
     const first = applyHostPlan(
       transport,
       hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
       options,
     )
-    const holder = await waitForJournal(host, inProbe, {after: previous})
+    await gate.arrived
+    const holder = await newestTxid(host)
     const pool = await changeFile(host, FPM_POOL_FILE, (text) =>
       setPoolDirectiveText(text, 'www', 'pm.max_children', '6'),
     )
@@ -92,6 +101,7 @@ describe('apply transactions that outlive or fight their clients', () => {
     expect(second).toMatchObject({status: 'locked', lock: {txid: holder, owner: 'tester@lab-client', alive: true}})
     expect(await host.readFile(FPM_POOL_FILE)).toBe(pool.before)
     await expect(forceUnlock(transport, holder)).rejects.toMatchObject({code: 'LOCKED'})
+    gate.release(200)
     expect(await first).toMatchObject({status: 'applied', txid: holder})
     expect(await lockExists(host)).toBe(false)
   })
@@ -103,13 +113,13 @@ describe('apply transactions that outlive or fight their clients', () => {
     )
     // Planned before the doomed transaction touched the site: it must see the site as it was.
     const siteFingerprint = {kind: 'file' as const, key: LAB_SITE_AVAILABLE, sha256: siteBefore.sha}
-    const {change, options} = await slowSiteChange(30)
+    const {change, options} = await gatedSiteChange(gate)
     const doomed = await startDetached(
       transport,
       hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
       options,
     )
-    await waitForJournal(host, inProbe, {txid: doomed})
+    await gate.arrived
     await host.exec(`kill -9 -${await transactionPid(host, doomed)}`)
     expect(await lockExists(host)).toBe(true)
     expect(await host.readFile(LAB_SITE_AVAILABLE)).toBe(change.after)
@@ -145,35 +155,30 @@ describe('apply transactions that outlive or fight their clients', () => {
     )
     expect((await attachTransaction(transport, txid)).result).toBeUndefined()
 
-    await waitForJournal(host, (state) => FINAL.includes(state.at(-1) ?? ''), {txid})
+    await waitForJournal(host, (state) => isFinalState(state.at(-1)), {txid})
 
     const report = await attachTransaction(transport, txid)
     expect(report).toMatchObject({txid, running: false, interrupted: false, result: {status: 'applied', txid}})
-    expect(report.steps.map((step) => step.name)).toEqual([
-      'lock',
-      'check',
-      'backup',
-      'write',
-      'validate',
-      'action-0',
-      'probe',
-    ])
+    // The runtime reports exactly the steps the protocol names.
+    expect(report.steps.map((step) => step.name)).toEqual(transactionSteps(1))
     expect(await host.readFile(FPM_POOL_FILE)).toBe(pool.after)
     expect(await readHostJournal(transport)).toMatchObject({latest: {txid, result: {status: 'applied'}}})
   })
 
   it('rolls back by itself on SIGTERM mid-apply', async () => {
     const siteBefore = await fileFacts(host, LAB_SITE_AVAILABLE)
-    const {change, options} = await slowSiteChange(2)
+    const {change, options} = await gatedSiteChange(gate)
     const txid = await startDetached(
       transport,
       hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
       options,
     )
-    await waitForJournal(host, inProbe, {txid})
+    await gate.arrived
 
     await host.exec(`kill -TERM ${await transactionPid(host, txid)}`)
-    await waitForJournal(host, (state) => FINAL.includes(state.at(-1) ?? ''), {txid})
+    // sh runs its trap once the probe it waits on returns.
+    gate.release(200)
+    await waitForJournal(host, (state) => isFinalState(state.at(-1)), {txid})
 
     const report = await attachTransaction(transport, txid)
     expect(report.result).toMatchObject({status: 'rolled-back', failedStep: 'signal-TERM'})
@@ -194,19 +199,20 @@ describe('apply transactions that outlive or fight their clients', () => {
         agent: '',
         become: true,
       })
-    const {change, options} = await slowSiteChange(2)
+    const {change, options} = await gatedSiteChange(gate)
     const first = await connect()
-    const previous = await newestTxid(host)
     const following = applyHostPlan(
       first,
       hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
       options,
     )
-    const txid = await waitForJournal(host, inProbe, {after: previous})
+    await gate.arrived
+    const txid = await newestTxid(host)
 
     await first.close()
 
     await expect(following).rejects.toMatchObject({details: {txid}})
+    gate.release(200)
     const second = await connect()
     try {
       const result = await followTransaction(second, txid)
@@ -219,13 +225,13 @@ describe('apply transactions that outlive or fight their clients', () => {
 
   it('force-unlocks only the named dead lock, after rolling back what its transaction wrote', async () => {
     const siteBefore = await fileFacts(host, LAB_SITE_AVAILABLE)
-    const {change, options} = await slowSiteChange(30)
+    const {change, options} = await gatedSiteChange(gate)
     const txid = await startDetached(
       transport,
       hostPlan(host, [change], [nginxAction('reload')], [fileFingerprint(change)]),
       options,
     )
-    await waitForJournal(host, inProbe, {txid})
+    await gate.arrived
     await host.exec(`kill -9 -${await transactionPid(host, txid)}`)
 
     await expect(forceUnlock(transport, '20000101T000000Z-00000000')).rejects.toMatchObject({code: 'USAGE'})

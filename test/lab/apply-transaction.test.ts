@@ -74,6 +74,7 @@ describe('apply transaction on a real host', () => {
 
     expect(result).toMatchObject({status: 'applied'})
     expect(steps).toEqual([
+      'connect and start the transaction',
       'take the host lock',
       'check the plan is current',
       'back up 2 files',
@@ -277,12 +278,16 @@ describe('apply transaction on a real host', () => {
 
     const undone = await rollbackLast(transport, {owner: 'tester@lab-client'})
 
-    expect(undone).toMatchObject({status: 'applied', note: `undo of transaction ${applied.txid}`})
+    expect(undone).toMatchObject({
+      status: 'undone',
+      undid: applied.txid,
+      note: `rolled back transaction ${applied.txid}: restored ${LAB_SITE_AVAILABLE}`,
+    })
     expect(await host.readFile(LAB_SITE_AVAILABLE)).toBe(site.before)
     expect((await fileFacts(host, LAB_SITE_ENABLED)).symlink).toBe(true)
     expect((await servicePids(host)).nginxWorkers.filter((pid) => workers.includes(pid))).toEqual([])
     expect(await journalFile(host, applied.txid!, 'undone-by')).toBe(`${undone.txid}\n`)
     const report = await attachTransaction(transport, undone.txid!)
-    expect(report).toMatchObject({running: false, interrupted: false, result: {status: 'applied'}})
+    expect(report).toMatchObject({running: false, interrupted: false, result: {status: 'undone', undid: applied.txid}})
   })
 })

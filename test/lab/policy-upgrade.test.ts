@@ -1,8 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {parseFpmTt, type FpmEffectiveConfig, type FpmTtPool} from '../../src/fpm/index.js'
-import type {HostPlan} from '../../src/model/plan.js'
-import {ABSENT} from '../../src/plan/fingerprints.js'
+import {ABSENT, type HostPlan} from '../../src/model/plan.js'
 import {shellQuote} from '../../src/util/shell-quote.js'
 import {httpGet, type HttpResult} from './lab/http-probe.js'
 import {type Lab, type LabHost, startLab} from './lab/index.js'

@@ -6,7 +6,7 @@ import {
   growthCap,
   perWorkerKb as perWorker,
   pmNumbersOf,
-} from '../../plan/pm-sizing.js'
+} from '../../fpm/pm-sizing.js'
 import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'

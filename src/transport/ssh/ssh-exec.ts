@@ -54,7 +54,10 @@ function collect(
     let timer: NodeJS.Timeout | undefined
     let done = false
 
-    channel.on('data', (chunk: Buffer) => stdout.push(chunk))
+    channel.on('data', (chunk: Buffer) => {
+      stdout.push(chunk)
+      options.onStdout?.(chunk)
+    })
     channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
     channel.on('exit', (exitCode: number | null, signalName?: string) => {
       code = exitCode

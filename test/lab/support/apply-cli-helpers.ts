@@ -1,10 +1,12 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {createServer, type ServerResponse} from 'node:http'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import type {ApplyResult} from '../../../src/apply/types.js'
+import type {ApplyOptions, ApplyResult} from '../../../src/apply/types.js'
 import type {HostPlan, PlanDocument, PlanSummary} from '../../../src/model/plan.js'
+import {isFinalState} from '../../../src/protocol/journal.js'
 import {shellQuote} from '../../../src/util/shell-quote.js'
 import {type DocumentKind, schemaProblems} from '../../support/json-schemas.js'
 import {JOURNAL, LOCK_DIR} from '../apply-lab-helpers.js'
@@ -180,8 +182,6 @@ export async function waitForLockDir(host: LabHost, timeoutSeconds = 30): Promis
   if (code !== 0) throw new Error(`${LOCK_DIR} never appeared on ${host.name} within ${timeoutSeconds} s`)
 }
 
-const FINAL_STATES = new Set(['committed', 'rolled-back', 'rollback-failed', 'refused-stale', 'locked', 'failed'])
-
 /** Wait until the newest transaction on the host has finished (final state line, lock released); its txid and outcome. */
 export async function waitForTransactionEnd(
   host: LabHost,
@@ -196,7 +196,7 @@ export async function waitForTransactionEnd(
       ].join('; ')
       const lines = (await host.exec(script, {allowFail: true})).stdout.split('\n').map((line) => line.trim())
       const [txid = '', outcome = ''] = lines
-      return txid !== '' && FINAL_STATES.has(outcome) && lines.includes('free') && {txid, outcome}
+      return txid !== '' && isFinalState(outcome) && lines.includes('free') && {txid, outcome}
     },
     {timeoutMs, intervalMs: 100, what: `the transaction on ${host.name} to finish`},
   )
@@ -286,4 +286,60 @@ export function unexplainedChanges(
 export function changedPaths(before: Map<string, ConfigEntry>, after: Map<string, ConfigEntry>): string[] {
   const paths = new Set([...before.keys(), ...after.keys()])
   return [...paths].filter((file) => JSON.stringify(before.get(file)) !== JSON.stringify(after.get(file))).sort()
+}
+
+/**
+ * An HTTP endpoint for a transaction's probe that answers only when the test says so: the
+ * transaction waits in its probe step (holding the host lock) for exactly as long as the test
+ * needs, whatever the machine's speed. The lab hosts share this machine's network.
+ */
+export interface ProbeGate {
+  url: string
+  /** Resolves when the first probe request arrives: the transaction is in its probe step. */
+  arrived: Promise<void>
+  /** Answer every waiting and later request with this status. */
+  release(status?: number): void
+  close(): Promise<void>
+}
+
+export async function probeGate(): Promise<ProbeGate> {
+  const waiting: ServerResponse[] = []
+  let answer: number | undefined
+  let arrive: () => void = () => undefined
+  const arrived = new Promise<void>((resolve) => (arrive = resolve))
+  const server = createServer((_request, response) => {
+    arrive()
+    if (answer === undefined) waiting.push(response)
+    else response.writeHead(answer).end('gate\n')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  return {
+    url: `http://127.0.0.1:${port}/gate`,
+    arrived,
+    release(status = 200) {
+      answer = status
+      for (const response of waiting.splice(0)) response.writeHead(status).end('gate\n')
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const response of waiting.splice(0)) response.destroy()
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+/** What `fpmfix apply` passes the engine for a saved host plan, with one HTTP probe: the gate, waited on for long. */
+export function gatedApplyOptions(saved: HostPlan, gate: ProbeGate): ApplyOptions {
+  const verify = saved.verify
+  return {
+    ...(verify === undefined ? {} : {fpm: verify.fpm, nginx: verify.nginx}),
+    probes: {
+      ...(verify?.probes.fastcgi === undefined ? {} : {fastcgi: verify.probes.fastcgi}),
+      http: [{url: gate.url}],
+    },
+    probeTimeoutMs: 600_000,
+  }
 }

@@ -1,13 +1,18 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, symlinkSync} from 'node:fs'
+import {copyFileSync, mkdirSync, symlinkSync} from 'node:fs'
 import {createServer as createHttpServer, type Server as HttpServer} from 'node:http'
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {afterEach, describe, expect, it} from 'vitest'
-import {FASTCGI_CLIENT_PHP, HTTP_CLIENT_PHP} from '../../../src/apply/probe-clients.js'
-import {CORE_RUNTIME} from '../../../src/apply/tx-runtime-core.js'
-import {PROBES_RUNTIME} from '../../../src/apply/tx-runtime-probes.js'
+
+import {PROBE_CLIENTS} from '../../../src/apply/payload.js'
+import {runRuntime, runtimeScratch, SHELLS} from './runtime-support.js'
 import {cleanupTemps, scratchHost} from './support.js'
+
+const CLIENTS = fileURLToPath(new URL('../../../src/apply/runtime/probes/', import.meta.url))
+const FASTCGI_CLIENT = join(CLIENTS, 'fastcgi-client.php')
+const HTTP_CLIENT = join(CLIENTS, 'http-client.php')
 
 const hasPhp = spawnSync('sh', ['-c', 'command -v php']).status === 0
 const servers: Array<Server | HttpServer> = []
@@ -17,9 +22,10 @@ afterEach(() => {
   cleanupTemps()
 })
 
-function runPhp(code: string, args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
+/** One of the probe clients, run the way the runtime runs it: `php -n FILE ARGS`. */
+function runPhp(file: string, args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
-    const child = spawn('php', ['-n', '-r', code, '--', ...args])
+    const child = spawn('php', ['-n', file, ...args])
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -82,7 +88,7 @@ async function fastcgiServer(
   await new Promise<void>((resolve) => server.listen(path, resolve))
 }
 
-describe.skipIf(!hasPhp)('FastCGI probe client (php -r)', () => {
+describe.skipIf(!hasPhp)('FastCGI probe client (php -n fastcgi-client.php)', () => {
   it('sends a GET for the path and accepts any well-formed response, reporting its status', async () => {
     const path = join(scratchHost().root, 'fcgi.sock')
     let seen = new Map<string, string>()
@@ -95,7 +101,7 @@ describe.skipIf(!hasPhp)('FastCGI probe client (php -r)', () => {
       socket.end(record(3, Buffer.from([0, 0, 0, 0, 0, 0, 0, 0])))
     })
 
-    const result = await runPhp(FASTCGI_CLIENT_PHP, [`unix://${path}`, '/fpmfix-probe.php', '5'])
+    const result = await runPhp(FASTCGI_CLIENT, [`unix://${path}`, '/fpmfix-probe.php', '5'])
 
     expect(result).toMatchObject({status: 0, stderr: ''})
     expect(result.stdout).toBe(`FastCGI unix://${path} /fpmfix-probe.php: status 404; stderr: Primary script unknown\n`)
@@ -110,9 +116,9 @@ describe.skipIf(!hasPhp)('FastCGI probe client (php -r)', () => {
     await fastcgiServer(closes, (_params, socket) => socket.end(record(6, Buffer.from('Status: 200\r\n\r\n'))))
     await fastcgiServer(garbage, (_params, socket) => socket.end(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')))
 
-    const missing = await runPhp(FASTCGI_CLIENT_PHP, [`unix://${join(root, 'none.sock')}`, '/x.php', '2'])
-    const early = await runPhp(FASTCGI_CLIENT_PHP, [`unix://${closes}`, '/x.php', '2'])
-    const bad = await runPhp(FASTCGI_CLIENT_PHP, [`unix://${garbage}`, '/x.php', '2'])
+    const missing = await runPhp(FASTCGI_CLIENT, [`unix://${join(root, 'none.sock')}`, '/x.php', '2'])
+    const early = await runPhp(FASTCGI_CLIENT, [`unix://${closes}`, '/x.php', '2'])
+    const bad = await runPhp(FASTCGI_CLIENT, [`unix://${garbage}`, '/x.php', '2'])
 
     expect(missing.status).toBe(2)
     expect(missing.stderr).toContain('cannot connect to unix://')
@@ -132,39 +138,40 @@ async function httpServer(status: number): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0
 }
 
-/** Runs probe_http with only the named tools on PATH (plus what the runtime itself needs). */
-async function probeHttpWith(tools: string[], url: string): Promise<{status: number | null; stdout: string}> {
-  const host = scratchHost()
-  const bin = join(host.root, 'tools')
+/** Runs the runtime's probe_http with only the named tools on PATH (plus what the runtime itself needs). */
+async function probeHttpWith(
+  shell: string[],
+  tools: string[],
+  url: string,
+): Promise<{status: number | null; stdout: string}> {
+  const scratch = runtimeScratch()
+  const bin = join(scratchHost().root, 'tools')
   mkdirSync(bin)
-  for (const tool of [...tools, 'sed', 'tail', 'cat', 'date', 'sleep', 'sha256sum']) {
+  for (const tool of [...tools, 'sed', 'tail', 'cat', 'date', 'sleep', 'sha256sum', 'readlink']) {
     const found = spawnSync('sh', ['-c', `command -v ${tool}`])
       .stdout.toString()
       .trim()
     if (found) symlinkSync(found, join(bin, tool))
   }
-  mkdirSync(join(host.root, 'out'))
-  const script = `set -u\nD=${host.root}\nPHP_CLI=php\nPROBE_TIMEOUT_S=5\nexec 3>/dev/null\n${CORE_RUNTIME}\n${PROBES_RUNTIME}\nprobe_http '${url}' ''`
-  return new Promise((resolve) => {
-    const child = spawn('/bin/dash', ['-c', script], {env: {PATH: bin, LC_ALL: 'C'}})
-    let stdout = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.on('close', (status) => resolve({status, stdout}))
-  })
+  mkdirSync(join(scratch.dir, 'probes'))
+  for (const client of PROBE_CLIENTS) copyFileSync(join(CLIENTS, client), join(scratch.dir, 'probes', client))
+  const run = await runRuntime(shell, scratch, `probe_http '${url}' ''`, bin)
+  return {status: run.status, stdout: run.stdout}
 }
 
 const available = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 const clients = ['curl', 'wget', 'php'].filter(available)
 
 describe('HTTP probe', () => {
-  it.each(clients)('passes a 200 and fails a 502 using %s', async (tool) => {
+  const cases = clients.flatMap((tool) => SHELLS.map((shell) => [tool, shell.join(' '), shell] as const))
+  it.each(cases)('passes a 200 and fails a 502 using %s under %s', async (tool, _name, shell) => {
     const ok = await httpServer(200)
     const bad = await httpServer(502)
-    expect(await probeHttpWith([tool], `http://127.0.0.1:${ok}/index.php`)).toEqual({
+    expect(await probeHttpWith(shell, [tool], `http://127.0.0.1:${ok}/index.php`)).toEqual({
       status: 0,
       stdout: `GET http://127.0.0.1:${ok}/index.php: 200\n`,
     })
-    expect(await probeHttpWith([tool], `http://127.0.0.1:${bad}/`)).toEqual({
+    expect(await probeHttpWith(shell, [tool], `http://127.0.0.1:${bad}/`)).toEqual({
       status: 1,
       stdout: `GET http://127.0.0.1:${bad}/: 502\n`,
     })
@@ -173,13 +180,13 @@ describe('HTTP probe', () => {
   it.skipIf(!hasPhp)('fails when nothing answers', async () => {
     const port = await httpServer(200)
     servers.pop()?.close()
-    const result = await probeHttpWith(['php'], `http://127.0.0.1:${port}/`)
+    const result = await probeHttpWith(SHELLS[0]!, ['php'], `http://127.0.0.1:${port}/`)
     expect(result.status).toBe(1)
     expect(result.stdout).toContain('no HTTP response')
   })
 
   it.skipIf(!hasPhp)('reads the status line in the PHP fallback client', async () => {
     const port = await httpServer(504)
-    expect((await runPhp(HTTP_CLIENT_PHP, [`http://127.0.0.1:${port}/a?b=c`, 'example.org', '5'])).stdout).toBe('504')
+    expect((await runPhp(HTTP_CLIENT, [`http://127.0.0.1:${port}/a?b=c`, 'example.org', '5'])).stdout).toBe('504')
   })
 })

@@ -18,13 +18,13 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {
   applyHostPlan,
   attachTransaction,
-  bootstrapCommand,
-  buildTransactionScript,
   buildTxSpec,
+  readHostJournal,
   rollbackLast,
-  stateFingerprintSha256,
-  stateProbe,
+  startTransaction,
 } from '../../../src/apply/index.js'
+import {readStateFingerprints} from '../../../src/plan/state-fingerprints.js'
+import {journalNotes, readJournalStatus} from '../../../src/protocol/journal-status.js'
 import {createLocalTransport} from '../../../src/transport/local.js'
 import {change, cleanupTemps, fakeNginx, plan, scratchHost, sha256} from './support.js'
 
@@ -158,16 +158,15 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
     await new Promise<void>((resolve) => server.listen(socketPath, resolve))
     try {
       const key = `socket:${socketPath}`
-      const probe = await transport.exec(stateProbe(key))
-      const current = {kind: 'state' as const, key, sha256: stateFingerprintSha256(key, probe.stdout)}
+      const [current] = await readStateFingerprints(transport, [key])
       const path = join(host.root, 'a.conf')
       writeFileSync(path, 'a\n')
 
-      const ok = await applyHostPlan(transport, plan([change(path, 'a\n', 'b\n')], [current]), {
+      const ok = await applyHostPlan(transport, plan([change(path, 'a\n', 'b\n')], [current!]), {
         stateDir: host.stateDir,
       })
       chmodSync(socketPath, 0o600)
-      const stale = await applyHostPlan(transport, plan([change(path, 'b\n', 'c\n')], [current]), {
+      const stale = await applyHostPlan(transport, plan([change(path, 'b\n', 'c\n')], [current!]), {
         stateDir: host.stateDir,
       })
 
@@ -234,8 +233,7 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
       stateDir: host.stateDir,
       nginx: {binary: fakeNginx(host.bin, 'slow', 0, 'ok', 2)},
     })
-    const started = await transport.exec(bootstrapCommand(spec), {stdin: buildTransactionScript(spec)})
-    expect(started.code).toBe(0)
+    await startTransaction(transport, spec)
     const journal = join(host.stateDir, 'journal', spec.txid)
     while (!readFileSync(join(journal, 'state'), 'utf8').includes('write')) await sleep(50)
 
@@ -261,7 +259,11 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
     const undone = await rollbackLast(transport, options)
     const nothing = await rollbackLast(transport, options)
 
-    expect(undone).toMatchObject({status: 'applied', note: `undo of transaction ${applied.txid}`})
+    expect(undone).toMatchObject({
+      status: 'undone',
+      undid: applied.txid,
+      note: `rolled back transaction ${applied.txid}: restored ${path}`,
+    })
     expect(readFileSync(path, 'utf8')).toBe('a\n')
     expect(nothing).toMatchObject({status: 'unchanged', note: 'no committed transaction to roll back on this host'})
   })
@@ -278,6 +280,42 @@ describe('transaction run on this machine (scratch tree, no services)', () => {
 
     expect(undone).toMatchObject({status: 'refused-stale', stale: [path]})
     expect(readFileSync(path, 'utf8')).toBe('edited later\n')
+  })
+
+  it('reports a plan applied before as already applied, writing nothing; a later plan is not told about it', async () => {
+    const host = scratchHost()
+    const path = join(host.nginxDir, 'a.conf')
+    writeFileSync(path, 'a\n')
+    const options = {stateDir: host.stateDir, nginx: {binary: fakeNginx(host.bin, 'ok', 0, 'ok')}}
+    const planned = plan([change(path, 'a\n', 'b\n')])
+    const applied = await applyHostPlan(transport, planned, options)
+    const inode = statSync(path).ino
+
+    const again = await applyHostPlan(transport, planned, options)
+
+    expect(applied.status).toBe('applied')
+    expect(again).toMatchObject({status: 'already-applied', appliedBy: applied.txid})
+    expect(again.steps.map((step) => step.name)).toEqual(['lock'])
+    expect(statSync(path).ino).toBe(inode)
+    expect(await readHostJournal(transport, {stateDir: host.stateDir})).toMatchObject({
+      latest: {txid: applied.txid, result: {status: 'applied'}},
+    })
+    expect(journalNotes(await readJournalStatus(transport, host.stateDir))).toEqual([])
+  })
+
+  it('refuses a plan whose new content is in place but was not applied by fpmfix, saying so', async () => {
+    const host = scratchHost()
+    const path = join(host.nginxDir, 'a.conf')
+    writeFileSync(path, 'b\n')
+
+    const result = await applyHostPlan(transport, plan([change(path, 'a\n', 'b\n')]), {stateDir: host.stateDir})
+
+    expect(result).toMatchObject({
+      status: 'refused-stale',
+      stale: [path],
+      staleReasons: [`${path} already holds the planned content (changed since the plan by another apply or by hand)`],
+    })
+    expect(journalNotes(await readJournalStatus(transport, host.stateDir))).toEqual([])
   })
 
   it('does nothing for an unchanged plan', async () => {

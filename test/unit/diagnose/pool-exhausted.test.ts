@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {pmSettingsOf, validatePmSettings} from '../../../src/fpm/index.js'
 import type {HostSnapshot} from '../../../src/model/snapshot.js'
-import {affordableChildren} from '../../../src/plan/pm-sizing.js'
+import {affordableChildren} from '../../../src/fpm/pm-sizing.js'
 import {DEFAULT_LOCAL_TIME, snapshotFromLayout, type LayoutOptions} from '../../support/snapshot-from-layout.js'
 import {captured, minutesBefore, restampTogether} from './support/captured-logs.js'
 import {changeOf, findingsOf, lineChanges, onlyFinding, planFor, poolAfter} from './support/pipeline.js'

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {validatePmSettings} from '../../../src/fpm/index.js'
 import type {ProcessManager} from '../../../src/fpm/types.js'
-import {affordableChildren, consistentPm, type PmNumbers} from '../../../src/plan/pm-sizing.js'
+import {affordableChildren, consistentPm, type PmNumbers} from '../../../src/fpm/pm-sizing.js'
 
 const complaint = (numbers: PmNumbers) =>
   validatePmSettings({

@@ -1,7 +1,7 @@
 import {applyPatch} from 'diff'
 import {describe, expect, it} from 'vitest'
 
-import {unifiedDiff} from '../../../src/render/diff.js'
+import {unifiedDiff} from '../../../src/plan/unified-diff.js'
 import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {planFor} from '../diagnose/support/pipeline.js'
 

@@ -8,7 +8,7 @@ import {planBuffers} from '../../../src/diagnose/rules/header-buffer.js'
 import {FpmfixError} from '../../../src/errors.js'
 import {DEFAULT_POLICY} from '../../../src/model/policy.js'
 import {loadPolicy, parsePolicy} from '../../../src/plan/policy-file.js'
-import {affordableChildren} from '../../../src/plan/pm-sizing.js'
+import {affordableChildren} from '../../../src/fpm/pm-sizing.js'
 
 const shipped = readFileSync(new URL('../../../plans/default.ini', import.meta.url), 'utf8')
 

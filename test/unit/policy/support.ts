@@ -7,10 +7,9 @@ import {
   type EffectivePool,
   type FpmConfigSource,
 } from '../../../src/fpm/index.js'
-import type {FileChange, HostPlan} from '../../../src/model/plan.js'
+import {ABSENT, type FileChange, type HostPlan} from '../../../src/model/plan.js'
 import type {HostSnapshot} from '../../../src/model/snapshot.js'
 import {splitNginxDump} from '../../../src/nginx/index.js'
-import {ABSENT} from '../../../src/plan/fingerprints.js'
 import {planFromSnapshot} from '../../../src/plan/plan-from-snapshot.js'
 import {parsePolicy} from '../../../src/plan/policy-file.js'
 import {snapshotFromLayout, type LayoutName, type LayoutOptions} from '../../support/snapshot-from-layout.js'

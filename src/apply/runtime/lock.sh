@@ -1,34 +1,18 @@
-import {sh} from './sh.js'
+# shellcheck shell=sh
+# The host lock: `mkdir $ROOT/lock` is the atomic test-and-set; `info` inside names the holder.
+# A lock whose process is gone is taken over under a second mutex (`lock.takeover`), so two
+# takers can never both remove it, and the dead transaction is then finished by its own script
+# (`tx.sh recover`) before this one starts. Needs journal.sh (lock_field, tx_alive, tx_final).
 
-/**
- * The host lock: `mkdir $ROOT/lock` is the atomic test-and-set; `info` inside names the
- * holder. A lock whose process is gone is taken over under a second mutex
- * (`lock.takeover`), so two takers can never both remove it, and the dead transaction is
- * then finished by its own script (`tx.sh recover`) before this one starts.
- */
-export const LOCK_RUNTIME = sh`
-LOCK=$ROOT/lock
 HAVE_LOCK=0
-HOLDER_TXID= HOLDER_PID= HOLDER_OWNER= HOLDER_STARTED=
-RECOVERED_TXID= RECOVERED_PID= RECOVERED_OWNER= RECOVERED_STARTED=
-
-lock_field() { sed -n "s/^$1=//p" "$2" 2>/dev/null | head -n 1; }
+HOLDER_TXID='' HOLDER_PID='' HOLDER_OWNER='' HOLDER_STARTED=''
+RECOVERED_TXID='' RECOVERED_PID='' RECOVERED_OWNER='' RECOVERED_STARTED=''
 
 read_holder() {
   HOLDER_TXID=$(lock_field txid "$LOCK/info")
   HOLDER_PID=$(lock_field pid "$LOCK/info")
   HOLDER_OWNER=$(lock_field owner "$LOCK/info")
   HOLDER_STARTED=$(lock_field started "$LOCK/info")
-}
-
-# tx_alive PID TXID: that pid runs that transaction's script (not a recycled pid).
-tx_alive() {
-  case $1 in ''|*[!0-9]*) return 1 ;; esac
-  case $2 in ''|*[!A-Za-z0-9-]*) return 1 ;; esac
-  [ -d "/proc/$1" ] || return 1
-  ta_cmd=$(tr '\000' ' ' 2>/dev/null < "/proc/$1/cmdline") || return 1
-  case $ta_cmd in *"/$2/tx.sh"*) return 0 ;; esac
-  return 1
 }
 
 lock_write_info() {
@@ -55,7 +39,7 @@ lock_acquire() {
       read_holder
       if tx_alive "$HOLDER_PID" "$HOLDER_TXID"; then
         # A holder that has already finished is only releasing; give it a moment.
-        if is_final "$(tail -n 1 "$J/$HOLDER_TXID/state" 2>/dev/null)" && [ "$(now_ms)" -lt "$la_end" ]; then
+        if tx_final "$(tx_last_state "$J/$HOLDER_TXID")" && [ "$(now_ms)" -lt "$la_end" ]; then
           nap
           continue
         fi
@@ -91,8 +75,8 @@ lock_take_over() {
     if rm -rf "$LOCK"; then
       lt_ok=0
       RECOVERED_TXID=$HOLDER_TXID RECOVERED_PID=$HOLDER_PID RECOVERED_OWNER=$HOLDER_OWNER RECOVERED_STARTED=$HOLDER_STARTED
-      echo "took over the stale lock of transaction $\{HOLDER_TXID:-?} (pid $\{HOLDER_PID:-?} is gone; $HOLDER_OWNER, since $HOLDER_STARTED)"
-      log "stale lock of transaction $\{HOLDER_TXID:-?} (pid $\{HOLDER_PID:-?}) recovered"
+      echo "took over the stale lock of transaction ${HOLDER_TXID:-?} (pid ${HOLDER_PID:-?} is gone; $HOLDER_OWNER, since $HOLDER_STARTED)"
+      log "stale lock of transaction ${HOLDER_TXID:-?} (pid ${HOLDER_PID:-?}) recovered"
     fi
   fi
   rm -rf "$LOCK.takeover"
@@ -108,13 +92,13 @@ lock_release() {
 
 # The transaction whose stale lock this one took over: let its own script finish it.
 recover_previous() {
-  case $RECOVERED_TXID in ''|*[!A-Za-z0-9-]*) return 0 ;; esac
+  is_txid "$RECOVERED_TXID" || return 0
   rp_dir=$J/$RECOVERED_TXID
   [ -f "$rp_dir/tx.sh" ] || return 0
-  is_final "$(tail -n 1 "$rp_dir/state" 2>/dev/null)" && return 0
+  tx_final "$(tx_last_state "$rp_dir")" && return 0
   echo "transaction $RECOVERED_TXID died before finishing; recovering it"
   sh "$rp_dir/tx.sh" recover >> "$rp_dir/log" 2>&1 </dev/null
-  rp_final=$(tail -n 1 "$rp_dir/state" 2>/dev/null)
+  rp_final=$(tx_last_state "$rp_dir")
   echo "transaction $RECOVERED_TXID: $rp_final"
   log "interrupted transaction $RECOVERED_TXID recovered: $rp_final"
   case $rp_final in
@@ -123,4 +107,18 @@ recover_previous() {
   echo "transaction $RECOVERED_TXID could not be rolled back; its journal is $rp_dir"
   return 1
 }
-`
+
+# The lock's holder, in the result of a transaction refused because of it.
+record_holder() {
+  result_kv lock_txid "$HOLDER_TXID"
+  result_kv lock_pid "$HOLDER_PID"
+  result_kv lock_owner "$HOLDER_OWNER"
+  result_kv lock_started "$HOLDER_STARTED"
+}
+
+record_recovered() {
+  result_kv recovered_txid "$RECOVERED_TXID"
+  result_kv recovered_pid "$RECOVERED_PID"
+  result_kv recovered_owner "$RECOVERED_OWNER"
+  result_kv recovered_started "$RECOVERED_STARTED"
+}

@@ -1,11 +1,8 @@
-import {shellQuote} from '../util/shell-quote.js'
-import {FASTCGI_CLIENT_PHP, HTTP_CLIENT_PHP} from './probe-clients.js'
-import {sh} from './sh.js'
+# shellcheck shell=sh
+# End-to-end probes once the services took the change: a FastCGI round trip per pool and an
+# HTTP GET through nginx. Spec: fcgi_probes, fcgi_probe_<i>_{address,uri}; http_probes,
+# http_probe_<i>_{url,host}. The PHP clients are journal files (probes/*.php).
 
-/** End-to-end probes after the services took the change: a FastCGI round trip per pool, an HTTP GET through nginx. */
-export const PROBES_RUNTIME =
-  `FCGI_CLIENT=${shellQuote(FASTCGI_CLIENT_PHP)}\nHTTP_CLIENT=${shellQuote(HTTP_CLIENT_PHP)}\n` +
-  sh`
 # probe_fcgi ADDRESS URI: ADDRESS is unix:///path or tcp://host:port.
 probe_fcgi() {
   if ! have "$PHP_CLI"; then
@@ -13,7 +10,7 @@ probe_fcgi() {
     log "FastCGI probe of $1 skipped: no $PHP_CLI"
     return 0
   fi
-  "$PHP_CLI" -n -r "$FCGI_CLIENT" -- "$1" "$2" "$PROBE_TIMEOUT_S" 2>&1 && return 0
+  "$PHP_CLI" -n "$D/probes/fastcgi-client.php" "$1" "$2" "$PROBE_TIMEOUT_S" 2>&1 && return 0
   echo "FastCGI probe of $1 failed"
   return 1
 }
@@ -36,7 +33,7 @@ probe_http() {
     printf '%s\n' "$ph_out" > "$ph_err"
     ph_code=$(printf '%s\n' "$ph_out" | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' | tail -n 1)
   elif have "$PHP_CLI"; then
-    ph_code=$("$PHP_CLI" -n -r "$HTTP_CLIENT" -- "$1" "$2" "$PROBE_TIMEOUT_S" 2>"$ph_err")
+    ph_code=$("$PHP_CLI" -n "$D/probes/http-client.php" "$1" "$2" "$PROBE_TIMEOUT_S" 2>"$ph_err")
   else
     echo "HTTP probe of $1 skipped: no curl, wget or PHP CLI on this host"
     return 0
@@ -50,4 +47,18 @@ probe_http() {
   cat "$ph_err" 2>/dev/null
   return 1
 }
-`
+
+fcgi_probe() { probe_fcgi "$(spec_get "fcgi_probe_$1_address")" "$(spec_get "fcgi_probe_$1_uri")"; }
+http_probe() { probe_http "$(spec_get "http_probe_$1_url")" "$(spec_get "http_probe_$1_host")"; }
+
+# Every probe of the spec; all run, and any failure fails the step.
+run_probes() {
+  if [ "$(spec_count fcgi_probes)" = 0 ] && [ "$(spec_count http_probes)" = 0 ]; then
+    echo "no probes configured"
+    return 0
+  fi
+  rp_rc=0
+  for_all fcgi_probes fcgi_probe || rp_rc=1
+  for_all http_probes http_probe || rp_rc=1
+  return "$rp_rc"
+}

@@ -1,0 +1,122 @@
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {copyFileSync, mkdirSync, rmSync, statSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir, userInfo} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+
+import {hostProgram} from '../../../src/protocol/host-program.js'
+import {
+  STATE_LIBRARIES,
+  canonicalState,
+  parseStateKey,
+  stateFingerprintSha256,
+} from '../../../src/protocol/state-keys.js'
+import {sha256} from '../apply/support.js'
+import {SHELLS, runUnder} from './shells.js'
+
+const isRoot = process.getuid?.() === 0
+// No digits in the directory: the version digits of a binary's path are part of the rule under test.
+const dir = join(
+  tmpdir(),
+  `fpmfix-proc-${Math.random()
+    .toString(36)
+    .replace(/[^a-z]/g, '')}`,
+)
+const children: ChildProcess[] = []
+
+/** A process that looks like a service master: its own binary (a copy of sleep) and the master's title. */
+function fakeMaster(binaryName: string, title: string): ChildProcess {
+  const binary = join(dir, binaryName)
+  copyFileSync(spawnSync('sh', ['-c', 'command -v sleep']).stdout.toString().trim(), binary)
+  const child = spawn(binary, ['60'], {argv0: title, stdio: 'ignore'})
+  children.push(child)
+  return child
+}
+
+function stateLine(shell: string[], key: string, extra = ''): Promise<string> {
+  const program = hostProgram(STATE_LIBRARIES, {B: 'FPMFIX0123456789abcdef0'})
+  return runUnder(shell, `${program}\n${extra}\nstate_line '${key}'`).then((run) => run.stdout)
+}
+
+beforeAll(() => mkdirSync(dir, {recursive: true}))
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL')
+})
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+describe.each(SHELLS.map((shell) => [shell.join(' '), shell]))('state_line under %s', (_name, shell) => {
+  it('prints a socket as type, owner, group, mode and inode, or absent', async () => {
+    const path = join(dir, `php fpm's-${shell[0]}.sock`)
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(path, resolve))
+    try {
+      const stat = statSync(path)
+      const group = spawnSync('id', ['-gn']).stdout.toString().trim()
+      const quoted = path.replaceAll("'", `'\\''`)
+      expect(await stateLine(shell, `socket:${quoted}`)).toBe(
+        `socket ${userInfo().username} ${group} ${(stat.mode & 0o7777).toString(8)} ${stat.ino}\n`,
+      )
+      expect(await stateLine(shell, `socket:${join(dir, 'missing.sock')}`)).toBe('absent\n')
+    } finally {
+      server.close()
+    }
+  })
+
+  it('finds a php-fpm master by the version digits of its binary, or by the binary itself', async () => {
+    const master = fakeMaster(`php-fpm9.7-${shell[0]}`, 'php-fpm: master process (/etc/php/9.7/fpm/php-fpm.conf)')
+    const worker = fakeMaster(`php-fpm9.7-${shell[0]}-w`, 'php-fpm: pool www')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(await stateLine(shell, 'service:php9.7-fpm')).toBe(`running ${master.pid}\n`)
+    expect(await stateLine(shell, 'service:php9.6-fpm')).toBe('stopped\n')
+    const byBinary = (binary: string) =>
+      runUnder(shell, `${hostProgram(STATE_LIBRARIES)}\nservice_masters fpm php9.7-fpm '${binary}'`)
+    expect((await byBinary(join(dir, `php-fpm9.7-${shell[0]}`))).stdout).toBe(`${master.pid}\n`)
+    expect((await byBinary('/usr/sbin/php-fpm9.7')).stdout).toBe('\n')
+    expect(worker.pid).toBeDefined()
+  })
+
+  it('counts nginx masters, not workers', async () => {
+    const master = fakeMaster(`nginx-${shell[0]}`, 'nginx: master process /usr/sbin/nginx -g daemon off;')
+    fakeMaster(`nginx-${shell[0]}-w`, 'nginx: worker process')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const line = await stateLine(shell, 'service:nginx')
+    expect(line).toMatch(/^running( \d+)+\n$/)
+    expect(line.trim().split(' ').slice(1)).toContain(String(master.pid))
+  })
+})
+
+describe.skipIf(!isRoot)('service masters in another mount namespace', () => {
+  it('are not this host’s service', async () => {
+    const binary = join(dir, 'php-fpm9.5')
+    copyFileSync(spawnSync('sh', ['-c', 'command -v sleep']).stdout.toString().trim(), binary)
+    const script = `exec -a 'php-fpm: master process (/etc/php/9.5/fpm/php-fpm.conf)' '${binary}' 60`
+    const contained = spawn('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', script], {stdio: 'ignore'})
+    children.push(contained)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const line = await stateLine(SHELLS[0]!, 'service:php9.5-fpm')
+    expect(line).toBe('stopped\n')
+    const here = fakeMaster('php-fpm9.5-here', 'php-fpm: master process (/etc/php/9.5/fpm/php-fpm.conf)')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(await stateLine(SHELLS[0]!, 'service:php9.5-fpm')).toBe(`running ${here.pid}\n`)
+  })
+})
+
+describe('state keys', () => {
+  it('hashes exactly what sh $(…) keeps of the output', () => {
+    expect(canonicalState('socket:/run/a.sock', 'socket www-data www-data 660 12\n\n')).toBe(
+      'socket www-data www-data 660 12',
+    )
+    expect(stateFingerprintSha256('service:nginx', 'running 81\n')).toBe(sha256('running 81'))
+    const fromSh = spawnSync('dash', ['-c', "printf '%s' \"$(printf 'running 81\\n\\n')\" | sha256sum"])
+      .stdout.toString()
+      .split(' ')[0]
+    expect(stateFingerprintSha256('service:nginx', 'running 81\n\n')).toBe(fromSh)
+  })
+
+  it('rejects keys it cannot read', () => {
+    expect(() => parseStateKey('socket:relative.sock')).toThrow(/absolute path/)
+    expect(() => parseStateKey('service:php-fpm; reboot')).toThrow(/invalid service name/)
+    expect(() => parseStateKey('port:9000')).toThrow(/unknown state fingerprint key/)
+  })
+})
