@@ -265,7 +265,7 @@ describe('plans/upgrade-php.ini on hosts running an emulated PHP 8.1 app pool ne
   it('a move whose target install fails its FastCGI gate rolls back with nginx untouched', async () => {
     const host = lab.hosts[0]!
     // Enough processes for php8.2's www pool alone; with the app pool moved in, one pool gets no worker.
-    await capFpmProcesses(host, NEW_MAIN_CONFIG, 1)
+    await capFpmProcesses(host, 1)
     const faultPlan = `${plans.dir}/gate-fault.json`
     const planned = await runCli(
       ['plan', ...connectionArgs(lab), host.name, '--policy', POLICY, '--detailed-exitcode', '-o', faultPlan],

@@ -195,7 +195,7 @@ main_run() {
   commit
 }
 
-# action_step I: action I (php-fpm before nginx, as the spec lists them), then its gate: the
+# action_step I: action I (in the spec's order: php-fpm before the nginx it serves), then its gate: the
 # probes of what it just (re)started, before the next action may rely on it. Either failing
 # rolls everything back.
 action_step() {

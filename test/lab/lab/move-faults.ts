@@ -48,16 +48,19 @@ export async function holdRequest(host: LabHost, id: string): Promise<HeldReques
   return {response, release: async () => void (await host.exec(`touch ${marker('release')}`))}
 }
 
+/** The packaged php8.2-fpm's main config. */
+const FPM_MAIN_CONFIG = '/etc/php/8.2/fpm/php-fpm.conf'
+
 /**
- * Cap php8.2-fpm at `max` processes in all (`process.max` in [global]) and restart it on that: its
- * own pool still gets a worker, but once a moved pool joins, php-fpm starts, listens on every
- * socket and leaves a pool without any worker (pools take processes in file order), so that
- * pool's FastCGI probe gets no answer.
+ * Cap the packaged php8.2-fpm at `max` processes in all (`process.max` in [global]) and restart it
+ * on that: its own pool still gets a worker, but once a moved pool joins, php-fpm starts, listens
+ * on every socket and leaves a pool without any worker (pools take processes in file order), so
+ * that pool's FastCGI probe gets no answer.
  */
-export async function capFpmProcesses(host: LabHost, mainConfig: string, max: number): Promise<void> {
-  const before = await host.readFile(mainConfig)
+export async function capFpmProcesses(host: LabHost, max: number): Promise<void> {
+  const before = await host.readFile(FPM_MAIN_CONFIG)
   const capped = before.replace(/^\[global\]$/m, `[global]\nprocess.max = ${max}`)
-  if (capped === before) throw new Error(`${mainConfig} on ${host.name} has no [global] section`)
-  await host.writeFile(mainConfig, capped)
+  if (capped === before) throw new Error(`${FPM_MAIN_CONFIG} on ${host.name} has no [global] section`)
+  await host.writeFile(FPM_MAIN_CONFIG, capped)
   await restartFpm(host)
 }
