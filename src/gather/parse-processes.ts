@@ -1,5 +1,5 @@
 import type {GroupEntry, PasswdEntry, ProcessInfo, PsEntry} from '../model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
+import {optionalInt, parseKeyValues, type Section} from '../protocol/frames.js'
 
 function statusFields(content: string): Map<string, string> {
   const fields = new Map<string, string>()
@@ -31,19 +31,34 @@ function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind' | 'fp
   return {kind: 'other'}
 }
 
-/** A `proc <pid>` section: kv lines (comm, cmdline, exe) plus /proc/PID/status and smaps_rollup lines. */
-export function parseProcess(
-  section: Section,
-  context: {users: PasswdEntry[]; groups: GroupEntry[]; mountNamespace: string | undefined},
-): ProcessInfo | undefined {
+/** Linux reports process start times in USER_HZ ticks, 100 on every architecture it still supports but alpha. */
+const CLOCK_TICKS_PER_SECOND = 100
+
+export interface ProcessContext {
+  users: PasswdEntry[]
+  groups: GroupEntry[]
+  /** The host's uptime in seconds when the script read /proc. */
+  uptimeSeconds: number | undefined
+  /** What /proc/PID/exe points at, by pid. */
+  exe: (pid: number) => string | undefined
+}
+
+/** Whole seconds since the process started, as `ps -o etimes` counts them. */
+function elapsedSeconds(startTicks: string | undefined, uptime: number | undefined): number | undefined {
+  const ticks = optionalInt(startTicks)
+  if (ticks === undefined || uptime === undefined) return undefined
+  return Math.max(0, Math.floor(uptime) - Math.floor(ticks / CLOCK_TICKS_PER_SECOND))
+}
+
+/** A `proc <pid>` section: kv lines (comm, ns, cmdline, starttime) plus /proc/PID/status and smaps_rollup lines. */
+export function parseProcess(section: Section, context: ProcessContext): ProcessInfo | undefined {
   const pid = optionalInt(section.tag)
   if (pid === undefined) return undefined
   const values = parseKeyValues(section.content)
   const status = statusFields(section.content)
   const comm = values.get('comm') ?? ''
   const cmdline = (values.get('cmdline') ?? '').trimEnd()
-  const {users, groups, mountNamespace} = context
-  const namespace = optionalText(values.get('mntns'))
+  const {users, groups} = context
   const uid = effectiveId(status.get('Uid'))
   const gid = effectiveId(status.get('Gid'))
   return {
@@ -52,7 +67,7 @@ export function parseProcess(
     ...classify(comm, cmdline),
     comm,
     cmdline,
-    exe: optionalText(values.get('exe')),
+    exe: context.exe(pid)?.replace(/ \(deleted\)$/, ''),
     uid,
     gid,
     user: users.find((entry) => entry.uid === uid)?.name,
@@ -63,8 +78,8 @@ export function parseProcess(
       .map(Number),
     rssKb: kilobytes(status.get('VmRSS')),
     pssKb: kilobytes(status.get('Pss')),
-    elapsedSeconds: optionalInt((values.get('etimes') ?? '').trim()),
-    otherNamespace: namespace !== undefined && mountNamespace !== undefined && namespace !== mountNamespace,
+    elapsedSeconds: elapsedSeconds(values.get('starttime'), context.uptimeSeconds),
+    otherNamespace: values.get('ns') === 'other',
   }
 }
 
