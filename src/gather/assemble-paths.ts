@@ -89,8 +89,8 @@ export function assembleLogs(index: SectionIndex): {logs: LogTail[]; logTargets:
     const source = logSource(meta.tag.slice('log:'.length))
     if (source === undefined) continue
     const stat = index.stat(meta)
-    const tail = index.first('log', source, meta.arg)
-    const text = tail === undefined ? undefined : lastLines(tail.content, GATHER_LIMITS.logLines)
+    const tail = index.batch.tails.get(meta)
+    const text = tail === undefined ? undefined : lastLines(tail.text, GATHER_LIMITS.logLines)
     const cut = text !== undefined && (stat.size ?? 0) > Buffer.byteLength(text, 'utf8')
     logs.push({
       path: meta.arg,

@@ -17,8 +17,16 @@ export interface BatchResults {
   real: Map<string, string>
   sha256: Map<string, string>
   acl: Map<string, string[]>
-  /** Content of each meta section that asked for it, by its position among the sections. */
-  content: Map<Section, {text: string; complete: boolean}>
+  /** Content of each meta section that asked for it. */
+  content: Map<Section, ReadChunk>
+  /** The last bytes of each meta section that asked for them. */
+  tails: Map<Section, ReadChunk>
+}
+
+export interface ReadChunk {
+  text: string
+  /** False when the output ended inside this file. */
+  complete: boolean
 }
 
 /** `B|fields|B|name[|B|%N]` records, each ending in a newline; a name may span lines. */
@@ -110,16 +118,18 @@ export function readBatch(sections: Section[], boundary: string): BatchResults {
     if (answer !== undefined && answer !== '') real.set(path, answer)
   })
 
-  const content = new Map<Section, {text: string; complete: boolean}>()
-  const contentSection = first('content')
-  if (contentSection !== undefined) {
-    const chunks = contentSection.content.split(`B=${boundary}\0`)
-    const readers = metas.filter((section) => values.get(section)?.get('content') === '1')
-    readers.forEach((section, index) => {
-      const text = chunks[index]
-      if (text === undefined) return
-      content.set(section, {text, complete: contentSection.complete || index < chunks.length - 1})
+  /** head/tail over several files, split at the separator they read between two files. */
+  const chunks = (kind: string, flag: string): Map<Section, ReadChunk> => {
+    const read = new Map<Section, ReadChunk>()
+    const section = first(kind)
+    if (section === undefined) return read
+    const parts = section.content.split(`B=${boundary}\0`)
+    const readers = metas.filter((meta) => values.get(meta)?.get(flag) === '1')
+    readers.forEach((meta, index) => {
+      const text = parts[index]
+      if (text !== undefined) read.set(meta, {text, complete: section.complete || index < parts.length - 1})
     })
+    return read
   }
 
   return {
@@ -129,6 +139,7 @@ export function readBatch(sections: Section[], boundary: string): BatchResults {
     real,
     sha256: parseSha256(first('sha256')?.content ?? ''),
     acl: parseAcls(first('acl')?.content ?? ''),
-    content,
+    content: chunks('content', 'content'),
+    tails: chunks('tails', 'tail'),
   }
 }

@@ -16,7 +16,7 @@ import {
   parseMeminfo,
   toolsFrom,
 } from './parse-host.js'
-import {parseProcess, parsePsTable} from './parse-processes.js'
+import {effectiveId, parseProcess, parsePsTable, statusFields} from './parse-processes.js'
 import {splitSystemctlShow, type ServiceContext} from './parse-services.js'
 import {SectionIndex} from './section-index.js'
 import {optionalInt, parseKeyValues, splitSections} from '../protocol/frames.js'
@@ -59,16 +59,20 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
 
   const index = new SectionIndex(sections, readBatch(sections, boundary), warnings)
   const env = parseKeyValues(envSection.content)
-  const uid = optionalInt(env.get('uid')) ?? -1
+  const small = (tag: string): string | undefined => index.file(tag, GATHER_LIMITS.fileBytes)?.content
+  const self = statusFields(small('status') ?? '')
+  const uid = effectiveId(self.get('Uid')) ?? -1
   if (uid !== 0)
     warnings.push(`gathered as uid ${uid}, not root: unreadable files and other users' processes are incomplete`)
   const initSystem = detectInitSystem(env)
   const users = parsePasswd(index.command('passwd', '', GATHER_LIMITS.commandBytes)?.stdout ?? '')
   const groups = parseGroups(index.command('group', '', GATHER_LIMITS.commandBytes)?.stdout ?? '')
   const exe = (pid: number): string | undefined => index.batch.lstat.get(`/proc/${pid}/exe`)?.link
+  const elapsed = new Map<number, number>()
+  const processTable = parsePsTable(index.command('ps', '', GATHER_LIMITS.commandBytes)?.stdout ?? '', elapsed)
   const processes = index
     .all('proc')
-    .map((section) => parseProcess(section, {users, groups, uptimeSeconds: optionalNumber(env.get('uptime')), exe}))
+    .map((section) => parseProcess(section, {users, groups, exe, elapsedSeconds: (pid) => elapsed.get(pid)}))
     .filter((process) => process !== undefined)
   const serviceNames = index.all('svc').map((section) => section.tag)
   const units = splitSystemctlShow(index.command('svc-systemd')?.stdout ?? '', serviceNames)
@@ -81,7 +85,7 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
   })
   const nginx = assembleNginx(index, processes, serviceContext)
   const fpmInstalls = assembleFpmInstalls(index, processes, serviceContext)
-  const meminfo = parseMeminfo(index.fileText('meminfo') ?? '')
+  const meminfo = parseMeminfo(small('meminfo') ?? '')
   const tools = toolsFrom(env)
   if (tools.sha256sum !== true)
     warnings.push(
@@ -95,8 +99,11 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
     collectedAt: clock?.utc ?? '',
     localTime: clock?.local,
     utcOffset: clock?.offset,
-    hostname: env.get('hostname') ?? '',
-    os: osFrom(env, index.fileText('os-release')),
+    hostname: firstLine(small('hostname')) ?? '',
+    os: osFrom(small('os-release'), {
+      kernel: firstLine(small('kernel')),
+      arch: firstLine(small('arch')) ?? env.get('arch'),
+    }),
     initSystem,
     uid,
     user: users.find((entry) => entry.uid === uid)?.name,
@@ -118,11 +125,11 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
       swapTotalKb: meminfo.get('SwapTotal'),
       swapFreeKb: meminfo.get('SwapFree'),
     },
-    cpus: cpusFrom(env),
-    somaxconn: optionalInt(index.file('somaxconn', GATHER_LIMITS.fileBytes)?.content),
-    loadAverage: parseLoadAverage(index.fileText('loadavg') ?? ''),
+    cpus: cpusFrom(self.get('Cpus_allowed_list')),
+    somaxconn: optionalInt(small('somaxconn')),
+    loadAverage: parseLoadAverage(small('loadavg') ?? ''),
     processes,
-    processTable: parsePsTable(index.command('ps', '', GATHER_LIMITS.commandBytes)?.stdout ?? ''),
+    processTable,
     users,
     groups,
     logs,
@@ -132,7 +139,8 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
   }
 }
 
-function optionalNumber(text: string | undefined): number | undefined {
-  const value = Number(text)
-  return text === undefined || text.trim() === '' || Number.isNaN(value) ? undefined : value
+/** The first line of a small /proc file, e.g. /proc/sys/kernel/hostname. */
+function firstLine(text: string | undefined): string | undefined {
+  const line = text?.split('\n')[0]?.trim()
+  return line === '' ? undefined : line
 }

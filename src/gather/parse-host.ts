@@ -57,22 +57,22 @@ export function toolsFrom(env: Map<string, string>): Record<string, boolean> {
   return tools
 }
 
-export function osFrom(env: Map<string, string>, osRelease: string | undefined): HostSnapshot['os'] {
+export function osFrom(osRelease: string | undefined, machine: {kernel?: string; arch?: string}): HostSnapshot['os'] {
   const release = parseOsRelease(osRelease ?? '')
   return {
     id: optionalText(release.get('ID')),
     idLike: (release.get('ID_LIKE') ?? '').split(/\s+/).filter((id) => id !== ''),
     versionId: optionalText(release.get('VERSION_ID')),
     prettyName: optionalText(release.get('PRETTY_NAME')),
-    kernel: optionalText(env.get('kernel')),
-    arch: optionalText(env.get('arch')),
+    kernel: optionalText(machine.kernel),
+    arch: optionalText(machine.arch),
   }
 }
 
 /** CPUs this process may run on (as nproc counts them), from /proc/self/status `Cpus_allowed_list: 0-3,8`. */
-export function cpusFrom(env: Map<string, string>): number | undefined {
+export function cpusFrom(allowed: string | undefined): number | undefined {
   let cpus = 0
-  for (const range of (env.get('cpus_allowed') ?? '').trim().split(',')) {
+  for (const range of (allowed ?? '').trim().split(',')) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(range)
     if (match === null) continue
     cpus += Number(match[2] ?? match[1]) - Number(match[1]) + 1

@@ -66,9 +66,4 @@ export class SectionIndex {
   file(tag: string, capBytes: number): RawFile | undefined {
     return this.files(tag, capBytes)[0]
   }
-
-  /** A small file the script read itself (os-release, /proc/meminfo …). */
-  fileText(tag: string): string | undefined {
-    return this.first('data', tag)?.content
-  }
 }

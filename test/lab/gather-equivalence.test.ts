@@ -36,6 +36,7 @@ async function expectSameGather(transport: Transport, options: NormalizeOptions 
 }
 
 const LAYOUT_CASES: Array<[string, LayoutHostOptions]> = [
+  ['Debian 12 as packaged: stock configs, SysV init scripts', {layout: 'debian-stock'}],
   ['Debian, php8.2-fpm, systemd', {layout: 'debian-php82'}],
   ['Debian, php8.2-fpm, both stopped', {layout: 'debian-php82', running: false}],
   [

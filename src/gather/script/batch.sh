@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Everything the collectors registered with meta, found out by one command each: lstat and stat
-# (one record per path, framed by B), real paths, sha256 sums, ACLs, the contents asked for, and
-# the log tails.
+# (one record per path, framed by B), real paths, sha256 sums, ACLs, the contents and the log
+# tails asked for.
 
 # One lstat and one stat (following symlinks) of every registered path: a record per path that
 # exists, and stat's complaint about each one that does not.
@@ -38,29 +38,23 @@ list_cmd() {
   sec_end "$lc_kind" "$?" -
 }
 
-# The contents asked for, in order, by one head: between two files it reads its own
-# /proc/self/environ, which holds nothing but B=<boundary> and so cannot be forged by a file.
-content_batch() {
-  [ -n "$META_CONTENT" ] || return 0
-  which_into head
-  set --
-  cb_list=$META_CONTENT
-  while [ -n "$cb_list" ]; do
-    [ $# -eq 0 ] || set -- "$@" /proc/self/environ
-    set -- "$@" "${cb_list%%"$B"*}"
-    cb_list=${cb_list#*"$B"}
+# read_batch KIND LIST CMD...: CMD (head or tail) over every path of LIST in order, its output a
+# KIND section. Between two files it reads its own /proc/self/environ, which holds nothing but
+# B=<boundary> and so cannot be forged by a file.
+read_batch() {
+  rb_kind=$1 rb_list=$2 rb_cmd=$3
+  shift 3
+  [ -n "$rb_list" ] || return 0
+  which_into "$rb_cmd"
+  rb_n=$#
+  while [ -n "$rb_list" ]; do
+    [ $# -eq "$rb_n" ] || set -- "$@" /proc/self/environ
+    set -- "$@" "${rb_list%%"$B"*}"
+    rb_list=${rb_list#*"$B"}
   done
-  sec_begin content - ''
-  env -i "B=$B" "${WHICH:-head}" -q -c "$CAP_FILE" -- "$@" 2>/dev/null </dev/null
-  sec_end content "$?" -
-}
-
-log_tail() {
-  lt_src=${1%%"$TAB"*}
-  lt_path=${1#*"$TAB"}
-  sec_begin log "$lt_src" "$lt_path"
-  tail -c "$LOG_BYTES" -- "$lt_path" 2>/dev/null </dev/null
-  sec_end log "$?" -
+  sec_begin "$rb_kind" - ''
+  env -i "B=$B" "${WHICH:-$rb_cmd}" "$@" 2>/dev/null </dev/null
+  sec_end "$rb_kind" "$?" -
 }
 
 batch() {
@@ -73,7 +67,7 @@ batch() {
   fi
   list_cmd sha256 "$META_SHA" sha256sum --
   list_cmd acl "$META_ACL" getfacl -p --
-  content_batch
+  read_batch content "$META_CONTENT" head -q -c "$CAP_FILE" --
   # After the stat: a log that grows meanwhile is not mistaken for a cut one.
-  each log_tail "$LOG_TAILS"
+  read_batch tails "$META_TAIL" tail -q -c "$LOG_BYTES" --
 }

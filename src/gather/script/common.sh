@@ -50,12 +50,12 @@ init_timeout() {
 }
 tm() { if [ -n "$TMO" ]; then timeout "$TMO" "$@"; else "$@"; fi; }
 
-# True when the name service database $1 (passwd, group) is only looked up locally, so
+# True when the passwd and group databases are only looked up locally (nsswitch.conf), so
 # getent cannot wait on a directory server.
 nss_is_local() {
   [ -r /etc/nsswitch.conf ] || return 0
   while IFS= read -r nl_l; do
-    case $nl_l in "$1":* | "$1"[[:space:]]*) ;; *) continue ;; esac
+    case $nl_l in passwd:* | group:* | passwd[[:space:]]*:* | group[[:space:]]*:*) ;; *) continue ;; esac
     nl_l=${nl_l#*:}
     set -f
     for nl_s in ${nl_l%%#*}; do
@@ -66,7 +66,6 @@ nss_is_local() {
       esac
     done
     set +f
-    return 0
   done </etc/nsswitch.conf
   return 0
 }
@@ -78,20 +77,12 @@ be_polite() {
   return 0
 }
 
-# put_file PATH: a small file's lines as they are, a missing final newline staying missing.
+# put_file: a small file on stdin as it is, a missing final newline staying missing.
 put_file() {
   pf_l=
   while IFS= read -r pf_l; do printf '%s\n' "$pf_l"; done
   [ -z "$pf_l" ] || printf '%s' "$pf_l"
 } 2>/dev/null
-
-# emit_small KIND TAG PATH: a section holding a small file read by the shell itself.
-emit_small() {
-  [ -r "$3" ] || return 0
-  sec_begin "$1" "$2" "$3"
-  put_file <"$3"
-  sec_end "$1" 0 -
-}
 
 # glob_list PATTERN: existing non-directory matches, one per line, in glob order.
 glob_list() {
@@ -186,12 +177,13 @@ realpaths() {
 # Paths the batch (batch.sh) stats, resolves, hashes, ACL-reads and reads. Each list ends every
 # path with the run's boundary B, which no path can contain: META_ALL (every path once),
 # META_REAL (existing ones without a newline: realpath answers line by line), META_SHA and
-# META_ACL (each once), META_CONTENT (once per meta section asking for it, in order).
+# META_ACL (each once), META_CONTENT and META_TAIL (once per meta section asking for it, in order).
 META_ALL=
 META_REAL=
 META_SHA=
 META_ACL=
 META_CONTENT=
+META_TAIL=
 
 # add_once LIST PATH: ADDED gets LIST with PATH appended unless it is already in it.
 add_once() {
@@ -201,10 +193,10 @@ add_once() {
   esac
 }
 
-# meta ROLE PATH [content] [sha] [acl] [noreal]: record what the parser needs to know about PATH
-# in the role ROLE (nginx-conf, fpm-main:0, socket, dir, log:nginx, exe …): existence and
-# readability now; its stat, its real path (unless noreal) and, when asked, its content,
-# sha256 and ACL from the batch.
+# meta ROLE PATH [content] [tail] [sha] [acl] [noreal]: record what the parser needs to know about
+# PATH in the role ROLE (nginx-conf, fpm-main:0, socket, dir, log:nginx, exe …): existence and
+# readability now; its stat, its real path (unless noreal) and, when asked, its content (or
+# its last bytes), sha256 and ACL from the batch.
 meta() {
   mt_role=$1 mt_path=$2
   shift 2
@@ -222,6 +214,12 @@ meta() {
           if [ -f "$mt_path" ] && [ -r "$mt_path" ]; then
             echo content=1
             META_CONTENT=$META_CONTENT$mt_path$B
+          fi
+          ;;
+        tail)
+          if [ -f "$mt_path" ] && [ -r "$mt_path" ]; then
+            echo tail=1
+            META_TAIL=$META_TAIL$mt_path$B
           fi
           ;;
         sha)

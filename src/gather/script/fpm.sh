@@ -193,7 +193,7 @@ fpm_tt_scan() {
       *NOTICE:*) ;;
       *) continue ;;
     esac
-    ft_r=${ft_l##*NOTICE:}
+    ft_r=${ft_l#*NOTICE:}
     ft_r=${ft_r#"${ft_r%%[![:space:]]*}"}
     case $ft_r in
       'pid = /'*) [ -n "$FT_PID" ] || FT_PID=${ft_r#'pid = '} ;;
@@ -235,8 +235,9 @@ fpm_install() {
   kv layout_conf "$FL_CONF"
   kv master_conf "$fi_master_conf"
   sec_end fpm - -
+  # -n: the version line needs no php.ini, and loading its extensions costs most of the run.
   sec_begin cmd fpm-v "$fi_idx"
-  "$fi_bin" -v 2>/dev/null </dev/null
+  "$fi_bin" -n -v 2>/dev/null </dev/null
   sec_end cmd "$?" -
   if [ -n "$fi_master_conf" ] && [ -f "$fi_master_conf" ]; then
     fi_tt=$(tm "$fi_bin" -y "$fi_master_conf" -tt 2>&1 </dev/null)

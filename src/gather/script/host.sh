@@ -9,41 +9,15 @@ HAVE_SHA=
 HAVE_ACL=
 
 collect_env() {
-  ce_uid='' ce_groups='' ce_cpus='' ce_up='' ce_pid1='' ce_enforce=''
-  while IFS= read -r ce_l; do
-    case $ce_l in
-      Uid:*)
-        set -f
-        # shellcheck disable=SC2086 # split "real effective saved fs"
-        set -- ${ce_l#Uid:}
-        set +f
-        ce_uid=$2
-        ;;
-      Groups:*) ce_groups=${ce_l#Groups:} ;;
-      Cpus_allowed_list:*) ce_cpus=${ce_l#*:} ;;
-    esac
-  done </proc/self/status
-  read -r ce_up _ </proc/uptime
-  # (/proc/sys files answer a read of one byte, as dash and BusyBox read, with one byte.)
-  set -f
-  # shellcheck disable=SC2046 # three words
-  set -- $(uname -n -r -m 2>/dev/null)
-  set +f
-  ce_host=${1-} ce_kernel=${2-} ce_arch=${3-}
+  ce_pid1='' ce_enforce=''
   { read -r ce_pid1 </proc/1/comm; } 2>/dev/null
   have sha256sum && HAVE_SHA=1
   have getfacl && HAVE_ACL=1
   sec_begin env - ''
   kv script_version "$VERSION"
-  kv uid "$ce_uid"
-  kv groups "$ce_groups"
-  kv hostname "$ce_host"
-  kv kernel "$ce_kernel"
-  kv arch "$ce_arch"
+  [ -e /proc/sys/kernel/arch ] || kv arch "$(uname -m 2>/dev/null)"
   kv clock "$(date '+%Y-%m-%d %H:%M:%S %z' 2>/dev/null)"
-  kv uptime "$ce_up"
   kv pid1 "$ce_pid1"
-  kv cpus_allowed "$ce_cpus"
   [ -d /run/systemd/system ] && echo systemd_running=1
   [ -d /run/openrc ] && echo openrc_running=1
   [ -d /etc/init.d ] && echo initd=1
@@ -58,18 +32,26 @@ collect_env() {
   sec_end env - -
 }
 
+# Small files the batch reads whole: the host's name, kernel and machine (/proc/sys answers a read
+# of one byte, as dash and BusyBox read, with one byte), our uid, groups and CPUs (the status of
+# head, which has ours), the distro, memory, load and the listen backlog limit.
 collect_host_files() {
-  if [ -e /etc/os-release ]; then emit_small data os-release /etc/os-release; else emit_small data os-release /usr/lib/os-release; fi
-  emit_small data meminfo /proc/meminfo
-  emit_small data loadavg /proc/loadavg
+  meta hostname /proc/sys/kernel/hostname content noreal
+  meta kernel /proc/sys/kernel/osrelease content noreal
+  [ ! -e /proc/sys/kernel/arch ] || meta arch /proc/sys/kernel/arch content noreal
+  meta status /proc/self/status content noreal
+  if [ -e /etc/os-release ]; then meta os-release /etc/os-release content noreal; else meta os-release /usr/lib/os-release content noreal; fi
+  meta meminfo /proc/meminfo content noreal
+  meta loadavg /proc/loadavg content noreal
   meta somaxconn /proc/sys/net/core/somaxconn content noreal
 }
 
 table_dump() {
   if [ "$1" = ps ]; then
-    ps -eo pid,ppid,user,group,rss,args 2>/dev/null || ps -o pid,ppid,user,group,rss,args 2>/dev/null || ps 2>/dev/null
+    ps -eo pid,ppid,user,group,rss,etimes,args 2>/dev/null || ps -eo pid,ppid,user,group,rss,args 2>/dev/null ||
+      ps -o pid,ppid,user,group,rss,args 2>/dev/null || ps 2>/dev/null
   elif have getent; then
-    if nss_is_local "$1"; then getent "$1" 2>/dev/null; else tm getent "$1" 2>/dev/null; fi
+    if [ -n "$NSS_LOCAL" ]; then getent "$1" 2>/dev/null; else tm getent "$1" 2>/dev/null; fi
   else
     put_file <"/etc/$1"
   fi
@@ -77,6 +59,8 @@ table_dump() {
 
 # Accounts and the process table, under one size cap (the parser caps each at CAP_CMD).
 collect_tables() {
+  NSS_LOCAL=
+  nss_is_local && NSS_LOCAL=1
   {
     for ct_t in passwd group ps; do
       sec_begin cmd "$ct_t" ''
@@ -102,24 +86,28 @@ scan_processes() {
     # read drops the NUL bytes: a process title (all nginx and php-fpm set one) reads whole.
     sp_title=
     { IFS= read -r sp_title <"$sp_d/cmdline"; } 2>/dev/null
-    sp_stat=
-    { read -r sp_stat <"$sp_d/stat"; } 2>/dev/null
-    set -f
-    # shellcheck disable=SC2086 # the fields after "pid (comm) "
-    set -- ${sp_stat##*) }
-    set +f
     sp_ns=same
     if [ -e "$sp_d/ns/mnt" ] && ! [ "$sp_d/ns/mnt" -ef "/proc/$$/ns/mnt" ]; then sp_ns=other; fi
     sec_begin proc "$sp_pid" ''
     kv comm "$sp_comm"
     kv ns "$sp_ns"
     kv cmdline "$sp_title"
-    kv starttime "${20}"
+    # (Read up to the last line wanted: the shell reads these a byte at a time.)
     while IFS= read -r sp_l; do
-      case $sp_l in PPid:* | Uid:* | Gid:* | Groups:* | VmRSS:*) printf '%s\n' "$sp_l" ;; esac
+      case $sp_l in
+        PPid:* | Uid:* | Gid:* | Groups:*) printf '%s\n' "$sp_l" ;;
+        VmRSS:*)
+          printf '%s\n' "$sp_l"
+          break
+          ;;
+      esac
     done 2>/dev/null <"$sp_d/status"
     while IFS= read -r sp_l; do
-      case $sp_l in Pss:*) printf '%s\n' "$sp_l" ;; esac
+      case $sp_l in Pss:*)
+        printf '%s\n' "$sp_l"
+        break
+        ;;
+      esac
     done 2>/dev/null <"$sp_d/smaps_rollup"
     sec_end proc - -
     meta exe "$sp_d/exe" noreal

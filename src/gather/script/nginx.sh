@@ -52,13 +52,27 @@ ngx_extract() {
     -e "s/^\(.*[[:space:];{]\)\{0,1\}pid[[:space:]]\{1,\}[\"']\{0,1\}\([^;[:space:]\"']*\).*/P \2/p"
 }
 
-# OPT gets the value of configure option $1 (e.g. --prefix=) in the build info $2, or ''.
-configure_option() {
-  OPT=
-  case $2 in *"$1"*) ;; *) return 0 ;; esac
-  OPT=${2##*"$1"}
-  OPT=${OPT%%"$NL"*}
-  OPT=${OPT%% *}
+# NGX_OPT_PREFIX, NGX_OPT_ERROR_LOG, NGX_OPT_PID get --prefix, --error-log-path and --pid-path
+# from nginx -V's `configure arguments:` line in $1 (the last of each, as nginx takes them).
+configure_options() {
+  NGX_OPT_PREFIX='' NGX_OPT_ERROR_LOG='' NGX_OPT_PID=''
+  co_ifs=$IFS
+  IFS=$NL
+  set -f
+  for co_line in $1; do
+    case $co_line in 'configure arguments:'*) ;; *) continue ;; esac
+    IFS=' '
+    for co_word in $co_line; do
+      case $co_word in
+        --prefix=*) NGX_OPT_PREFIX=${co_word#--prefix=} ;;
+        --error-log-path=*) NGX_OPT_ERROR_LOG=${co_word#--error-log-path=} ;;
+        --pid-path=*) NGX_OPT_PID=${co_word#--pid-path=} ;;
+      esac
+    done
+    IFS=$NL
+  done
+  IFS=$co_ifs
+  set +f
 }
 
 # ABS gets path $2 made absolute against prefix $1.
@@ -130,11 +144,8 @@ collect_nginx() {
   printf '%s' "$cn_err"
   sec_end stderr - -
 
-  cn_pfx=$NGX_PREFIX
-  if [ -z "$cn_pfx" ]; then
-    configure_option --prefix= "$cn_err"
-    cn_pfx=$OPT
-  fi
+  configure_options "$cn_err"
+  cn_pfx=${NGX_PREFIX:-$NGX_OPT_PREFIX}
   [ -n "$cn_pfx" ] || cn_pfx=/etc/nginx
   cn_files='' cn_logs='' cn_pids=''
   NGX_SOCKETS=
@@ -163,10 +174,8 @@ collect_nginx() {
   done
   IFS=$cn_ifs
   set +f
-  configure_option --error-log-path= "$cn_err"
-  [ -z "$OPT" ] || cn_logs=$cn_logs$OPT$NL
-  configure_option --pid-path= "$cn_err"
-  [ -z "$OPT" ] || cn_pids=$cn_pids$OPT$NL
+  [ -z "$NGX_OPT_ERROR_LOG" ] || cn_logs=$cn_logs$NGX_OPT_ERROR_LOG$NL
+  [ -z "$NGX_OPT_PID" ] || cn_pids=$cn_pids$NGX_OPT_PID$NL
   uniq_into "$cn_files"
   each ngx_conf_meta "$UNIQ"
   uniq_into "$NGX_SOCKETS"

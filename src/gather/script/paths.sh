@@ -93,7 +93,6 @@ collect_listeners() {
 }
 
 # log SOURCE PATH: a log file to tail in the batch, or a destination that is not a file to read.
-LOG_TAILS=
 log_line() {
   ll_src=${1%% *}
   ll_path=${1#* }
@@ -104,8 +103,7 @@ log_line() {
       return 0
       ;;
   esac
-  meta "log:$ll_src" "$ll_path"
-  if [ -f "$ll_path" ] && [ -r "$ll_path" ]; then LOG_TAILS=$LOG_TAILS$ll_src$TAB$ll_path$NL; fi
+  meta "log:$ll_src" "$ll_path" tail
 }
 
 collect_logs() {

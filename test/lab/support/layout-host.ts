@@ -168,8 +168,8 @@ const LAYOUTS: Record<LayoutHostName, LayoutSpec> = {
     ],
     init: 'systemd',
     nginxPidFile: '/run/nginx.pid',
-    users: ['apache:48', 'nginx:991'],
-    groups: ['apache:48', 'nginx:991'],
+    users: ['apache:48', 'nginx:990'],
+    groups: ['apache:48', 'nginx:990'],
     files: {
       '/etc/php.ini': INI,
       '/etc/php.d/10-opcache.ini': '; opcache settings\nopcache.enable_cli = 0\n',
@@ -195,8 +195,8 @@ const LAYOUTS: Record<LayoutHostName, LayoutSpec> = {
     ],
     init: 'openrc',
     nginxPidFile: '/run/nginx.pid',
-    users: ['nginx:100'],
-    groups: ['nginx:101', 'nobody:65534'],
+    users: ['nginx:990'],
+    groups: ['nginx:990', 'nobody:65534'],
     files: {
       '/etc/php82/php.ini': INI,
       '/etc/php82/conf.d/00_opcache.ini': 'zend_extension=opcache\n',
@@ -222,16 +222,20 @@ const LAYOUTS: Record<LayoutHostName, LayoutSpec> = {
     ],
     init: 'none',
     nginxPidFile: '/var/run/nginx.pid',
-    users: ['nginx:101'],
-    groups: ['nginx:101'],
+    users: ['nginx:990'],
+    groups: ['nginx:990'],
     files: {
       '/usr/local/etc/php/conf.d/docker-php-ext-sodium.ini': '; extension=sodium\n',
       '/usr/local/etc/php/conf.d/zz-timeouts.ini': TIMEOUT_INI,
     },
     dirs: [],
     gatherEnv: {PHP_INI_SCAN_DIR: '/usr/local/etc/php/conf.d'},
-    // nginx and php-fpm are two containers of one compose project; the site names the other by its service name.
-    prepare: ['echo "127.0.0.1 php" >> /etc/hosts'],
+    prepare: [
+      // nginx and php-fpm are two containers of one compose project; the site names the other by its service name.
+      'echo "127.0.0.1 php" >> /etc/hosts',
+      // The image's PHP is built with prefix /usr/local; this one resolves `include=etc/…` against /usr.
+      'mkdir -p /usr/etc && ln -s /usr/local/etc/php-fpm.d /usr/etc/php-fpm.d',
+    ],
   },
 }
 

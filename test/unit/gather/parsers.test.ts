@@ -306,7 +306,6 @@ describe('processes', () => {
       'comm=php-fpm8.2',
       'ns=other',
       'cmdline=php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)',
-      'starttime=150000',
       'PPid:\t1',
       'Uid:\t0\t0\t0\t0',
       'Gid:\t0\t0\t0\t0',
@@ -316,12 +315,12 @@ describe('processes', () => {
     ].join('\n'),
   )
 
-  it('reads a process from /proc: age from its start time and the uptime, exe, namespace', () => {
+  it('reads a process from /proc, with its binary (even one replaced since), namespace and age', () => {
     const info = parseProcess(proc, {
       users: [{name: 'root', uid: 0, gid: 0, gecos: '', home: '/root', shell: '/bin/sh'}],
       groups: [],
-      uptimeSeconds: 2000.75,
       exe: (pid) => (pid === 812 ? '/usr/sbin/php-fpm8.2 (deleted)' : undefined),
+      elapsedSeconds: (pid) => (pid === 812 ? 500 : undefined),
     })
     expect(info).toMatchObject({
       pid: 812,
@@ -405,6 +404,16 @@ describe('host facts', () => {
     ])
   })
 
+  it('reads the process ages procps prints', () => {
+    const procps =
+      '    PID    PPID USER     GROUP      RSS ELAPSED COMMAND\n    812       1 root     root     21404  259200 php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)\n'
+    const elapsed = new Map<number, number>()
+    expect(parsePsTable(procps, elapsed).map((row) => [row.pid, row.rssKb, row.args])).toEqual([
+      [812, 21404, 'php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)'],
+    ])
+    expect(elapsed.get(812)).toBe(259200)
+  })
+
   it('reads procps and BusyBox ps tables', () => {
     const busybox =
       'PID   PPID  USER     GROUP    RSS  COMMAND\n  812     1 root     root      14m php-fpm: master process (/etc/php82/php-fpm.conf)\n  813   812 nobody   nobody   1.5g php-fpm: pool www\n'
@@ -422,8 +431,8 @@ describe('host facts', () => {
     })
     expect(parseHostClock('2026-01-01 00:30:00 -0130')?.utc).toBe('2026-01-01T02:00:00Z')
     expect(parseHostClock('garbage')).toBeUndefined()
-    expect(cpusFrom(new Map([['cpus_allowed', '\t0-3,8,10-11']]))).toBe(7)
-    expect(cpusFrom(new Map())).toBeUndefined()
+    expect(cpusFrom('0-3,8,10-11')).toBe(7)
+    expect(cpusFrom(undefined)).toBeUndefined()
   })
 
   it('keeps the last lines of a log tail as tail -n counts them', () => {
