@@ -17,11 +17,11 @@ export function effectiveId(value: string | undefined): number | undefined {
   return optionalInt(ids?.[1] ?? ids?.[0])
 }
 
-function kilobytes(value: string | undefined): number | undefined {
+export function kilobytes(value: string | undefined): number | undefined {
   return optionalInt(value?.replace(/\s*kB$/, ''))
 }
 
-function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind' | 'fpmPool' | 'fpmConfigPath'> {
+export function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind' | 'fpmPool' | 'fpmConfigPath'> {
   if (cmdline.startsWith('nginx: master process')) return {kind: 'nginx-master'}
   if (cmdline.startsWith('nginx: worker process')) return {kind: 'nginx-worker'}
   if (cmdline.startsWith('nginx: ') || comm === 'nginx') return {kind: 'nginx-helper'}

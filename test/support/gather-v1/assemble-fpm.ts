@@ -1,5 +1,6 @@
 import type {FpmConfigSource, FpmInstall, InitSystem, ProcessInfo} from '../../../src/model/snapshot.js'
-import {buildServiceState, parsePidFile} from './parse-services.js'
+import {parsePidFile} from '../../../src/gather/parse-services.js'
+import {buildServiceState} from './parse-services.js'
 import type {SectionIndex} from './section-index.js'
 import {optionalText, parseKeyValues, type Section} from '../../../src/protocol/frames.js'
 

@@ -1,45 +1,9 @@
 import type {InitSystem, NginxAbsent, NginxInfo, ProcessInfo} from '../../../src/model/snapshot.js'
-import {buildServiceState, parsePidFile} from './parse-services.js'
+import {parseConfigureArguments} from '../../../src/gather/assemble-nginx.js'
+import {parsePidFile} from '../../../src/gather/parse-services.js'
+import {buildServiceState} from './parse-services.js'
 import type {SectionIndex} from './section-index.js'
 import {optionalText, parseKeyValues} from '../../../src/protocol/frames.js'
-
-/** Words of a configure line, honouring single and double quotes as nginx -V prints them. */
-function configureWords(line: string): string[] {
-  const words: string[] = []
-  let word = ''
-  let quote: string | undefined
-  let inWord = false
-  for (const char of line) {
-    if (quote !== undefined) {
-      if (char === quote) quote = undefined
-      else word += char
-    } else if (char === "'" || char === '"') {
-      quote = char
-      inWord = true
-    } else if (/\s/.test(char)) {
-      if (inWord) words.push(word)
-      word = ''
-      inWord = false
-    } else {
-      word += char
-      inWord = true
-    }
-  }
-  if (inWord) words.push(word)
-  return words
-}
-
-/** `configure arguments: --prefix=/etc/nginx --with-http_ssl_module …` → {prefix: '/etc/nginx', 'with-http_ssl_module': true}. */
-export function parseConfigureArguments(buildInfo: string): Record<string, string | true> {
-  const line = /^configure arguments:(.*)$/m.exec(buildInfo)?.[1] ?? ''
-  const args: Record<string, string | true> = {}
-  for (const word of configureWords(line)) {
-    const match = /^--([^=]+)(?:=(.*))?$/s.exec(word)
-    if (match?.[1] === undefined) continue
-    args[match[1]] = match[2] ?? true
-  }
-  return args
-}
 
 export function assembleNginx(
   index: SectionIndex,

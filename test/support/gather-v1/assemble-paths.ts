@@ -8,7 +8,7 @@ import type {
   SocketStat,
   UnixListener,
 } from '../../../src/model/snapshot.js'
-import {parseProcNetTcp, parseProcNetUnix, parseSsTcp, parseSsUnix} from './parse-listeners.js'
+import {parseProcNetTcp, parseProcNetUnix, parseSsTcp, parseSsUnix} from '../../../src/gather/parse-listeners.js'
 import {parseAcl, parseMeta} from './parse-stat.js'
 import type {SectionIndex} from './section-index.js'
 

@@ -3,17 +3,11 @@ import type {HostSnapshot, ServiceState} from '../../../src/model/snapshot.js'
 import {assembleFpmInstalls} from './assemble-fpm.js'
 import {assembleNginx} from './assemble-nginx.js'
 import {assembleDirs, assembleListeners, assembleLogs, assembleSockets} from './assemble-paths.js'
-import {parseGroups, parsePasswd} from './parse-accounts.js'
-import {
-  cpusFrom,
-  detectInitSystem,
-  detectSelinux,
-  osFrom,
-  parseLoadAverage,
-  parseMeminfo,
-  toolsFrom,
-} from './parse-host.js'
-import {parseProcess, parsePsTable} from './parse-processes.js'
+import {parseGroups, parsePasswd} from '../../../src/gather/parse-accounts.js'
+import {detectInitSystem, parseLoadAverage, parseMeminfo, toolsFrom} from '../../../src/gather/parse-host.js'
+import {parsePsTable} from '../../../src/gather/parse-processes.js'
+import {cpusFrom, detectSelinux, osFrom} from './parse-host.js'
+import {parseProcess} from './parse-processes.js'
 import {SectionIndex} from './section-index.js'
 import {optionalInt, optionalText, parseKeyValues, splitSections} from '../../../src/protocol/frames.js'
 

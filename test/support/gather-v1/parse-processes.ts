@@ -1,35 +1,6 @@
-import type {GroupEntry, PasswdEntry, ProcessInfo, PsEntry} from '../../../src/model/snapshot.js'
+import type {GroupEntry, PasswdEntry, ProcessInfo} from '../../../src/model/snapshot.js'
+import {classify, effectiveId, kilobytes, statusFields} from '../../../src/gather/parse-processes.js'
 import {optionalInt, optionalText, parseKeyValues, type Section} from '../../../src/protocol/frames.js'
-
-function statusFields(content: string): Map<string, string> {
-  const fields = new Map<string, string>()
-  for (const line of content.split('\n')) {
-    const match = /^([A-Z][A-Za-z_]*):\s*(.*)$/.exec(line)
-    if (match?.[1] !== undefined) fields.set(match[1], (match[2] ?? '').trim())
-  }
-  return fields
-}
-
-/** Second field of `Uid:\treal\teffective\tsaved\tfs`. */
-function effectiveId(value: string | undefined): number | undefined {
-  const ids = value?.split(/\s+/)
-  return optionalInt(ids?.[1] ?? ids?.[0])
-}
-
-function kilobytes(value: string | undefined): number | undefined {
-  return optionalInt(value?.replace(/\s*kB$/, ''))
-}
-
-function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind' | 'fpmPool' | 'fpmConfigPath'> {
-  if (cmdline.startsWith('nginx: master process')) return {kind: 'nginx-master'}
-  if (cmdline.startsWith('nginx: worker process')) return {kind: 'nginx-worker'}
-  if (cmdline.startsWith('nginx: ') || comm === 'nginx') return {kind: 'nginx-helper'}
-  const master = /^php-fpm: master process \((.*)\)/.exec(cmdline)
-  if (master !== null) return {kind: 'fpm-master', fpmConfigPath: master[1]}
-  const pool = /^php-fpm: pool (\S+)/.exec(cmdline)
-  if (pool !== null) return {kind: 'fpm-worker', fpmPool: pool[1]}
-  return {kind: 'other'}
-}
 
 /** A `proc <pid>` section: kv lines (comm, cmdline, exe) plus /proc/PID/status and smaps_rollup lines. */
 export function parseProcess(
@@ -66,24 +37,4 @@ export function parseProcess(
     elapsedSeconds: optionalInt((values.get('etimes') ?? '').trim()),
     otherNamespace: namespace !== undefined && mountNamespace !== undefined && namespace !== mountNamespace,
   }
-}
-
-const RSS_UNIT_KB: Record<string, number> = {'': 1, k: 1, m: 1024, g: 1024 * 1024}
-
-/** procps prints RSS in KiB; BusyBox switches to '14m' / '1.2g' for large values. */
-function rssKilobytes(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text)
-  return Math.round(Number(match?.[1] ?? 0) * (RSS_UNIT_KB[(match?.[2] ?? '').toLowerCase()] ?? 1))
-}
-
-/** `ps -eo pid,ppid,user,group,rss,args` (header line first); rows that do not fit are skipped. */
-export function parsePsTable(text: string): PsEntry[] {
-  const rows: PsEntry[] = []
-  for (const line of text.split('\n')) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+(?:\.\d+)?[kmgKMG]?)\s+(.*)$/.exec(line)
-    if (match === null) continue
-    const [, pid, ppid, user = '', group = '', rss = '0', args = ''] = match
-    rows.push({pid: Number(pid), ppid: Number(ppid), user, group, rssKb: rssKilobytes(rss), args})
-  }
-  return rows
 }

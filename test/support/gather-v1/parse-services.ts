@@ -1,27 +1,6 @@
 import type {InitSystem, PidFileState, ServiceState} from '../../../src/model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from '../../../src/protocol/frames.js'
-
-/** `systemctl show -p …` output: Key=Value lines. */
-export function parseSystemctlShow(text: string): Map<string, string> {
-  const values = new Map<string, string>()
-  for (const line of text.split('\n')) {
-    const match = /^([A-Za-z]+)=(.*)$/.exec(line)
-    if (match !== null) values.set(match[1] ?? '', match[2] ?? '')
-  }
-  return values
-}
-
-export function parsePidFile(section: Section): PidFileState {
-  const values = parseKeyValues(section.content)
-  const pid = optionalInt(values.get('pid'))
-  return {
-    path: section.arg,
-    exists: values.get('exists') === '1',
-    pid,
-    alive: values.has('alive') ? values.get('alive') === '1' : undefined,
-    comm: optionalText(values.get('comm')),
-  }
-}
+import {parseSystemctlShow} from '../../../src/gather/parse-services.js'
+import {optionalInt, optionalText, type Section} from '../../../src/protocol/frames.js'
 
 function fromSystemd(name: string, section: Section): Omit<ServiceState, 'pidFiles' | 'running'> {
   const show = parseSystemctlShow(section.content)

@@ -1,49 +1,6 @@
-import type {FileType, PathStat, RawFile} from '../../../src/model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from '../../../src/protocol/frames.js'
-
-interface StatFields {
-  type: FileType
-  size?: number
-  mode?: string
-  owner?: string
-  uid?: number
-  group?: string
-  gid?: number
-  inode?: number
-}
-
-function fileType(description: string): FileType {
-  if (description.startsWith('regular')) return 'file'
-  if (description === 'directory') return 'directory'
-  if (description === 'symbolic link') return 'symlink'
-  if (description === 'socket') return 'socket'
-  if (description === 'fifo') return 'fifo'
-  if (description.startsWith('character')) return 'char-device'
-  if (description.startsWith('block')) return 'block-device'
-  return 'other'
-}
-
-function userName(name: string | undefined): string | undefined {
-  return name === undefined || name === '' || name === 'UNKNOWN' ? undefined : name
-}
-
-/** One `stat -c '%F|%s|%a|%U|%u|%G|%g|%i'` line. */
-export function parseStatLine(line: string | undefined): StatFields | undefined {
-  if (line === undefined || line === '') return undefined
-  const parts = line.split('|')
-  if (parts.length < 8) return undefined
-  const [type = '', size, mode = '', owner, uid, group, gid, inode] = parts
-  return {
-    type: fileType(type),
-    size: optionalInt(size),
-    mode: /^[0-7]+$/.test(mode) ? mode.padStart(4, '0') : undefined,
-    owner: userName(owner),
-    uid: optionalInt(uid),
-    group: userName(group),
-    gid: optionalInt(gid),
-    inode: optionalInt(inode),
-  }
-}
+import type {PathStat, RawFile} from '../../../src/model/snapshot.js'
+import {parseStatLine} from '../../../src/gather/parse-stat.js'
+import {optionalText, parseKeyValues, type Section} from '../../../src/protocol/frames.js'
 
 /** A `meta` section: existence, lstat, stat (following links), link target, real path, sha256. */
 export function parseMeta(section: Section): PathStat & {sha256?: string} {
