@@ -84,17 +84,6 @@ put_file() {
   [ -z "$pf_l" ] || printf '%s' "$pf_l"
 } 2>/dev/null
 
-# glob_list PATTERN: existing non-directory matches, one per line, in glob order.
-glob_list() {
-  gl_ifs=$IFS
-  IFS=$NL
-  set +f
-  for gl_p in $1; do
-    if [ -e "$gl_p" ] && [ ! -d "$gl_p" ]; then printf '%s\n' "$gl_p"; fi
-  done
-  IFS=$gl_ifs
-}
-
 # GLOB gets the existing non-directory matches of PATTERN, one per line, in glob order.
 glob_into() {
   GLOB=

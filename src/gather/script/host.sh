@@ -9,15 +9,13 @@ HAVE_SHA=
 HAVE_ACL=
 
 collect_env() {
-  ce_pid1='' ce_enforce=''
-  { read -r ce_pid1 </proc/1/comm; } 2>/dev/null
+  ce_enforce=''
   have sha256sum && HAVE_SHA=1
   have getfacl && HAVE_ACL=1
   sec_begin env - ''
   kv script_version "$VERSION"
   [ -e /proc/sys/kernel/arch ] || kv arch "$(uname -m 2>/dev/null)"
   kv clock "$(date '+%Y-%m-%d %H:%M:%S %z' 2>/dev/null)"
-  kv pid1 "$ce_pid1"
   [ -d /run/systemd/system ] && echo systemd_running=1
   [ -d /run/openrc ] && echo openrc_running=1
   [ -d /etc/init.d ] && echo initd=1
