@@ -127,23 +127,16 @@ async function rawSsh(lab: Lab, hosts: LabHost[]): Promise<number> {
   return ms
 }
 
-async function fpmfixPlan(lab: Lab, inventory: string, hosts: number): Promise<TimedRun> {
-  const args = [
-    CLI,
-    'plan',
-    '-i',
-    inventory,
-    'all',
-    '--known-hosts',
-    lab.knownHostsPath,
-    '--json',
-    '-q',
-    '-f',
-    String(hosts),
-  ]
-  const run = await timedSpawn(process.execPath, args, {cwd: REPO_ROOT, env: quietEnv, peakRss: true})
-  const planned = run.code === 0 ? (JSON.parse(run.stdout) as {hosts: Array<{status: string}>}).hosts : []
-  check(run, 'fpmfix plan', planned.length === hosts && planned.every((host) => host.status !== 'failed'))
+/** `fpmfix plan` or `fpmfix facts` on every host of the inventory, all at once. */
+async function fpmfix(command: 'plan' | 'facts', lab: Lab, inventory: string, hosts: number): Promise<TimedRun> {
+  const args = [CLI, command, '-i', inventory, 'all', '--known-hosts', lab.knownHostsPath, '--json', '-q']
+  const run = await timedSpawn(process.execPath, [...args, '-f', String(hosts)], {
+    cwd: REPO_ROOT,
+    env: quietEnv,
+    peakRss: true,
+  })
+  const done = run.code === 0 ? (JSON.parse(run.stdout) as {hosts: Array<{status: string}>}).hosts : []
+  check(run, `fpmfix ${command}`, done.length === hosts && done.every((host) => host.status !== 'failed'))
   return run
 }
 
@@ -261,9 +254,16 @@ async function fleetPart(options: Options): Promise<string[]> {
   const lab = await startLab({hosts: options.fleet, namePrefix: 'bench-fleet'})
   try {
     await breakHalf(lab.hosts)
-    const figures: Record<'plan' | 'raw' | 'stock' | 'tuned', number[]> = {plan: [], raw: [], stock: [], tuned: []}
+    const figures: Record<'plan' | 'facts' | 'raw' | 'stock' | 'tuned', number[]> = {
+      plan: [],
+      facts: [],
+      raw: [],
+      stock: [],
+      tuned: [],
+    }
     const steps: Array<[keyof typeof figures, () => Promise<number>]> = [
-      ['plan', async () => (await fpmfixPlan(lab, lab.inventoryPath, options.fleet)).ms],
+      ['plan', async () => (await fpmfix('plan', lab, lab.inventoryPath, options.fleet)).ms],
+      ['facts', async () => (await fpmfix('facts', lab, lab.inventoryPath, options.fleet)).ms],
       ['raw', () => rawSsh(lab, lab.hosts)],
       ['stock', () => ansible(lab, options.fleet, false)],
       ['tuned', () => ansible(lab, options.fleet, true)],
@@ -282,6 +282,7 @@ async function fleetPart(options: Options): Promise<string[]> {
     return [
       `${options.fleet} lab hosts, every other one answering 502 (medians of ${options.rounds} rounds after a warm-up)`,
       describeSeries(series(`  fpmfix plan all -f ${options.fleet}`, figures.plan)),
+      describeSeries(series(`  fpmfix facts all -f ${options.fleet} (the gather alone)`, figures.facts)),
       describeSeries(series(`  raw gather, ${options.fleet} OpenSSH clients at once`, figures.raw)),
       describeSeries(series('  ansible-playbook --check --diff, stock', figures.stock)),
       describeSeries(series('  ansible-playbook --check --diff, tuned', figures.tuned)),
@@ -308,11 +309,11 @@ async function scalePart(options: Options): Promise<string[]> {
       return file
     }
     log('scale: warm-up…')
-    await fpmfixPlan(lab, await inventory(Math.min(...options.scale)), Math.min(...options.scale))
+    await fpmfix('plan', lab, await inventory(Math.min(...options.scale)), Math.min(...options.scale))
     const rows: Array<{size: number; run: TimedRun}> = []
     for (const size of options.scale) {
       log(`scale: plan on ${size} hosts…`)
-      rows.push({size, run: await fpmfixPlan(lab, await inventory(size), size)})
+      rows.push({size, run: await fpmfix('plan', lab, await inventory(size), size)})
     }
     const mib = (kb: number | undefined): string => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MiB`)
     const lines = rows.map(
