@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'INVENTORY_NOT_FOUND'
   | 'INVENTORY_SYNTAX'
+  | 'INVENTORY_SCRIPT'
   | 'UNKNOWN_TARGET'
   | 'BAD_TARGET'
   | 'SSH_CONNECT_REFUSED'
@@ -25,15 +26,21 @@ export type ErrorCode =
   | 'EXEC_TIMEOUT'
   | 'GATHER_FAILED'
   | 'GATHER_PARSE'
+  | 'PLAN_FILE_NOT_FOUND'
   | 'PLAN_FILE_INVALID'
   | 'PLAN_FILE_VERSION'
   | 'PLAN_STALE'
+  | 'PLAN_HOSTKEY_MISMATCH'
+  | 'PLAN_HOST_MISMATCH'
   | 'POLICY_INVALID'
   | 'LOCKED'
   | 'APPLY_FAILED'
   | 'ROLLED_BACK'
   | 'ROLLBACK_FAILED'
   | 'NOT_A_TTY'
+  | 'INTERRUPTED'
+  | 'VERIFY_NO_ROUTE'
+  | 'VERIFY_LOAD_FAILED'
   | 'INTERNAL'
 
 export interface FpmfixErrorOptions {
@@ -50,15 +57,20 @@ const DEFAULT_EXIT: Partial<Record<ErrorCode, ExitCodeValue>> = {
   UNKNOWN_TARGET: ExitCode.USAGE,
   BAD_TARGET: ExitCode.USAGE,
   INVENTORY_SYNTAX: ExitCode.BAD_INPUT,
+  INVENTORY_SCRIPT: ExitCode.BAD_INPUT,
   SSH_CONFIG: ExitCode.BAD_INPUT,
+  PLAN_FILE_NOT_FOUND: ExitCode.BAD_INPUT,
   PLAN_FILE_INVALID: ExitCode.BAD_INPUT,
   PLAN_FILE_VERSION: ExitCode.BAD_INPUT,
   POLICY_INVALID: ExitCode.BAD_INPUT,
   PLAN_STALE: ExitCode.STALE_PLAN,
+  PLAN_HOSTKEY_MISMATCH: ExitCode.HOST_MISMATCH,
+  PLAN_HOST_MISMATCH: ExitCode.HOST_MISMATCH,
   LOCKED: ExitCode.LOCKED,
   ROLLED_BACK: ExitCode.ROLLED_BACK,
   ROLLBACK_FAILED: ExitCode.ROLLBACK_FAILED,
   NOT_A_TTY: ExitCode.USAGE,
+  INTERRUPTED: ExitCode.INTERRUPTED,
 }
 
 /** The one error type: a stable code, a message that says what to do next, an exit code. */

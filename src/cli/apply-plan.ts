@@ -7,19 +7,13 @@ import type {ApplyOutcome} from '../render/apply-text.js'
 import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
 import type {StepSpec, StepsOutcome, StepTree} from '../run/step-tree.js'
 import type {ConnectionFlagValues} from './connection-flags.js'
-import {targetsFromCli, withHost} from './hosts.js'
+import {withHost} from './hosts.js'
+import {transactionEnded, transactionStarted} from './interrupt.js'
 
 export interface ApplyPlanOptions extends RunHostsOptions {
   flags: ConnectionFlagValues
   probeUrls: string[]
   forceUnlock?: string | undefined
-}
-
-/** The inventory (or ad-hoc) target for each planned host, by the name the plan recorded. */
-async function targetsFor(plan: PlanDocument, flags: ConnectionFlagValues): Promise<Map<string, HostTarget>> {
-  const names = plan.hosts.map((host) => host.name)
-  const targets = await targetsFromCli(names, {...flags, limit: undefined})
-  return new Map(targets.map((target) => [target.name, target]))
 }
 
 /** The transaction's steps as the host will report them, then its commit (or rollback). */
@@ -77,28 +71,25 @@ function optionsFor(
       ...(http === undefined ? {} : {http}),
     },
     onStep: (event) => {
+      transactionStarted(host.name, event.txid)
       tree?.report(event.name, event.ms)
       step(event.label)
     },
   }
 }
 
-/** Apply every host of a plan (at most `forks` at once); each host ends applied, unchanged or rolled back on its own. */
-export async function applyPlan(plan: PlanDocument, options: ApplyPlanOptions): Promise<ApplyOutcome[]> {
-  const targets = await targetsFor(plan, options.flags)
+/**
+ * Apply the plan's hosts reached as `targets` say (at most `forks` at once); each host ends
+ * applied, unchanged or rolled back on its own.
+ */
+export async function applyPlan(
+  plan: PlanDocument,
+  targets: HostTarget[],
+  options: ApplyPlanOptions,
+): Promise<ApplyOutcome[]> {
   const byName = new Map(plan.hosts.map((host) => [host.name, host]))
-  const ordered = plan.hosts.map((host) => {
-    const target = targets.get(host.name)
-    if (target === undefined)
-      throw new FpmfixError(
-        'UNKNOWN_TARGET',
-        `the plan names host ${host.name}, which the inventory does not resolve`,
-        {hint: 'Apply with the same -i inventory the plan was made with.'},
-      )
-    return target
-  })
   return runHosts<ApplyResult>(
-    ordered,
+    targets,
     async (target, step, tree) => {
       const host = byName.get(target.name)!
       if (host.status === 'unchanged' && options.forceUnlock === undefined) return {status: 'unchanged', steps: []}
@@ -114,7 +105,12 @@ export async function applyPlan(plan: PlanDocument, options: ApplyPlanOptions): 
             )
           }
         }
-        return applyHostPlan(transport, host, optionsFor(host, options, step, tree))
+        transactionStarted(host.name)
+        try {
+          return await applyHostPlan(transport, host, optionsFor(host, options, step, tree))
+        } finally {
+          transactionEnded(host.name)
+        }
       })
     },
     {

@@ -4,13 +4,16 @@ import {Flags} from '@oclif/core'
 export const connectionFlags = {
   inventory: Flags.string({
     char: 'i',
-    description: 'Ansible INI inventory file (or a comma-separated host list ending in a comma).',
+    description:
+      'Ansible inventory: an INI or YAML file, an executable dynamic inventory (run with --list), ' +
+      'or a comma-separated host list ending in a comma.',
     env: 'FPMFIX_INVENTORY',
     helpGroup: 'CONNECTION',
   }),
   limit: Flags.string({
     char: 'l',
-    description: 'Narrow the targets further (Ansible pattern).',
+    description:
+      'Narrow the targets further (Ansible pattern); with apply PLANFILE, which of the plan’s hosts to apply.',
     helpGroup: 'CONNECTION',
   }),
   user: Flags.string({
@@ -21,6 +24,7 @@ export const connectionFlags = {
   'private-key': Flags.string({
     description: 'SSH private key file (passphrase-protected keys prompt on a TTY).',
     aliases: ['key-file'],
+    env: 'FPMFIX_PRIVATE_KEY',
     helpGroup: 'CONNECTION',
   }),
   become: Flags.boolean({
@@ -39,6 +43,7 @@ export const connectionFlags = {
   'known-hosts': Flags.string({
     description:
       'known_hosts file to verify host keys against [default: ssh config UserKnownHostsFile, else ~/.ssh/known_hosts].',
+    env: 'FPMFIX_KNOWN_HOSTS',
     helpGroup: 'CONNECTION',
   }),
   'accept-new-host-keys': Flags.boolean({

@@ -7,7 +7,9 @@ import {expandHome} from './hosts.js'
 /** Flags that shape a plan: the policy file and the evidence window. */
 export const planningFlags = {
   policy: Flags.string({
-    description: 'Policy file (INI) with the limits plans work within; see plans/default.ini.',
+    description:
+      'Policy file (INI): the limits plans work within (plans/default.ini) and, optionally, a desired state ' +
+      '(PHP version, pool and nginx settings; plans/upgrade-php.ini, plans/capacity.ini) whose drift the plan lists and fixes.',
     env: 'FPMFIX_POLICY',
     helpGroup: 'PLANNING',
   }),

@@ -1,5 +1,7 @@
 import {createInterface} from 'node:readline'
 
+import {FpmfixError} from '../errors.js'
+
 let queue: Promise<unknown> = Promise.resolve()
 
 /** Ask on the terminal, one question at a time even when hosts run in parallel. */
@@ -31,7 +33,7 @@ export function promptLine(question: string, options: {hidden?: boolean} = {}): 
         }
         rl.on('SIGINT', () => {
           rl.close()
-          reject(new Error('cancelled'))
+          reject(new FpmfixError('INTERRUPTED', 'interrupted at the question; nothing was changed'))
         })
         rl.question(question, (answer) => {
           rl.close()

@@ -1,37 +1,44 @@
-import {existsSync, statSync} from 'node:fs'
+import {Args, Flags, type Interfaces} from '@oclif/core'
 
-import {Args, Flags} from '@oclif/core'
-
-import {applyPlan} from '../cli/apply-plan.js'
+import {applyPlan, type ApplyPlanOptions} from '../cli/apply-plan.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {connectionFlags} from '../cli/connection-flags.js'
-import {planningFlags, policyFromFlags} from '../cli/planning-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
+import {planTargets, rejectTargetsWithPlan} from '../cli/plan-targets.js'
+import {planningFlags, policyFromFlags} from '../cli/planning-flags.js'
 import {canPrompt, promptLine} from '../cli/prompt.js'
-import {FpmfixError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
-import type {PlanDocument} from '../model/plan.js'
-import {loadPlan} from '../plan/plan-file.js'
+import {FpmfixError, type ErrorCode} from '../errors.js'
+import {applyExitCode, ExitCode, exitCodesHelp} from '../exit-codes.js'
+import {loadPlan, looksLikePlanFile} from '../plan/plan-file.js'
 import {planHosts} from '../plan/plan-hosts.js'
-import {applyExitCode, applyJson, renderApplyText} from '../render/apply-text.js'
+import {applyHostExits, applyJson, renderApplyText, type ApplyOutcome, type ApplyReport} from '../render/apply-text.js'
 import {renderPlanText} from '../render/plan-text.js'
-import {progressMode} from '../run/host-runner.js'
+import {paintErr} from '../render/style.js'
+import {progressMode, type RunHostsOptions} from '../run/host-runner.js'
 
 export default class Apply extends BaseCommand {
-  static override summary =
-    'Apply exactly a reviewed plan: validated, ordered, health-checked, rolled back on any failure.'
-  static override description = `With PLANFILE, applies exactly that saved plan. With targets (or none: this machine), plans first,
-shows the plan, and asks for confirmation on a terminal (--auto-approve skips it; without a terminal it refuses).
-
-On each host one transaction runs detached from the SSH session, so a dropped connection cannot leave it half done:
-stale check (every fingerprinted file and state) → lock → backup → write (temp file + rename, symlinks kept) →
-php-fpm -t / nginx -t → php-fpm start/restart/reload, wait for its socket/port → nginx reload → FastCGI and HTTP
-probes → commit, or roll everything back.
-
-Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back; 5 rollback failed;
-6 stale plan refused; 7 host locked; 8 no host reachable.`
+  static override summary = 'Apply a reviewed plan: validated, ordered, probed, and rolled back on failure.'
+  static override description = [
+    'With PLANFILE, applies exactly that saved plan to the hosts it was made on, reached as the plan recorded ' +
+      '(address, port, user, jump hosts, key and known_hosts files): no inventory or other flag is needed. ' +
+      'Connection flags given here override the recorded values (each override is noted on stderr); ' +
+      '-l/--limit applies only some of the plan’s hosts and reports the others as skipped. ' +
+      'Each host must present the SSH host key it presented when planned, or it is refused before logging in.',
+    'With targets (or none: this machine), plans first, shows the plan, and asks for confirmation on a terminal ' +
+      '(--auto-approve skips it; without a terminal it refuses).',
+    'On each host one transaction runs detached from the SSH session, so a dropped connection or Ctrl-C cannot leave ' +
+      'it half done: stale check (every fingerprinted file and state) → lock → backup → write (temp file + rename, ' +
+      'symlinks kept) → php-fpm -t / nginx -t → php-fpm start/restart/reload, wait for its socket/port → nginx reload ' +
+      '→ FastCGI and HTTP probes → commit, or roll everything back.',
+    exitCodesHelp([0, 3, 4, 5, 6, 7, 8, 10, 130]),
+  ].join('\n\n')
+  static override usage = ['<%= command.id %> PLANFILE [-l PATTERN] [FLAGS]', '<%= command.id %> [TARGETS...] [FLAGS]']
   static override examples = [
-    {description: 'Apply a reviewed plan', command: '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini'},
+    {
+      description: 'Apply a reviewed plan, reaching its hosts as they were planned',
+      command: '<%= config.bin %> <%= command.id %> web.plan.json',
+    },
+    {description: 'Apply only web1 of the plan', command: '<%= config.bin %> <%= command.id %> web.plan.json -l web1'},
     {description: 'Plan and apply this machine after confirming', command: '<%= config.bin %> <%= command.id %>'},
     {
       description: 'Unattended, with an explicit health check URL',
@@ -40,13 +47,14 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
     },
     {
       description: 'Remove the lock of a transaction whose process is gone',
-      command:
-        '<%= config.bin %> <%= command.id %> web.plan.json -i hosts.ini --force-unlock 20261123T221500Z-ab12cd34',
+      command: '<%= config.bin %> <%= command.id %> web.plan.json --force-unlock 20261123T221500Z-ab12cd34',
     },
   ]
   static override strict = false
   static override args = {
-    planOrTargets: Args.string({description: 'A plan file saved by `fpmfix plan -o`, or targets to plan and apply.'}),
+    'planfile|targets': Args.string({
+      description: 'A plan file saved by `fpmfix plan -o`, or targets to plan and apply.',
+    }),
   }
   static override flags = {
     ...connectionFlags,
@@ -65,54 +73,81 @@ Exit codes: 0 every host converged and verified; 3 a host failed; 4 rolled back;
     const {argv, flags} = await this.parse(Apply)
     this.jsonMode = flags.json
     this.verboseMode = flags.verbose
-    const words = argv as string[]
+    const [first, ...rest] = argv as string[]
     const progress = progressMode(flags)
-    let plan: PlanDocument
-    if (words.length === 1 && existsSync(words[0]!) && statSync(words[0]!).isFile()) {
-      plan = await loadPlan(words[0]!)
+    let report: ApplyReport
+    if (first !== undefined && looksLikePlanFile(first)) {
+      rejectTargetsWithPlan(first, rest)
+      const plan = await loadPlan(first)
+      const {targets, skipped, overrides} = await planTargets(plan, flags)
+      if (!flags.quiet) for (const line of overrides) process.stderr.write(`${paintErr('yellow', 'note:')} ${line}\n`)
+      report = {plan, skipped, outcomes: await applyPlan(plan, targets, this.applyOptions(flags, progress))}
     } else {
-      if (!flags['auto-approve'] && !canPrompt()) {
-        throw new FpmfixError(
-          'NOT_A_TTY',
-          'apply without a plan file needs confirmation, and there is no terminal to ask',
-          {
-            hint: 'Review a saved plan (fpmfix plan -o PLANFILE) and apply that, or pass --auto-approve.',
-          },
-        )
-      }
-      const policy = await policyFromFlags(flags)
-      const targets = await targetsFromCli(words, flags)
-      plan = await planHosts(targets, {
-        forks: flags.forks,
-        progress,
-        policy,
-        open: (target, work) => withHost(target, flags, work),
-      })
-      process.stderr.write(renderPlanText(plan, {verbose: flags.verbose}))
-      if (plan.summary.toChange === 0) {
-        if (flags.json) this.printJson(applyJson([]))
-        else this.out('Nothing to apply.')
-        this.setExit(plan.summary.failed > 0 ? ExitCode.HOSTS_FAILED : ExitCode.OK)
-        return
-      }
-      if (!flags['auto-approve']) {
-        const answer = await promptLine(`Apply these changes to ${plan.summary.toChange} host(s)? Only 'yes' applies: `)
-        if (answer.trim() !== 'yes') {
-          process.stderr.write('Apply cancelled; nothing was changed.\n')
-          this.setExit(ExitCode.ERROR)
-          return
-        }
-      }
+      const planned = await this.planFirst(argv as string[], flags, progress)
+      if (planned === undefined) return
+      report = planned
     }
-    const outcomes = await applyPlan(plan, {
+    if (flags.json) this.printJson(applyJson(report))
+    else this.out(renderApplyText(report))
+    this.setExit(applyExitCode(applyHostExits(report)))
+  }
+
+  private applyOptions(flags: ApplyFlags, progress: RunHostsOptions['progress']): ApplyPlanOptions {
+    return {
       flags,
       forks: flags.forks,
       progress,
       probeUrls: flags['probe-url'] ?? [],
       forceUnlock: flags['force-unlock'],
+    }
+  }
+
+  /** apply TARGET…: plan, show the plan, ask, then apply it; undefined when the answer was no. */
+  private async planFirst(
+    words: string[],
+    flags: ApplyFlags,
+    progress: RunHostsOptions['progress'],
+  ): Promise<ApplyReport | undefined> {
+    if (!flags['auto-approve'] && !canPrompt()) {
+      throw new FpmfixError(
+        'NOT_A_TTY',
+        'apply without a plan file needs confirmation, and there is no terminal to ask',
+        {
+          hint: 'Review a saved plan (fpmfix plan -o PLANFILE) and apply that, or pass --auto-approve.',
+        },
+      )
+    }
+    const policy = await policyFromFlags(flags)
+    const targets = await targetsFromCli(words, flags)
+    const plan = await planHosts(targets, {
+      forks: flags.forks,
+      progress,
+      policy,
+      open: (target, work) => withHost(target, flags, work),
     })
-    if (flags.json) this.printJson(applyJson(outcomes))
-    else this.out(renderApplyText(outcomes))
-    this.setExit(applyExitCode(outcomes))
+    process.stderr.write(renderPlanText(plan, {verbose: flags.verbose}))
+    if (plan.summary.toChange > 0 && !flags['auto-approve']) {
+      const answer = await promptLine(`Apply these changes to ${plan.summary.toChange} host(s)? Only 'yes' applies: `)
+      if (answer.trim() !== 'yes') {
+        process.stderr.write('Apply cancelled; nothing was changed.\n')
+        this.setExit(ExitCode.ERROR)
+        return undefined
+      }
+    }
+    const byName = new Map(plan.hosts.map((host) => [host.name, host]))
+    const planned = targets.filter((target) => byName.get(target.name)?.status !== 'failed')
+    const outcomes = await applyPlan(plan, planned, this.applyOptions(flags, progress))
+    const failures: ApplyOutcome[] = targets.flatMap((target) => {
+      const error = byName.get(target.name)?.error
+      if (byName.get(target.name)?.status !== 'failed' || error === undefined) return []
+      const failure = new FpmfixError(error.code as ErrorCode, error.message, {
+        host: target.name,
+        ...(error.hint === undefined ? {} : {hint: error.hint}),
+      })
+      return [{target, ok: false as const, error: failure, durationMs: 0}]
+    })
+    return {plan, outcomes: [...outcomes, ...failures]}
   }
 }
+
+type ApplyFlags = Interfaces.InferredFlags<typeof Apply.flags> & {json: boolean; quiet: boolean; verbose: boolean}

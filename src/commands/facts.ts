@@ -3,16 +3,19 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {connectionFlags} from '../cli/connection-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
-import {ExitCode} from '../exit-codes.js'
+import {exitCodesHelp, factsExitCode} from '../exit-codes.js'
 import {gather} from '../gather/index.js'
 import {renderFactsJson, renderFactsText} from '../render/facts.js'
-import {progressMode, runHosts} from '../run/host-runner.js'
+import {hostExit, progressMode, runHosts} from '../run/host-runner.js'
 
 export default class Facts extends BaseCommand {
-  static override summary =
-    'Show what fpmfix sees on each host: nginx, php-fpm installs and pools, sockets, services, memory, logs.'
-  static override description = `Gathers every host in one read-only round trip and prints the snapshot that plan works from.
-With no TARGET it looks at this machine (no SSH). Targets are inventory hosts or groups, \`all\`, or [user@]host[:port].`
+  static override summary = 'Show what fpmfix sees on each host: nginx, php-fpm, sockets, services, logs.'
+  static override description = [
+    'Gathers every host in one read-only round trip and prints the snapshot that plan works from. ' +
+      'With no TARGET it looks at this machine (no SSH). Targets are inventory hosts or groups, `all`, or [user@]host[:port].',
+    exitCodesHelp([0, 3, 8, 64, 130]),
+  ].join('\n\n')
+  static override usage = '<%= command.id %> [TARGETS...] [FLAGS]'
   static override examples = [
     {description: 'This machine', command: '<%= config.bin %> <%= command.id %>'},
     {
@@ -46,7 +49,6 @@ With no TARGET it looks at this machine (no SSH). Targets are inventory hosts or
     )
     if (flags.json) this.printJson(renderFactsJson(outcomes))
     else this.out(renderFactsText(outcomes, {verbose: flags.verbose}))
-    const failed = outcomes.filter((outcome) => !outcome.ok).length
-    this.setExit(failed === 0 ? ExitCode.OK : failed === outcomes.length ? ExitCode.UNREACHABLE : ExitCode.HOSTS_FAILED)
+    this.setExit(factsExitCode(outcomes.map(hostExit)))
   }
 }

@@ -6,12 +6,14 @@ import {connectionFlags} from '../cli/connection-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
 import {canPrompt, promptLine} from '../cli/prompt.js'
 import {FpmfixError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
-import {applyExitCode, applyJson, renderApplyText} from '../render/apply-text.js'
+import {applyExitCode, ExitCode, exitCodesHelp} from '../exit-codes.js'
+import {applyHostExits, applyJson, renderApplyText} from '../render/apply-text.js'
 import {progressMode, runHosts} from '../run/host-runner.js'
 
 export default class Rollback extends BaseCommand {
-  static override summary = "Restore each host's last applied change from its journal, validated and in order."
+  static override summary = "Undo each host's last applied change from its journal, validated and in order."
+  static override description = exitCodesHelp([0, 3, 4, 5, 7, 8, 130])
+  static override usage = '<%= command.id %> [TARGETS...] [FLAGS]'
   static override examples = [
     {
       description: 'Undo the last apply on one host',
@@ -54,8 +56,9 @@ export default class Rollback extends BaseCommand {
         ),
       {forks: flags.forks, progress: progressMode(flags)},
     )
-    if (flags.json) this.printJson(applyJson(outcomes))
-    else this.out(renderApplyText(outcomes))
-    this.setExit(applyExitCode(outcomes))
+    const report = {outcomes}
+    if (flags.json) this.printJson(applyJson(report))
+    else this.out(renderApplyText(report))
+    this.setExit(applyExitCode(applyHostExits(report)))
   }
 }

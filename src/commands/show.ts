@@ -6,7 +6,12 @@ import {planJson, renderPlanText} from '../render/plan-text.js'
 import {paintErr} from '../render/style.js'
 
 export default class Show extends BaseCommand {
-  static override summary = 'Render a saved plan: findings, diffs and service actions.'
+  static override summary = 'Show a saved plan: where each host is reached, findings, diffs, actions.'
+  static override description =
+    'Says where and as whom `fpmfix apply PLANFILE` will reach each host (address, port, user, jump hosts, key and ' +
+    'known_hosts files, and the SSH host key it must present), then the findings, diffs and service actions. ' +
+    'With --json, prints the plan document (the same shape as `plan --json`, with each host’s connection).'
+  static override usage = '<%= command.id %> PLANFILE [--json]'
   static override examples = [
     {description: 'Review a plan before applying it', command: '<%= config.bin %> <%= command.id %> web.plan.json'},
     {description: 'The same plan as JSON', command: '<%= config.bin %> <%= command.id %> web.plan.json --json'},
@@ -31,6 +36,6 @@ export default class Show extends BaseCommand {
       )
     }
     if (flags.json) this.printJson(planJson(plan))
-    else this.out(renderPlanText(plan, {verbose: flags.verbose}))
+    else this.out(renderPlanText(plan, {verbose: flags.verbose, connection: true}))
   }
 }

@@ -7,6 +7,7 @@ import {configInvalid} from './rules/config-invalid.js'
 import {fpmCrashing} from './rules/fpm-crashing.js'
 import {fpmDown} from './rules/fpm-down.js'
 import {headerBuffer} from './rules/header-buffer.js'
+import {nginxDown} from './rules/nginx-down.js'
 import {poolExhausted} from './rules/pool-exhausted.js'
 import {socketMismatch} from './rules/socket-mismatch.js'
 import {socketPermission} from './rules/socket-permission.js'
@@ -15,6 +16,7 @@ import {timeoutMismatch} from './rules/timeout-mismatch.js'
 export const RULES: Rule[] = [
   configInvalid,
   fpmDown,
+  nginxDown,
   socketMismatch,
   socketPermission,
   poolExhausted,

@@ -2,7 +2,7 @@ import {validatePmSettings} from '../fpm/index.js'
 import type {ProcessManager} from '../fpm/types.js'
 import type {Remedy} from '../model/finding.js'
 import type {FpmInstallFacts, PoolFacts} from '../model/facts.js'
-import {consistentPm, type PmNumbers} from '../plan/pm-sizing.js'
+import {consistentPm, pmNumbersOf, type PmNumbers} from '../plan/pm-sizing.js'
 
 const MANAGERS = new Set(['static', 'dynamic', 'ondemand'])
 
@@ -25,13 +25,7 @@ export function pmComplaint(pool: PoolFacts, numbers: PmNumbers): string | undef
 export function pmRepairRemedies(install: FpmInstallFacts, why: string): Remedy[] {
   const remedies: Remedy[] = []
   for (const pool of install.pools) {
-    const numbers: PmNumbers = {
-      pm: pool.pm.value,
-      maxChildren: pool.maxChildren.value,
-      startServers: pool.startServers.value,
-      minSpare: pool.minSpare.value,
-      maxSpare: pool.maxSpare.value,
-    }
+    const numbers = pmNumbersOf(pool)
     const complaint = pmComplaint(pool, numbers)
     if (complaint === undefined) continue
     const children = numbers.maxChildren >= 1 ? numbers.maxChildren : 5

@@ -11,6 +11,24 @@ export function poolScope(ref: PoolRef, sites: FastcgiSite[] = []): FindingScope
   }
 }
 
+export function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Map<string, T>()
+  for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item)
+  return [...seen.values()]
+}
+
+/** One address several places of nginx's config send to: every one of them, listed once. */
+export function pairingsScope(pairings: Array<Pick<Pairing, 'site' | 'target'>>): FindingScope {
+  const sites = uniqueBy(pairings, ({site}) => `${site.file}:${site.line}`)
+  if (sites.length === 1) return siteScope(sites[0]!)
+  const {site, target} = sites[0]!
+  const places = sites.map((pairing) => `${describeSite(pairing.site)} (${pairing.site.file}:${pairing.site.line})`)
+  return {
+    label: `${formatAddress(target)} ← ${places.join('; ')}`,
+    nginx: {file: site.file, line: site.line, server: site.server, location: site.location},
+  }
+}
+
 export function siteScope(pairing: Pick<Pairing, 'site' | 'target'>): FindingScope {
   const {site} = pairing
   return {

@@ -72,6 +72,52 @@ export function parentDirectories(path: string): string[] {
   return dirs
 }
 
+export interface AccountLookup {
+  gidOf: (name: string) => number | undefined
+  uidOf: (name: string) => number | undefined
+}
+
+/** Search (x) on each of `dirs` the gather examined, outermost first; the first one refused fails. */
+function searchDirectories(
+  dirs: string[],
+  user: UserFact,
+  paths: Map<string, PathStat>,
+  lookup: AccountLookup,
+  checked: string[],
+): AccessVerdict {
+  for (const dir of dirs) {
+    const stat = paths.get(dir)
+    if (stat === undefined || !stat.exists) continue
+    const verdict = mayAccess(stat, user, 'x', lookup.gidOf, lookup.uidOf)
+    checked.push(`${dir}: ${verdict.why}`)
+    if (!verdict.ok)
+      return {ok: false, path: dir, reason: `${user.name} cannot search directory ${dir}: ${verdict.why}`}
+  }
+  return {ok: true}
+}
+
+/**
+ * Can `user` reach files in `dir` (search on it and every directory above)? `unknown` when the
+ * directory itself was not examined and nothing above it refuses.
+ */
+export function canReachDirectory(
+  dir: string,
+  user: UserFact,
+  paths: Map<string, PathStat>,
+  lookup: AccountLookup,
+): 'yes' | 'no' | 'unknown' {
+  const verdict = searchDirectories(
+    [...parentDirectories(dir), dir].filter((path, index, all) => all.indexOf(path) === index),
+    user,
+    paths,
+    lookup,
+    [],
+  )
+  if (!verdict.ok) return 'no'
+  const stat = paths.get(dir)
+  return stat?.exists === true && stat.type === 'directory' ? 'yes' : 'unknown'
+}
+
 /**
  * Can `user` connect() to the unix socket at `path`? Needs search (x) on every parent
  * directory and write (w) on the socket itself.
@@ -80,17 +126,11 @@ export function canConnectUnix(
   path: string,
   user: UserFact,
   paths: Map<string, PathStat>,
-  lookup: {gidOf: (name: string) => number | undefined; uidOf: (name: string) => number | undefined},
+  lookup: AccountLookup,
 ): AccessVerdict & {checked: string[]} {
   const checked: string[] = []
-  for (const dir of parentDirectories(path)) {
-    const stat = paths.get(dir)
-    if (stat === undefined || !stat.exists) continue
-    const verdict = mayAccess(stat, user, 'x', lookup.gidOf, lookup.uidOf)
-    checked.push(`${dir}: ${verdict.why}`)
-    if (!verdict.ok)
-      return {ok: false, path: dir, reason: `${user.name} cannot search directory ${dir}: ${verdict.why}`, checked}
-  }
+  const dirs = searchDirectories(parentDirectories(path), user, paths, lookup, checked)
+  if (!dirs.ok) return {...dirs, checked}
   const socket = paths.get(path)
   if (socket === undefined || !socket.exists) return {ok: false, path, reason: `${path} does not exist`, checked}
   const verdict = mayAccess(socket, user, 'w', lookup.gidOf, lookup.uidOf)

@@ -6,6 +6,8 @@ import type {HostSnapshot, ProcessInfo, PathStat as RawStat} from '../model/snap
 import {parseNginxDump, type NginxConfig} from '../nginx/index.js'
 import {canonicalAddress, canonicalPathResolver} from './canonical-path.js'
 import {fpmFacts, type FpmSources} from './fpm-facts.js'
+import {unreadableByLogin} from './gather-limits.js'
+import {processesVisible} from './service-state.js'
 import {nginxFacts} from './nginx-facts.js'
 
 /** The parsed configs behind the facts, kept for the planner's edits. */
@@ -129,6 +131,19 @@ function canonicalListens(install: FpmInstallFacts, canonical: (path: string) =>
   }
 }
 
+/**
+ * `ss` prints an IPv6 wildcard that also takes IPv4 as `*` and one with IPV6_V6ONLY as `[::]`;
+ * /proc/net/tcp6 cannot tell them apart, so `::` from it is taken as Linux's default (dual-stack).
+ */
+function tcpListenerHost(
+  address: string,
+  source: HostSnapshot['listeners']['source'],
+): {host?: string; v6only?: boolean} {
+  if (address === '*' || address === '') return {}
+  if (address === '::') return {host: '::', v6only: source === 'ss'}
+  return {host: address}
+}
+
 /** Turn one host's raw snapshot into the facts the rules read, keeping the parsed configs for the planner. */
 export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: ConfigSources} {
   const {users, groups} = accounts(snapshot)
@@ -147,7 +162,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
       warnings.push(`nginx config could not be parsed: ${(error as Error).message}`)
     }
   }
-  const fpm = snapshot.fpmInstalls.map((install) => fpmFacts(install, {primaryGroupOf, somaxconn: snapshot.somaxconn}))
+  const fpm = snapshot.fpmInstalls.map((install) => fpmFacts(install, {primaryGroupOf, snapshot}))
   const paths = new Map<string, PathStat>()
   for (const stat of [...snapshot.dirs, ...snapshot.sockets]) paths.set(stat.path, pathStat(stat))
   const canonical = canonicalPathResolver(snapshot)
@@ -186,7 +201,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     ...(snapshot.nginx.present
       ? {
           nginx: {
-            ...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig), canonical),
+            ...canonicalSites(nginxFacts(snapshot.nginx, nginxConfig, snapshot), canonical),
             ...(nginxGeneration === undefined ? {} : {generation: nginxGeneration}),
           },
         }
@@ -200,7 +215,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
         .map((listener) => [canonical(listener.path), {recvQ: listener.recvQ!, sendQ: listener.sendQ ?? 0}]),
     ),
     listeningTcp: snapshot.listeners.tcp.map((listener) => ({
-      host: listener.address,
+      ...tcpListenerHost(listener.address, snapshot.listeners.source),
       port: listener.port,
       recvQ: listener.recvQ ?? 0,
       sendQ: listener.sendQ ?? 0,
@@ -216,6 +231,8 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     nginxEvents,
     fpmEvents,
     warnings,
+    processesVisible: processesVisible(snapshot),
+    unreadable: unreadableByLogin(snapshot),
   }
   return {
     facts,

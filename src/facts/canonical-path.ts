@@ -23,6 +23,9 @@ export function canonicalPathResolver(snapshot: Pick<HostSnapshot, 'sockets' | '
   }
 }
 
+/** The address with where a unix path resolves recorded beside the spelling it was written with. */
 export function canonicalAddress<T extends Address>(address: T, canonical: (path: string) => string): T {
-  return address.kind === 'unix' ? {...address, path: canonical(address.path)} : address
+  if (address.kind !== 'unix') return address
+  const resolved = canonical(address.path)
+  return resolved === address.path ? address : {...address, canonical: resolved}
 }

@@ -1,7 +1,10 @@
 import {effectivePool, parseFpmFiles, parseFpmTt, type EffectivePool, type FpmEffectiveConfig} from '../fpm/index.js'
 import type {FpmConfigSource, SourcedValue} from '../fpm/types.js'
 import type {FpmInstallFacts, PoolFacts, Sourced} from '../model/facts.js'
-import type {FpmInstall, RawFile} from '../model/snapshot.js'
+import type {FpmInstall, HostSnapshot, RawFile} from '../model/snapshot.js'
+import {fpmTestDenied} from './gather-limits.js'
+import {installVersion} from './install-version.js'
+import {fpmLiveness} from './service-state.js'
 
 /** What the planner needs to edit an install's files: its parsed sources. */
 export interface FpmSources {
@@ -71,6 +74,7 @@ function poolFacts(
     listenMode: from(pool.listenMode, pool.listenMode.value ?? 0o660),
     aclUsers: from(pool.listenAclUsers, pool.listenAclUsers.value),
     aclGroups: from(pool.listenAclGroups, pool.listenAclGroups.value),
+    allowedClients: from(pool.listenAllowedClients, pool.listenAllowedClients.value),
     backlog: from(pool.listenBacklog, backlog),
     pm: from(pool.pm, pool.pm.value ?? ''),
     maxChildren: from(pool.maxChildren, pool.maxChildren.value ?? 0),
@@ -89,17 +93,26 @@ function poolFacts(
   }
 }
 
-/** `php-fpm -t` fails only on a known non-zero exit: without a verdict (-tt not run, status lost) nothing is claimed. */
-function testVerdict(install: FpmInstall, tt: FpmEffectiveConfig | undefined): FpmInstallFacts['test'] {
+/**
+ * `php-fpm -t` fails only on a known non-zero exit: without a verdict (-tt not run, status lost, or a
+ * login without root refused a file php-fpm opens) nothing is claimed.
+ */
+function testVerdict(
+  install: FpmInstall,
+  tt: FpmEffectiveConfig | undefined,
+  denied: string | undefined,
+): FpmInstallFacts['test'] {
   const failed = install.tt.code !== null && install.tt.code !== 0
+  if (denied !== undefined) return {ok: true, errors: [], unknown: denied}
   if (!failed) return {ok: true, errors: []}
   return {ok: false, errors: tt?.errors.length ? tt.errors : install.tt.output.split('\n').filter(Boolean).slice(-5)}
 }
 
 export function fpmFacts(
   install: FpmInstall,
-  context: {primaryGroupOf: (user: string) => string | undefined; somaxconn: number | undefined},
+  context: {primaryGroupOf: (user: string) => string | undefined; snapshot: HostSnapshot},
 ): {facts: FpmInstallFacts; sources: FpmSources} {
+  const {snapshot} = context
   const tt = readTt(install.tt.output)
   const files = install.files
     .filter((file) => file.content !== undefined)
@@ -118,23 +131,24 @@ export function fpmFacts(
       ),
       context.primaryGroupOf,
       iniMax,
-      context.somaxconn,
+      snapshot.somaxconn,
     ),
   )
   const errorLog = tt?.global.error_log
+  const {version, versionKey, note} = installVersion(install)
+  const pidFile = install.service.pidFiles[0]
   return {
     facts: {
       id: install.binary,
-      ...(install.versionNumber === undefined ? {} : {version: install.versionNumber}),
-      versionKey: (install.versionNumber ?? '')
-        .split('.')
-        .map(Number)
-        .filter((part) => !Number.isNaN(part)),
+      ...(version === undefined ? {} : {version}),
+      versionKey,
+      ...(note === undefined ? {} : {versionNote: note}),
       serviceName: install.serviceName,
       mainConfig: install.mainConfigPath,
-      running: install.service.running,
+      ...(pidFile === undefined ? {} : {pidFile: {path: pidFile.path, exists: pidFile.exists}}),
+      ...fpmLiveness(snapshot, install),
       masterPids: install.processes.filter((process) => process.kind === 'fpm-master').map((process) => process.pid),
-      test: testVerdict(install, tt),
+      test: testVerdict(install, tt, fpmTestDenied(snapshot, install)),
       pools,
       errorLogs: errorLog ? [errorLog] : [],
     },

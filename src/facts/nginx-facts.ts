@@ -11,7 +11,9 @@ import {
 } from '../nginx/index.js'
 import type {EffectiveValue} from '../nginx/effective.js'
 import type {FastcgiSite, NginxFacts, Sourced} from '../model/facts.js'
-import type {NginxInfo} from '../model/snapshot.js'
+import type {HostSnapshot, NginxInfo} from '../model/snapshot.js'
+import {nginxTestDenied} from './gather-limits.js'
+import {nginxLiveness} from './service-state.js'
 
 type SiteTarget = FastcgiSite['targets'][number]
 
@@ -23,25 +25,16 @@ function sourced<T>(effective: EffectiveValue, convert: (value: string[]) => T):
 }
 
 function literalTargets(target: LiteralTarget, pass: FastcgiPass): SiteTarget[] {
-  if (target.kind === 'unix') return [{kind: 'unix', path: target.path, file: pass.file, line: pass.line}]
-  if (target.kind === 'tcp')
-    return [{kind: 'tcp', host: target.host, port: target.port, file: pass.file, line: pass.line}]
+  const place = {file: pass.file, line: pass.line, directive: 'fastcgi_pass'} as const
+  if (target.kind === 'unix') return [{kind: 'unix', path: target.path, ...place}]
+  if (target.kind === 'tcp') return [{kind: 'tcp', host: target.host, port: target.port, ...place}]
   if (target.kind === 'upstream') {
     return target.servers.flatMap((server): SiteTarget[] => {
       const params = Object.entries(server.params).map(([key, value]) => (value === true ? key : `${key}=${value}`))
-      if (server.address.kind === 'unix')
-        return [{kind: 'unix', path: server.address.path, file: server.file, line: server.line, params}]
+      const place = {file: server.file, line: server.line, directive: 'server', params} as const
+      if (server.address.kind === 'unix') return [{kind: 'unix', path: server.address.path, ...place}]
       if (server.address.kind === 'tcp')
-        return [
-          {
-            kind: 'tcp',
-            host: server.address.host,
-            port: server.address.port,
-            file: server.file,
-            line: server.line,
-            params,
-          },
-        ]
+        return [{kind: 'tcp', host: server.address.host, port: server.address.port, ...place}]
       return []
     })
   }
@@ -64,6 +57,20 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
     raw: pass.raw,
     via: target.kind === 'variable' ? 'variable' : target.kind === 'upstream' ? 'upstream' : 'direct',
     ...(target.kind === 'upstream' ? {upstream: target.name} : {}),
+    ...(target.kind === 'variable'
+      ? {
+          variable: {
+            expr: target.expr,
+            sources: target.sources.map(({variable, kind, file, line, value}) => ({
+              variable,
+              kind,
+              file,
+              line,
+              ...(value === undefined ? {} : {value}),
+            })),
+          },
+        }
+      : {}),
     targets: literals.flatMap((literal) => literalTargets(literal, pass)),
     unresolved: target.kind === 'invalid' || (target.kind === 'variable' && target.resolved === undefined),
     block: {file: block.file, line: block.line},
@@ -89,14 +96,24 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
 }
 
 /** nginx as the rules see it: the parsed config's FastCGI sites, its worker user and its health. */
-export function nginxFacts(info: NginxInfo, config: NginxConfig | undefined): NginxFacts {
+export function nginxFacts(info: NginxInfo, config: NginxConfig | undefined, snapshot: HostSnapshot): NginxFacts {
   const workers = info.processes.filter((process) => process.kind === 'nginx-worker')
+  const denied = nginxTestDenied(snapshot, info)
   const user = config ? nginxWorkerUser(config) : undefined
   return {
     binary: info.binary,
     ...(info.version === undefined ? {} : {version: info.version}),
-    running: info.service.running,
-    test: {ok: info.configDump.code === 0, output: info.configDump.stderr},
+    ...nginxLiveness(snapshot, info),
+    service: {
+      manager: info.service.manager,
+      pidFiles: info.service.pidFiles,
+      ...(info.service.state === undefined ? {} : {state: info.service.state}),
+      ...(info.service.statusOutput === undefined ? {} : {statusOutput: info.service.statusOutput}),
+    },
+    test:
+      denied === undefined
+        ? {ok: info.configDump.code === 0, output: info.configDump.stderr}
+        : {ok: true, output: info.configDump.stderr, unknown: denied},
     workerUser: user
       ? {
           value: user.user,

@@ -1,7 +1,5 @@
 import type {Address, FastcgiSite, FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', 'ip6-localhost'])
-const ANY = new Set(['0.0.0.0', '::', '*', '[::]'])
+import {destinationsOf, listenerAccepts, normalizeHost} from './ip-address.js'
 
 export function formatAddress(address: Address | undefined): string {
   if (address === undefined) return '(none)'
@@ -10,18 +8,22 @@ export function formatAddress(address: Address | undefined): string {
   return `${host}:${address.port}`
 }
 
-function sameHost(a: string, b: string): boolean {
-  return a === b || (LOOPBACK.has(a) && LOOPBACK.has(b))
+/** Where a unix address resolves on the host: the key two spellings of one socket share. */
+export function unixKey(address: Extract<Address, {kind: 'unix'}>): string {
+  return address.canonical ?? address.path
 }
 
-/** Does a pool listening at `listen` accept what nginx sends to `target`? */
+/**
+ * Does a listener at `listen` accept what nginx sends to `target`? Unix sockets by where their paths
+ * resolve; TCP by what the kernel accepts (see listenerAccepts), trying every address nginx would.
+ */
 export function addressMatches(target: Address, listen: Address | undefined): boolean {
   if (listen === undefined || target.kind !== listen.kind) return false
-  if (target.kind === 'unix' && listen.kind === 'unix') return target.path === listen.path
+  if (target.kind === 'unix' && listen.kind === 'unix') return unixKey(target) === unixKey(listen)
   if (target.kind === 'tcp' && listen.kind === 'tcp') {
     if (target.port !== listen.port) return false
-    if (listen.host === undefined || ANY.has(listen.host)) return true
-    return target.host !== undefined && sameHost(target.host, listen.host)
+    if (target.host === undefined) return listen.host === undefined
+    return destinationsOf(target.host).some((destination) => listenerAccepts(listen, destination))
   }
   return false
 }
@@ -45,10 +47,8 @@ export function allPools(facts: HostFacts): PoolRef[] {
 }
 
 export function isListening(facts: HostFacts, address: Address): boolean {
-  if (address.kind === 'unix') return facts.listeningUnix.has(address.path)
-  return facts.listeningTcp.some((listener) =>
-    addressMatches(address, {kind: 'tcp', host: listener.host, port: listener.port}),
-  )
+  if (address.kind === 'unix') return facts.listeningUnix.has(unixKey(address))
+  return facts.listeningTcp.some((listener) => addressMatches(address, {kind: 'tcp', ...listener}))
 }
 
 /** Every nginx FastCGI target on the host, paired with the pool that listens there (or none). */
@@ -62,6 +62,21 @@ export function pairSites(facts: HostFacts): Pairing[] {
     }
   }
   return pairings
+}
+
+/** One key per address as the host sees it: two spellings of one socket, or of one IP, share it. */
+export function addressKey(address: Address): string {
+  return address.kind === 'unix' ? `unix:${unixKey(address)}` : `${normalizeHost(address.host ?? '*')}:${address.port}`
+}
+
+/** Pairings by the address they send to, in order of first appearance: one broken address, one finding. */
+export function groupByAddress(pairings: Pairing[]): Pairing[][] {
+  const groups = new Map<string, Pairing[]>()
+  for (const pairing of pairings) {
+    const key = addressKey(pairing.target)
+    groups.set(key, [...(groups.get(key) ?? []), pairing])
+  }
+  return [...groups.values()]
 }
 
 /** Sites whose traffic goes to this pool. */

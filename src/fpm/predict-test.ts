@@ -68,7 +68,7 @@ function poolProblem(pool: EffectivePool, runAsRoot: boolean): string | undefine
 }
 
 /** pm.status_path and ping.path: a leading `/`, two characters at least, `[alphanum]/_-.~` only. */
-function pathProblem(
+export function pathProblem(
   at: string,
   kind: 'status' | 'ping',
   path: string | undefined,

@@ -1,6 +1,8 @@
 export type {Inventory, InventoryGroup, InventoryHost} from './types.js'
 export {parseInventory} from './parse-inventory.js'
 export {loadInventory} from './load-inventory.js'
+export {parseYamlInventory} from './yaml-inventory.js'
+export {loadScriptInventory} from './script-inventory.js'
 export {parseHostList, isHostList} from './host-list.js'
 export {groupMembers} from './group-members.js'
 export {expandHostRange} from './host-range.js'

@@ -58,3 +58,30 @@ export function draftGroup(draft: InventoryDraft, name: string): DraftGroup {
   }
   return group
 }
+
+/** Put `name` in a group with variables from one place that names it; later variables win, as later lines do. */
+export function addDraftHost(
+  draft: InventoryDraft,
+  groupName: string,
+  name: string,
+  vars: Record<string, string>,
+): void {
+  const group = draftGroup(draft, groupName)
+  let host = draft.hosts.get(name)
+  if (host === undefined) {
+    host = {name, vars: {}}
+    draft.hosts.set(name, host)
+  }
+  Object.assign(host.vars, vars)
+  if (!group.hostSet.has(name)) {
+    group.hostSet.add(name)
+    group.hosts.push(name)
+  }
+}
+
+/** Make `childName` a child group of `parentName` (once), remembering where it was said. */
+export function addDraftChild(draft: InventoryDraft, parentName: string, childName: string, line: number): void {
+  const parent = draftGroup(draft, parentName)
+  draftGroup(draft, childName)
+  if (!parent.children.some((child) => child.name === childName)) parent.children.push({name: childName, line})
+}

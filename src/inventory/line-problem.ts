@@ -16,7 +16,8 @@ export class LineProblem extends Error {
 
 /** The user-facing form: `source:line: what is wrong`, with a hint. */
 export function inventorySyntaxError(source: string, line: number, what: string, hint?: string): FpmfixError {
-  return new FpmfixError('INVENTORY_SYNTAX', `${source}:${line}: ${what}`, {
+  // Line 0: no line to point at (a dynamic inventory's JSON, a built-in group).
+  return new FpmfixError('INVENTORY_SYNTAX', line > 0 ? `${source}:${line}: ${what}` : `${source}: ${what}`, {
     hint:
       hint ?? 'See https://docs.ansible.com/ansible/latest/inventory_guide/intro_inventory.html for the INI format.',
     details: {source, line},

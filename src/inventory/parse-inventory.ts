@@ -1,6 +1,14 @@
 import {parseChildLine, parseHostLine, parseVarsLine} from './host-line.js'
 import {buildInventory} from './inventory-graph.js'
-import {ALL_GROUP, draftGroup, newDraft, UNGROUPED_GROUP, type InventoryDraft} from './inventory-draft.js'
+import {
+  addDraftChild,
+  addDraftHost,
+  ALL_GROUP,
+  draftGroup,
+  newDraft,
+  UNGROUPED_GROUP,
+  type InventoryDraft,
+} from './inventory-draft.js'
 import {inventorySyntaxError, LineProblem} from './line-problem.js'
 import type {Inventory} from './types.js'
 
@@ -63,6 +71,12 @@ function parseSectionHeader(line: string): {group: string; kind: SectionKind} | 
     }
     return {group, kind: kind as SectionKind}
   }
+  if (line.startsWith('[') && !line.includes(']')) {
+    throw new LineProblem(
+      `unclosed group header ${line}: no closing ']'`,
+      'A header is [group], [group:vars] or [group:children] on a line of its own.',
+    )
+  }
   if (BRACKETED_LINE.test(line)) {
     throw new LineProblem(
       `invalid section header ${line}`,
@@ -80,21 +94,9 @@ function declareSection(draft: InventoryDraft, name: string, kind: SectionKind, 
 
 function addHostLine(draft: InventoryDraft, groupName: string, line: string): void {
   const {names, port, vars} = parseHostLine(line)
-  const group = draftGroup(draft, groupName)
-  for (const name of names) {
-    let host = draft.hosts.get(name)
-    if (host === undefined) {
-      host = {name, vars: {}}
-      draft.hosts.set(name, host)
-    }
-    // Ansible sets the port from name:port first, so an explicit ansible_port on the line wins.
-    if (port !== undefined) host.vars.ansible_port = port
-    Object.assign(host.vars, vars)
-    if (!group.hostSet.has(name)) {
-      group.hostSet.add(name)
-      group.hosts.push(name)
-    }
-  }
+  // Ansible sets the port from name:port first, so an explicit ansible_port on the line wins.
+  const withPort = port === undefined ? vars : {ansible_port: port, ...vars}
+  for (const name of names) addDraftHost(draft, groupName, name, withPort)
 }
 
 function addChild(draft: InventoryDraft, parentName: string, childName: string, line: number): void {
@@ -104,20 +106,29 @@ function addChild(draft: InventoryDraft, parentName: string, childName: string, 
       "Every group is already inside 'all'.",
     )
   }
-  const parent = draftGroup(draft, parentName)
-  draftGroup(draft, childName)
-  if (!parent.children.some((child) => child.name === childName)) parent.children.push({name: childName, line})
+  addDraftChild(draft, parentName, childName, line)
+}
+
+/** The first line that is not blank or a comment, and its index. */
+function firstContentLine(lines: string[]): {index: number; line: string | undefined} {
+  const index = lines.findIndex((line) => line.trim() !== '' && !/^\s*[#;]/.test(line))
+  return {index, line: lines[index]}
+}
+
+/** Whether an inventory file reads as YAML or JSON rather than INI (its first content line). */
+export function looksLikeYaml(text: string): boolean {
+  const {line} = firstContentLine(text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/))
+  return line !== undefined && YAML_START.test(line.trim())
 }
 
 function rejectYaml(lines: string[], source: string): void {
-  const index = lines.findIndex((line) => line.trim() !== '' && !/^\s*[#;]/.test(line))
-  const first = lines[index]
+  const {index, line: first} = firstContentLine(lines)
   if (first !== undefined && YAML_START.test(first.trim())) {
     throw inventorySyntaxError(
       source,
       index + 1,
-      'this looks like a YAML or JSON inventory; only INI inventories are supported',
-      'Write the inventory in Ansible INI form: [group] headers, then one host per line with optional key=value variables.',
+      'this looks like a YAML or JSON inventory, not INI',
+      'Give the file a .yml, .yaml or .json name, or write it in Ansible INI form ([group] headers, one host per line).',
     )
   }
 }

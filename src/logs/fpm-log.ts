@@ -14,6 +14,7 @@ export type FpmEventKind =
   | 'config-error'
   | 'acl-ignores-owner'
   | 'worker-stderr'
+  | 'connection-disallowed'
   | 'other'
 
 export interface FpmLogEvent {
@@ -35,6 +36,8 @@ export interface FpmLogEvent {
   script?: string
   request?: string
   limit?: number
+  /** The client address listen.allowed_clients refused. */
+  client?: string
 }
 
 const HEAD =
@@ -88,6 +91,16 @@ const MATCHERS: Array<[RegExp, (m: RegExpExecArray) => Classified]> = [
       script: m[3]!,
       request: m[4]!,
       seconds: Number(m[5]),
+    }),
+  ],
+  [
+    // Written by a worker: through catch_workers_output as `child N said into stderr: "ERROR: Connection disallowed…"`.
+    /^(?:\[pool ([^\]]+)\] )?(?:child (\d+) said into stderr: "(?:ERROR: )?)?Connection disallowed: IP address '([^']+)' has been dropped/,
+    (m) => ({
+      kind: 'connection-disallowed',
+      ...(m[1] ? {pool: m[1]} : {}),
+      ...(m[2] ? {pid: Number(m[2])} : {}),
+      client: m[3]!,
     }),
   ],
   [

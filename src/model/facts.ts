@@ -1,8 +1,15 @@
 import type {FpmLogEvent} from '../logs/fpm-log.js'
 import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
+import type {ServiceState} from './snapshot.js'
 
-/** Where a FastCGI peer is: a unix socket path or a TCP address (host undefined = all addresses). */
-export type Address = {kind: 'unix'; path: string} | {kind: 'tcp'; host?: string; port: number}
+/**
+ * Where a FastCGI peer is: a unix socket path or a TCP address (host undefined = all addresses).
+ * `path` keeps the spelling the config (or the kernel's socket table) uses; `canonical` is where
+ * it resolves on the host (through symlinked directories such as /var/run → /run), for comparing.
+ * `v6only` marks an IPv6 wildcard listener that refuses IPv4 (IPV6_V6ONLY, as `ss` shows `[::]`).
+ */
+export type Address =
+  {kind: 'unix'; path: string; canonical?: string} | {kind: 'tcp'; host?: string; port: number; v6only?: boolean}
 
 /** A config value and where it came from: a file:line, or the built-in default. */
 export interface Sourced<T> {
@@ -57,8 +64,22 @@ export interface FastcgiSite {
   raw: string
   via: 'direct' | 'upstream' | 'variable'
   upstream?: string
-  /** Every address this site can send to (several for an upstream group or a map), where each is written. */
-  targets: Array<Address & {file: string; line: number; params?: string[]}>
+  /**
+   * Every address this site can send to (several for an upstream group or a map), where each is written:
+   * an upstream `server` line, or the fastcgi_pass itself (for a variable: its value, set elsewhere).
+   */
+  targets: Array<Address & {file: string; line: number; directive: 'fastcgi_pass' | 'server'; params?: string[]}>
+  /** For `fastcgi_pass $var`: the expression and every set/map/geo that gives it a value here. */
+  variable?: {
+    expr: string
+    sources: Array<{
+      variable: string
+      kind: 'set' | 'map' | 'geo' | 'split_clients'
+      file: string
+      line: number
+      value?: string
+    }>
+  }
   unresolved: boolean
   /** The innermost block around fastcgi_pass (location or server): where a new directive goes. */
   block: {file: string; line: number}
@@ -73,9 +94,14 @@ export interface FastcgiSite {
 export interface NginxFacts {
   binary: string
   version?: string
+  /** A master runs in this host's mount namespace (see runsHere). */
   running: boolean
-  /** `nginx -t` (from -T) result. */
-  test: {ok: boolean; output: string}
+  /** Pids of nginx masters in other mount namespaces (containers): seen, but not this host's. */
+  elsewhere: number[]
+  /** What the service manager and pid file say. */
+  service: Pick<ServiceState, 'manager' | 'state' | 'statusOutput' | 'pidFiles'>
+  /** `nginx -t` (from -T) result; `unknown` (the reason) when the gather could not run it fully: nothing is claimed. */
+  test: {ok: boolean; output: string; unknown?: string}
   workerUser: Sourced<string>
   workerProcessUsers: string[]
   sites: FastcgiSite[]
@@ -98,6 +124,8 @@ export interface PoolFacts {
   listenMode: Sourced<number>
   aclUsers: Sourced<string[]>
   aclGroups: Sourced<string[]>
+  /** listen.allowed_clients: the only client addresses a TCP pool accepts (empty: any). */
+  allowedClients: Sourced<string[]>
   backlog: Sourced<number>
   pm: Sourced<string>
   maxChildren: Sourced<number>
@@ -119,11 +147,19 @@ export interface FpmInstallFacts {
   version?: string
   /** e.g. 8.2, for ordering versions. */
   versionKey: number[]
+  /** The binary's `-v` disagrees with its layout (see installVersion). */
+  versionNote?: string
   serviceName: string
   mainConfig: string
+  /** php-fpm's pid file (global `pid`): its directory is the install's runtime directory. */
+  pidFile?: {path: string; exists: boolean}
+  /** A master runs in this host's mount namespace (see runsHere). */
   running: boolean
   masterPids: number[]
-  test: {ok: boolean; errors: string[]}
+  /** Pids of this binary's masters in other mount namespaces (containers): seen, but not this host's. */
+  elsewhere: number[]
+  /** `php-fpm -t`; `unknown` (the reason) when the gather could not run it fully: nothing is claimed. */
+  test: {ok: boolean; errors: string[]; unknown?: string}
   pools: PoolFacts[]
   errorLogs: string[]
   /** When the running master/children started (naive host time), as for nginx. */
@@ -141,7 +177,8 @@ export interface HostFacts {
   listeningUnix: Set<string>
   /** Accept queue of each of this host's unix listeners right now (`ss` Recv-Q / Send-Q = backlog). */
   unixQueues: Map<string, {recvQ: number; sendQ: number}>
-  listeningTcp: Array<{host: string; port: number; recvQ: number; sendQ: number}>
+  /** TCP listeners of the network namespace (host undefined: every address; v6only: `[::]` refusing IPv4). */
+  listeningTcp: Array<{host?: string; port: number; v6only?: boolean; recvQ: number; sendQ: number}>
   users: Map<string, UserFact>
   groups: Map<string, GroupFact>
   memory: {totalKb?: number; availableKb?: number}
@@ -150,4 +187,8 @@ export interface HostFacts {
   nginxEvents: NginxErrorEvent[]
   fpmEvents: FpmLogEvent[]
   warnings: string[]
+  /** The gather saw every process (as root, or /proc not hidden): "not running" is then a fact. */
+  processesVisible: boolean
+  /** What the login user could not read that a diagnosis needs (empty as root). */
+  unreadable: string[]
 }

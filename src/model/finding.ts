@@ -8,6 +8,7 @@ export const FINDING_IDS = [
   'header-buffer',
   'fpm-crashing',
   'config-invalid',
+  'nginx-down',
 ] as const
 
 export type FindingId = (typeof FINDING_IDS)[number]
@@ -39,9 +40,11 @@ export type Remedy =
   | {kind: 'nginx-set'; file: string; line: number; directive: string; args: string[]; reason: string}
   /** Add a directive inside the block whose header is at file:line. */
   | {kind: 'nginx-insert'; file: string; line: number; directive: string; args: string[]; reason: string}
+  /** Create the pool section [pool] in `file`: a new file, or a section appended to an existing one. */
+  | {kind: 'fpm-pool'; install: string; pool: string; file: string; reason: string}
   | {kind: 'service'; target: ServiceTarget; action: ServiceActionKind; reason: string}
 
-export type ServiceActionKind = 'start' | 'restart' | 'reload'
+export type ServiceActionKind = 'start' | 'restart' | 'reload' | 'stop'
 
 export type ServiceTarget = {kind: 'php-fpm'; install: string} | {kind: 'nginx'}
 

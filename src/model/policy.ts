@@ -1,3 +1,5 @@
+import type {DesiredState} from './desired.js'
+
 /** The planner's tunables: what counts as evidence and how far a fix may go. */
 export interface Policy {
   /** Log lines older than this never count as evidence of a current problem. */
@@ -24,6 +26,12 @@ export interface Policy {
     /** … and never exceeds. */
     maxBufferSizeKb: number
   }
+  timeouts: {
+    /** fastcgi_read_timeout a 504 fix may raise to, at most (seconds). */
+    maxReadTimeoutSeconds: number
+  }
+  /** What every host should look like (PHP version, pool and nginx settings), when the policy says. */
+  desired?: DesiredState
 }
 
 /** The built-in policy; plans/default.ini spells out the same values for operators to copy. */
@@ -32,4 +40,5 @@ export const DEFAULT_POLICY: Policy = {
   sizing: {reservePercent: 10, reserveMinMb: 256, headroomPercent: 10, maxGrowthFactor: 4, assumedWorkerMb: 64},
   sockets: {listenMode: 0o660},
   buffers: {minBufferSizeKb: 32, maxBufferSizeKb: 256},
+  timeouts: {maxReadTimeoutSeconds: 300},
 }

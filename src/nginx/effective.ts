@@ -1,4 +1,5 @@
 import type {NginxConfig, NginxDirective, SourcePosition, TreePath} from './types.js'
+import {derivedBusyBuffers} from './fastcgi-buffers.js'
 import {formatNginxSize, parseNginxSize} from './units.js'
 import {ancestorsAt, directiveAt, positionOf} from './walk.js'
 
@@ -67,7 +68,7 @@ export function effectiveFastcgiSettings(
   if (settings.fastcgi_busy_buffers_size.source === 'default') {
     const bufferSize = parseNginxSize(settings.fastcgi_buffer_size.value[0] ?? '4k')
     const oneBuffer = parseNginxSize(settings.fastcgi_buffers.value[1] ?? '4k')
-    settings.fastcgi_busy_buffers_size.value = [formatNginxSize(2 * Math.max(bufferSize, oneBuffer))]
+    settings.fastcgi_busy_buffers_size.value = [formatNginxSize(derivedBusyBuffers(bufferSize, oneBuffer))]
   }
   return settings
 }

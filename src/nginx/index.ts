@@ -37,3 +37,10 @@ export {
 export {parseNginxSize, parseNginxDuration, formatNginxSize, formatNginxDuration} from './units.js'
 export {setDirectiveArgs, insertDirective, removeDirective, locatorOf, type DirectiveLocator} from './editor.js'
 export {encodeNginxArg, detectEol} from './editor-text.js'
+export {
+  derivedBusyBuffers,
+  fastcgiBuffersProblem,
+  maxBusyBuffers,
+  minBusyBuffers,
+  type FastcgiBuffers,
+} from './fastcgi-buffers.js'

@@ -6,6 +6,8 @@ export interface VariableSource {
   kind: 'set' | 'map' | 'geo' | 'split_clients'
   file: string
   line: number
+  /** What a `set` assigns, as written. */
+  value?: string
 }
 
 export interface VariableValues {
@@ -60,6 +62,7 @@ function valuesFromSet(
     kind: 'set',
     file: directive.file,
     line: directive.line,
+    value: directive.args[1]!,
   })
   ancestors.forEach((scope, depth) => {
     const nextScope = ancestors[depth + 1]

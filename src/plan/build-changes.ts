@@ -2,12 +2,13 @@ import {createHash} from 'node:crypto'
 
 import {FpmfixError} from '../errors.js'
 import type {ConfigSources} from '../facts/build-facts.js'
-import {editTarget, setPoolDirective} from '../fpm/index.js'
+import {editTarget, setPoolDirective, type EditTarget} from '../fpm/index.js'
 import type {FileChange} from '../model/plan.js'
 import type {RawFile} from '../model/snapshot.js'
 import {insertDirective, setDirectiveArgs} from '../nginx/index.js'
 import {unifiedDiff} from '../render/diff.js'
-import type {CollectedRemedies, FpmSet, NginxEdit} from './collect-remedies.js'
+import type {CollectedRemedies, FpmPool, FpmSet, NginxEdit} from './collect-remedies.js'
+import {ABSENT} from './fingerprints.js'
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')
@@ -19,7 +20,9 @@ interface EditableFile {
   original: string
   text: string
   reasons: string[]
-  remedies: Array<FpmSet | NginxEdit>
+  remedies: Array<FpmSet | FpmPool | NginxEdit>
+  /** The file does not exist yet: the plan creates it. */
+  absent?: boolean
 }
 
 /** The files a plan may edit, by the path the configs use, with their exact bytes as gathered. */
@@ -58,27 +61,58 @@ function fileFor(files: Map<string, EditableFile>, path: string): EditableFile {
   return file
 }
 
+/** A new `[pool]` section: at the end of a file the install reads, or alone in a new file. */
+function createPool(files: Map<string, EditableFile>, remedy: FpmPool): void {
+  const existing = files.get(remedy.file)
+  const section = `[${remedy.pool}]\n`
+  if (existing === undefined) {
+    const text = `; ${remedy.reason}\n${section}`
+    files.set(remedy.file, {
+      path: remedy.file,
+      raw: undefined,
+      original: '',
+      text,
+      reasons: [],
+      remedies: [],
+      absent: true,
+    })
+  } else {
+    const ending = existing.text === '' || existing.text.endsWith('\n') ? '' : '\n'
+    existing.text = `${existing.text}${ending}\n; ${remedy.reason}\n${section}`
+  }
+  const file = files.get(remedy.file)!
+  file.reasons.push(`[${remedy.pool}]: ${remedy.reason}`)
+  file.remedies.push(remedy)
+}
+
 /**
  * Apply every remedy to the gathered bytes with the line-preserving editors.
  * In-place edits go first (they never move lines); insertions follow, bottom-up, so
- * the line numbers the parse tree gave stay valid for every edit.
+ * the line numbers the parse tree gave stay valid for every edit. Pool sections the
+ * plan creates are appended last, so they move no line an edit was planned on.
  */
 export function buildChanges(
   remedies: CollectedRemedies,
   sources: ConfigSources,
   nginxFiles: RawFile[],
-): {changes: FileChange[]; notes: string[]; refused: Array<FpmSet | NginxEdit>} {
+): {changes: FileChange[]; notes: string[]; refused: Array<FpmSet | FpmPool | NginxEdit>} {
   const files = editableFiles(sources, nginxFiles)
   const notes: string[] = []
   const fpmInPlace: Array<() => void> = []
   const fpmInserts: Array<() => void> = []
+  const created = new Map(remedies.fpmPools.map((pool) => [`${pool.install}\0${pool.pool}`, pool]))
   for (const remedy of remedies.fpm) {
     const source = sources.fpm.find((entry) => entry.install.binary === remedy.install)?.source
     if (source === undefined)
       throw new FpmfixError('INTERNAL', `no parsed config for php-fpm install ${remedy.install}`)
-    const target = editTarget(source, remedy.pool, remedy.key)
-    const file = fileFor(files, target.file)
+    const newPool = created.get(`${remedy.install}\0${remedy.pool}`)
+    const target: EditTarget =
+      newPool === undefined
+        ? editTarget(source, remedy.pool, remedy.key)
+        : {file: newPool.file, poolSection: newPool.pool}
+    if (newPool === undefined) fileFor(files, target.file)
     const apply = () => {
+      const file = fileFor(files, target.file)
       file.text = setPoolDirective(file.text, {
         poolSection: target.poolSection,
         key: remedy.key,
@@ -90,7 +124,9 @@ export function buildChanges(
     }
     ;(target.line === undefined ? fpmInserts : fpmInPlace).push(apply)
   }
-  for (const apply of [...fpmInPlace, ...fpmInserts]) apply()
+  for (const apply of fpmInPlace) apply()
+  for (const pool of remedies.fpmPools) createPool(files, pool)
+  for (const apply of fpmInserts) apply()
 
   const sets = remedies.nginx.filter((remedy) => remedy.kind === 'nginx-set')
   const inserts = remedies.nginx.filter((remedy) => remedy.kind === 'nginx-insert').sort((a, b) => b.line - a.line)
@@ -105,10 +141,10 @@ export function buildChanges(
   }
 
   const changes: FileChange[] = []
-  const refused: Array<FpmSet | NginxEdit> = []
+  const refused: Array<FpmSet | FpmPool | NginxEdit> = []
   for (const file of files.values()) {
-    if (file.text === file.original) continue
-    const beforeSha256 = sha256(file.original)
+    if (file.text === file.original && !file.absent) continue
+    const beforeSha256 = file.absent ? ABSENT : sha256(file.original)
     if (file.raw?.sha256 !== undefined && file.raw.sha256 !== beforeSha256) {
       // nginx -T shows what nginx parsed; if that is not the file's bytes, editing it would guess.
       notes.push(

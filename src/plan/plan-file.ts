@@ -1,8 +1,9 @@
+import {existsSync} from 'node:fs'
 import {readFile, rename, writeFile} from 'node:fs/promises'
-import {dirname, basename, join} from 'node:path'
+import {dirname, basename, join, sep} from 'node:path'
 
 import {FpmfixError} from '../errors.js'
-import {PLAN_FORMAT_VERSION, type PlanDocument} from '../model/plan.js'
+import {PLAN_FORMAT_VERSION, summarize, type PlanDocument} from '../model/plan.js'
 
 /** Write the plan next to its final name, then rename: a reader never sees half a plan. */
 export async function savePlan(path: string, plan: PlanDocument): Promise<void> {
@@ -16,12 +17,34 @@ export async function loadPlan(path: string): Promise<PlanDocument> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new FpmfixError('PLAN_FILE_INVALID', `cannot read plan file ${path}: ${(error as Error).message}`, {
-      hint: 'Save a plan first with `fpmfix plan -o PLANFILE`.',
-      cause: error,
-    })
+    throw unreadablePlan(path, error as NodeJS.ErrnoException)
   }
   return parsePlan(text, path)
+}
+
+function unreadablePlan(path: string, error: NodeJS.ErrnoException): FpmfixError {
+  const what =
+    error.code === 'ENOENT' || error.code === 'ENOTDIR'
+      ? `plan file ${path} not found`
+      : error.code === 'EISDIR'
+        ? `${path} is a directory, not a plan file`
+        : `plan file ${path} is unreadable: ${error.code ?? error.message}`
+  return new FpmfixError('PLAN_FILE_NOT_FOUND', what, {
+    hint:
+      error.code === 'EACCES'
+        ? 'Make the file readable by the user running fpmfix.'
+        : 'Check the path; save a plan with `fpmfix plan TARGET… -o PLANFILE`.',
+    cause: error,
+    details: {path},
+  })
+}
+
+/**
+ * Whether a command-line word names a plan file rather than a target: it exists, contains a
+ * path separator, or ends in .json or .plan. Such a word is never taken for a host.
+ */
+export function looksLikePlanFile(word: string): boolean {
+  return existsSync(word) || word.includes('/') || word.includes(sep) || /\.(?:json|plan)$/i.test(word)
 }
 
 export function parsePlan(text: string, source: string): PlanDocument {
@@ -58,7 +81,8 @@ export function parsePlan(text: string, source: string): PlanDocument {
       )
     }
   }
-  return plan
+  // Derived data: recomputed so a plan from an older fpmfix reads with today's summary fields.
+  return {...plan, summary: summarize(plan.hosts)}
 }
 
 /** Hours since the plan was made, for `show` to warn about an old plan. */

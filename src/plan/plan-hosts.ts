@@ -69,6 +69,7 @@ export async function planHosts(targets: HostTarget[], options: PlanHostsOptions
         const snapshot = await gather(transport)
         step('diagnosing')
         const {plan, stateKeys} = planFromSnapshot(target, snapshot, {policy: options.policy})
+        if (transport.connection !== undefined) plan.connection = transport.connection
         plan.notes.push(...(await journalNotes(transport)))
         if (stateKeys.length > 0) {
           step('fingerprinting state')

@@ -1,3 +1,4 @@
+import type {PoolFacts} from '../model/facts.js'
 import {DEFAULT_POLICY, type Policy} from '../model/policy.js'
 
 /** The process-manager numbers a repair or a resize works on. */
@@ -7,6 +8,19 @@ export interface PmNumbers {
   startServers?: number | undefined
   minSpare?: number | undefined
   maxSpare?: number | undefined
+}
+
+/** A pool's process-manager numbers as its facts give them. */
+export function pmNumbersOf(
+  pool: Pick<PoolFacts, 'pm' | 'maxChildren' | 'startServers' | 'minSpare' | 'maxSpare'>,
+): PmNumbers {
+  return {
+    pm: pool.pm.value,
+    maxChildren: pool.maxChildren.value,
+    startServers: pool.startServers.value,
+    minSpare: pool.minSpare.value,
+    maxSpare: pool.maxSpare.value,
+  }
 }
 
 /**
@@ -56,4 +70,19 @@ export function affordableChildren(budget: MemoryBudget, sizing: Policy['sizing'
   const usableKb = budget.availableKb + budget.currentWorkersKb - reserveKb
   if (budget.perWorkerKb <= 0 || usableKb <= 0) return 0
   return Math.floor((usableKb * (100 - sizing.headroomPercent)) / 100 / budget.perWorkerKb)
+}
+
+/** Average per-worker memory (PSS preferred, RSS otherwise) of running workers; the policy's assumption when none runs. */
+export function perWorkerKb(
+  workers: Array<{rssKb: number; pssKb?: number}>,
+  sizing: Policy['sizing'] = DEFAULT_POLICY.sizing,
+): {kb: number; measured: number} {
+  const sizes = workers.map((worker) => worker.pssKb ?? worker.rssKb).filter((kb) => kb > 0)
+  if (sizes.length === 0) return {kb: sizing.assumedWorkerMb * 1024, measured: 0}
+  return {kb: sizes.reduce((sum, kb) => sum + kb, 0) / sizes.length, measured: sizes.length}
+}
+
+/** The most pm.max_children may grow to in one plan from `current`. */
+export function growthCap(current: number, sizing: Policy['sizing'] = DEFAULT_POLICY.sizing): number {
+  return Math.max(current * sizing.maxGrowthFactor, current + sizing.maxGrowthFactor)
 }

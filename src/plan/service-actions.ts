@@ -5,7 +5,8 @@ import type {CollectedRemedies} from './collect-remedies.js'
 
 /**
  * The service actions, in the order apply runs them: every php-fpm install first
- * (nginx must find its pools listening), nginx last. A changed file implies at
+ * (nginx must find its pools listening), then nginx, then the php-fpm installs being
+ * retired (stopped only once nginx no longer sends to them). A changed file implies at
  * least a reload of its service; a stopped service is started, not reloaded.
  */
 export function serviceActions(
@@ -20,9 +21,20 @@ export function serviceActions(
   )
   const changed = new Set(changes.flatMap((change) => [change.path, ...(change.viaSymlink ? [change.viaSymlink] : [])]))
   const actions: ServiceAction[] = []
+  const retired: ServiceAction[] = []
   for (const install of facts.installs) {
     const touched = [...(fpmFilesByInstall.get(install.id) ?? [])].some((path) => changed.has(path))
     const requested = wanted.get(install.id)
+    if (requested?.action === 'stop') {
+      if (install.running)
+        retired.push({
+          target: {kind: 'php-fpm', install: install.id},
+          service: install.serviceName,
+          action: 'stop',
+          reason: requested.reasons.join('; '),
+        })
+      continue
+    }
     if (!touched && requested === undefined) continue
     const action: ServiceActionKind = install.running ? (requested?.action ?? 'reload') : 'start'
     actions.push({
@@ -43,5 +55,5 @@ export function serviceActions(
       reason: nginxRequested?.reasons.join('; ') ?? 'load the changed configuration',
     })
   }
-  return actions
+  return [...actions, ...retired]
 }

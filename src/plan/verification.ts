@@ -1,39 +1,46 @@
-import type {ApplyProbes, FpmInstallOptions, HttpProbe, ListenerExpectation} from '../apply/types.js'
+import type {ApplyProbes, FastcgiProbe, FpmInstallOptions, HttpProbe, ListenerExpectation} from '../apply/types.js'
 import {pairSites} from '../facts/pairing.js'
 import type {FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
 import type {HostPlan, ServiceAction} from '../model/plan.js'
-import type {FpmSet} from './collect-remedies.js'
 
-/** Where to connect to reach a pool listening on all addresses. */
+/** Where to connect to reach a pool listening on all addresses: the loopback of the listener's family. */
 function dialable(listen: {host?: string; port: number}): {host: string; port: number} {
-  return {host: listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port}
+  const host =
+    listen.host === undefined || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host
+  return {host, port: listen.port}
 }
 
-/** The owner/group/mode the plan intends a pool's socket to have once php-fpm re-creates it. */
-function socketExpectation(pool: PoolFacts, sets: FpmSet[]): ListenerExpectation | undefined {
+/** The owner/group/mode a pool's socket must have once php-fpm re-creates it. */
+function socketExpectation(pool: PoolFacts): ListenerExpectation | undefined {
   const listen = pool.listen.value
   if (listen === undefined) return undefined
   if (listen.kind === 'tcp') return {tcp: dialable(listen)}
-  const wanted = (key: string) => sets.find((set) => set.pool === pool.name && set.key === key)?.value
-  const acl = (wanted('listen.acl_users') ?? pool.aclUsers.value.join(',')) !== '' || pool.aclGroups.value.length > 0
+  const acl = pool.aclUsers.value.length > 0 || pool.aclGroups.value.length > 0
   // With ACLs php-fpm ignores listen.owner/group; only the path and mode can be checked.
   return {
     socket: {
       path: listen.path,
-      ...(acl
-        ? {}
-        : {
-            owner: wanted('listen.owner') ?? pool.listenOwner.value,
-            group: wanted('listen.group') ?? pool.listenGroup.value,
-          }),
-      mode: (wanted('listen.mode') ?? `0${pool.listenMode.value.toString(8)}`).replace(/^0*/, '0'),
+      ...(acl ? {} : {owner: pool.listenOwner.value, group: pool.listenGroup.value}),
+      mode: `0${pool.listenMode.value.toString(8)}`,
     },
   }
 }
 
+function fastcgiProbe(pool: PoolFacts): FastcgiProbe | undefined {
+  const listen = pool.listen.value
+  if (listen === undefined) return undefined
+  return {
+    ...(listen.kind === 'unix' ? {socket: listen.path} : {tcp: dialable(listen)}),
+    ...(pool.pingPath === undefined ? {} : {pingPath: pool.pingPath}),
+  }
+}
+
+/** A server block without `listen` listens on *:80 (nginx run as root, as a web server is). */
+const DEFAULT_LISTENS = [['80']]
+
 /** `http://127.0.0.1:PORT/` for a server's first plain-HTTP `listen`. */
 export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
-  for (const args of site.serverListens) {
+  for (const args of site.serverListens.length > 0 ? site.serverListens : DEFAULT_LISTENS) {
     if (args.includes('ssl') || args.includes('quic') || args[0] === undefined || args[0].startsWith('unix:')) continue
     const match = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(args[0])
     if (!match) continue
@@ -43,8 +50,10 @@ export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
         : match[1] === '[::]'
           ? '[::1]'
           : match[1]
+    // `.example.com` stands for example.com and its subdomains; send the plain name.
     const name = site.server
       .split(' ')
+      .map((candidate) => (candidate.startsWith('.') ? candidate.slice(1) : candidate))
       .find(
         (candidate) => candidate !== '_' && candidate !== '' && !candidate.includes('*') && !candidate.startsWith('~'),
       )
@@ -54,46 +63,49 @@ export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
 }
 
 /**
- * What apply verifies for this plan: every pool of each acted-on php-fpm install must
- * listen again (unix sockets with the intended owner/group/mode), answer FastCGI, and an
- * HTTP request through nginx to each affected server must not be 502/504.
+ * What apply verifies for this plan, from `planned`: the host's facts as they will be once the
+ * plan's files are written (see plannedSnapshot). Every pool of each php-fpm install started,
+ * restarted or reloaded must listen (unix sockets with the intended owner/group/mode) and answer
+ * FastCGI, and an HTTP request through nginx to each affected server must not be 502/504; an
+ * install being stopped is expected to listen nowhere. Each action also carries its gate: the
+ * probes of what it just (re)started, to pass before the next action runs.
  */
 export function verification(
-  facts: HostFacts,
-  actions: ServiceAction[],
-  sets: FpmSet[],
-): NonNullable<HostPlan['verify']> {
+  planned: HostFacts,
+  planActions: ServiceAction[],
+): {verify: NonNullable<HostPlan['verify']>; actions: ServiceAction[]} {
+  const actions = planActions.map((action) => ({...action}))
   const fpm: Record<string, FpmInstallOptions> = {}
   const probes: ApplyProbes = {fastcgi: [], http: []}
-  const pairings = pairSites(facts)
   const touchedPools = new Set<PoolFacts>()
   for (const action of actions) {
     const target = action.target
     if (target.kind !== 'php-fpm') continue
-    const install = facts.installs.find((entry) => entry.id === target.install)
+    const install = planned.installs.find((entry) => entry.id === target.install)
     if (install === undefined) continue
+    if (action.action === 'stop') {
+      fpm[install.id] = {mainConfig: install.mainConfig, expect: []}
+      continue
+    }
     const expect = install.pools
-      .map((pool) => socketExpectation(pool, sets))
+      .map(socketExpectation)
       .filter((entry): entry is ListenerExpectation => entry !== undefined)
     fpm[install.id] = {mainConfig: install.mainConfig, expect}
-    for (const pool of install.pools) {
-      touchedPools.add(pool)
-      const listen = pool.listen.value
-      if (listen === undefined) continue
-      probes.fastcgi!.push({
-        ...(listen.kind === 'unix' ? {socket: listen.path} : {tcp: dialable(listen)}),
-        ...(pool.pingPath === undefined ? {} : {pingPath: pool.pingPath}),
-      })
-    }
+    const fastcgi = install.pools.map(fastcgiProbe).filter((probe): probe is FastcgiProbe => probe !== undefined)
+    install.pools.forEach((pool) => touchedPools.add(pool))
+    probes.fastcgi!.push(...fastcgi)
+    if (fastcgi.length > 0) action.gate = {fastcgi}
   }
   const nginxActed = actions.some((action) => action.target.kind === 'nginx')
   const seen = new Set<string>()
-  for (const pairing of pairings) {
+  for (const pairing of pairSites(planned)) {
     if (!nginxActed && (pairing.pool === undefined || !touchedPools.has(pairing.pool.pool))) continue
     const probe = probeUrlFor(pairing.site)
     if (probe === undefined || seen.has(`${probe.url} ${probe.hostHeader}`)) continue
     seen.add(`${probe.url} ${probe.hostHeader}`)
     probes.http!.push(probe)
   }
-  return {fpm, nginx: facts.nginx ? {binary: facts.nginx.binary} : {}, probes}
+  const nginxAction = actions.find((action) => action.target.kind === 'nginx')
+  if (nginxAction !== undefined && probes.http!.length > 0) nginxAction.gate = {http: [...probes.http!]}
+  return {verify: {fpm, nginx: planned.nginx ? {binary: planned.nginx.binary} : {}, probes}, actions}
 }

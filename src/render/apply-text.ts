@@ -1,5 +1,13 @@
 import type {ApplyResult, ApplyStatus} from '../apply/types.js'
-import {ExitCode, type ExitCodeValue} from '../exit-codes.js'
+import type {HostExit} from '../exit-codes.js'
+import {
+  countFindings,
+  findingsText,
+  unfixedCriticals,
+  type PlanDocument,
+  type PlanSummary,
+  type SkippedHost,
+} from '../model/plan.js'
 import type {HostOutcome} from '../run/host-runner.js'
 import {paint} from './style.js'
 
@@ -52,42 +60,90 @@ function detail(outcome: ApplyOutcome): string[] {
   return lines
 }
 
-export function renderApplyText(outcomes: ApplyOutcome[]): string {
-  const lines = outcomes.flatMap((outcome) => [
-    `${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusOf(outcome))}`,
-    ...detail(outcome),
-  ])
-  return `${lines.join('\n')}\n\n${paint('bold', applySummary(outcomes))}\n`
+/** What an apply (or rollback) did: each host's outcome, the hosts it left alone, and the plan it applied. */
+export interface ApplyReport {
+  outcomes: ApplyOutcome[]
+  skipped?: SkippedHost[]
+  /** The plan applied (absent for rollback): its findings are counted in the summary. */
+  plan?: PlanDocument
 }
 
-export function applySummary(outcomes: ApplyOutcome[]): string {
-  const counts = new Map<ApplyStatus, number>()
-  for (const outcome of outcomes) counts.set(statusOf(outcome), (counts.get(statusOf(outcome)) ?? 0) + 1)
-  const parts = [...counts.entries()].map(([status, count]) => `${count} ${status}`)
-  return `${outcomes.length} ${outcomes.length === 1 ? 'host' : 'hosts'}: ${parts.join(', ') || 'nothing to do'}`
+/** apply's --json document changed shape in version 2: `summary` is an object, as plan's is. */
+export const APPLY_FORMAT_VERSION = 2
+
+const SETTLED: ReadonlySet<string> = new Set(['applied', 'unchanged', 'skipped'])
+
+export function renderApplyText(report: ApplyReport): string {
+  const lines = [
+    ...report.outcomes.flatMap((outcome) => [
+      `${paint('bold', outcome.target.name)}: ${paint(STATUS_STYLE[statusOf(outcome)], statusOf(outcome))}`,
+      ...detail(outcome),
+    ]),
+    ...(report.skipped ?? []).map((host) => `${paint('bold', host.name)}: ${paint('dim', `skipped (${host.reason})`)}`),
+  ]
+  return `${lines.join('\n')}\n\n${paint('bold', applySummary(report).text)}\n`
 }
 
-export function applyJson(outcomes: ApplyOutcome[]): Record<string, unknown> {
+/** The same summary shape as plan's: counts by status, the hosts the plan changes, findings by severity. */
+export function applySummary(report: ApplyReport): PlanSummary {
+  const skipped = report.skipped ?? []
+  const statuses: Record<string, number> = {}
+  for (const status of [...report.outcomes.map(statusOf), ...skipped.map(() => 'skipped' as const)]) {
+    statuses[status] = (statuses[status] ?? 0) + 1
+  }
+  const applied = new Set(report.outcomes.map((outcome) => outcome.target.name))
+  const planned = (report.plan?.hosts ?? []).filter((host) => applied.has(host.name))
+  const hostsToChange =
+    report.plan === undefined
+      ? [...applied]
+      : planned.filter((host) => host.status === 'changes').map((host) => host.name)
+  const findings = countFindings(planned)
+  const criticalUnfixed = planned.filter((host) => unfixedCriticals(host).length > 0).map((host) => host.name)
+  const hosts = report.outcomes.length + skipped.length
+  const counts = Object.entries(statuses).map(([status, count]) => `${count} ${status}`)
   return {
-    hosts: outcomes.map((outcome) => ({
-      name: outcome.target.name,
-      address: outcome.target.address,
-      ...(outcome.ok ? outcome.value : {status: 'failed', error: outcome.error.toJSON()}),
-    })),
-    summary: applySummary(outcomes),
+    hosts,
+    toChange: hostsToChange.length,
+    unchanged: statuses.unchanged ?? 0,
+    failed: report.outcomes.filter((outcome) => !SETTLED.has(statusOf(outcome))).length,
+    statuses,
+    hostsToChange,
+    findings,
+    criticalUnfixed,
+    text:
+      `${hosts} ${hosts === 1 ? 'host' : 'hosts'}: ${counts.join(', ') || 'nothing to do'}` +
+      (report.plan === undefined ? '' : `; ${findingsText(findings, criticalUnfixed)}`),
   }
 }
 
-/** The most serious outcome decides the exit code; 0 only when every host converged and verified. */
-export function applyExitCode(outcomes: ApplyOutcome[]): ExitCodeValue {
-  const statuses = new Set(outcomes.map(statusOf))
-  if (statuses.has('rollback-failed')) return ExitCode.ROLLBACK_FAILED
-  if (statuses.has('rolled-back')) return ExitCode.ROLLED_BACK
-  if (statuses.has('refused-stale')) return ExitCode.STALE_PLAN
-  if (statuses.has('locked')) return ExitCode.LOCKED
-  if (statuses.has('failed')) {
-    const unreachable = outcomes.every((outcome) => !outcome.ok && outcome.error.code.startsWith('SSH_'))
-    return unreachable ? ExitCode.UNREACHABLE : ExitCode.HOSTS_FAILED
+export function applyJson(report: ApplyReport): Record<string, unknown> {
+  return {
+    formatVersion: APPLY_FORMAT_VERSION,
+    hosts: [
+      ...report.outcomes.map((outcome) => ({
+        name: outcome.target.name,
+        address: outcome.target.address,
+        ...(outcome.ok ? outcome.value : {status: 'failed', steps: [], error: outcome.error.toJSON()}),
+      })),
+      ...(report.skipped ?? []).map((host) => ({
+        name: host.name,
+        address: host.address,
+        status: 'skipped',
+        steps: [],
+        note: host.reason,
+      })),
+    ],
+    summary: applySummary(report),
   }
-  return ExitCode.OK
+}
+
+/** Each host's outcome as the exit-code table reads it. */
+export function applyHostExits(report: ApplyReport): HostExit[] {
+  return [
+    ...report.outcomes.map((outcome) => ({
+      status: statusOf(outcome),
+      errorCode: outcome.ok ? undefined : outcome.error.code,
+    })),
+    ...(report.skipped ?? []).map(() => ({status: 'skipped'})),
+  ]
 }

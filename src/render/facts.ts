@@ -1,3 +1,6 @@
+import {installVersion} from '../facts/install-version.js'
+import {unreadableByLogin, unreadableNote} from '../facts/gather-limits.js'
+import {fpmLiveness, nginxLiveness, type Liveness} from '../facts/service-state.js'
 import type {HostSnapshot} from '../model/snapshot.js'
 import type {HostOutcome} from '../run/host-runner.js'
 import {paint} from './style.js'
@@ -6,8 +9,11 @@ function kib(value: number | undefined): string {
   return value === undefined ? '?' : `${Math.round(value / 1024)} MiB`
 }
 
-function running(flag: boolean): string {
-  return flag ? paint('green', 'running') : paint('red', 'not running')
+function running({running: here, elsewhere}: Liveness): string {
+  if (here) return paint('green', 'running')
+  const foreign =
+    elsewhere.length === 0 ? '' : ` (pid ${elsewhere.join(', ')} runs in another mount namespace: not this host's)`
+  return paint('red', 'not running') + foreign
 }
 
 function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
@@ -24,7 +30,7 @@ function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
     const users = [...new Set(workers.map((worker) => worker.user ?? String(worker.uid)))].join(',') || '-'
     const test = nginx.configDump.code === 0 ? 'ok' : paint('red', `failed (${nginx.configDump.code})`)
     lines.push(
-      `  nginx     ${nginx.version ?? '?'} ${nginx.binary}: ${running(nginx.service.running)}, ` +
+      `  nginx     ${nginx.version ?? '?'} ${nginx.binary}: ${running(nginxLiveness(snapshot, nginx))}, ` +
         `${workers.length} workers as ${users}, nginx -t ${test}, ${nginx.configFiles.length} config files`,
     )
   } else {
@@ -34,9 +40,11 @@ function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
   for (const install of snapshot.fpmInstalls) {
     const workers = install.processes.filter((process) => process.kind === 'fpm-worker')
     const test = install.tt.code === 0 ? 'ok' : paint('red', `failed (${install.tt.code})`)
+    const version = installVersion(install)
+    if (version.note) lines.push(`  ${paint('yellow', 'note')}      ${version.note}`)
     lines.push(
-      `  php-fpm   ${install.versionNumber ?? '?'} ${install.binary} (${install.serviceName}): ` +
-        `${running(install.service.running)}, ${workers.length} workers, -t ${test}, ` +
+      `  php-fpm   ${version.version ?? '?'} ${install.binary} (${install.serviceName}): ` +
+        `${running(fpmLiveness(snapshot, install))}, ${workers.length} workers, -t ${test}, ` +
         `config ${install.mainConfigPath}, ${install.files.length} files`,
     )
   }
@@ -60,6 +68,8 @@ function hostSummary(snapshot: HostSnapshot, verbose: boolean): string[] {
       `  log       ${log.path} (${log.source}) ${log.exists ? `${log.size ?? '?'} bytes${log.truncated ? ', tail read' : ''}` : paint('dim', 'absent')}`,
     )
   }
+  const unreadable = unreadableNote(snapshot, unreadableByLogin(snapshot))
+  if (unreadable !== undefined) lines.push(`  ${paint('yellow', 'warning')}   ${unreadable}`)
   const warnings = verbose ? snapshot.warnings : snapshot.warnings.slice(0, 5)
   for (const warning of warnings) lines.push(`  ${paint('yellow', 'warning')}   ${warning}`)
   if (warnings.length < snapshot.warnings.length)
@@ -101,6 +111,7 @@ export function renderFactsJson(outcomes: HostOutcome<HostSnapshot>[]): Record<s
             address: outcome.target.address,
             status: 'ok',
             durationMs: Math.round(outcome.durationMs),
+            unreadable: unreadableByLogin(outcome.value),
             facts: outcome.value,
           }
         : {

@@ -8,6 +8,11 @@ export type HostOutcome<T> =
   | {target: HostTarget; ok: true; value: T; durationMs: number}
   | {target: HostTarget; ok: false; error: FpmfixError; durationMs: number}
 
+/** A host's outcome as the exit-code table reads it: ok, or failed with its error code. */
+export function hostExit(outcome: HostOutcome<unknown>): {status: string; errorCode?: string} {
+  return outcome.ok ? {status: 'ok'} : {status: 'failed', errorCode: outcome.error.code}
+}
+
 /** Called by a host's work to say which step it is on; shown in the progress list. */
 export type StepReporter = (step: string) => void
 
@@ -60,7 +65,12 @@ export async function runHosts<T>(
         const tree = steps === undefined ? undefined : new StepTree(steps)
         const running = (async () => {
           try {
-            const value = await work(target, (step) => void (tree === undefined && (task.output = step)), tree)
+            // Piped lines from hosts running side by side name their host.
+            const report =
+              options.progress === 'lines'
+                ? (step: string) => void (tree === undefined && (task.output = `${target.name}: ${step}`))
+                : (step: string) => void (tree === undefined && (task.output = step))
+            const value = await work(target, report, tree)
             outcomes[index] = {target, ok: true, value, durationMs: performance.now() - started}
             tree?.finish(plan!.outcome(value))
           } catch (error) {
@@ -79,6 +89,8 @@ export async function runHosts<T>(
     {
       concurrent: Math.max(1, options.forks),
       exitOnError: false,
+      // Ctrl-C is the command's to handle (exit 130, and say what happens to the hosts).
+      registerSignalListeners: false,
       renderer,
       fallbackRenderer: 'simple',
       rendererOptions: {logger: new ListrLogger({processOutput: stderr})},

@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process'
+import {hostname} from 'node:os'
 import {FpmfixError} from '../errors.js'
 import type {ExecOptions, ExecResult, Transport} from './transport.js'
 
@@ -122,6 +123,7 @@ export function createLocalTransport(options: LocalTransportOptions = {}): Trans
   const live = new Set<number>()
   return {
     kind: 'local',
+    connection: {connection: 'local', become, machine: hostname()},
     exec(command: string, execOptions: ExecOptions = {}): Promise<ExecResult> {
       const argv = localCommandArgv(command, become, uid)
       return run(argv, execOptions, argv[0] === 'sudo', live)

@@ -23,10 +23,13 @@ import {
   waitForLockDir,
   waitForTransactionEnd,
 } from './support/apply-cli-helpers.js'
+import {acceptedLogins, hostKeyFingerprint, sshdLog} from './support/host-evidence.js'
 import {buildCli, problems, runPlan} from './support/plan-helpers.js'
+import {rekeySshd, trustInKnownHosts} from './lab/rekey.js'
 import {describeRun, runCli} from './support/run-cli.js'
 
 const SOCKET_82 = 'fastcgi_pass unix:/run/php/php8.2-fpm.sock;'
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const HOSTS = [
   'nginxInvalid',
   'fpmInvalid',
@@ -38,10 +41,15 @@ const HOSTS = [
   'noTty',
   'rollback',
   'tampered',
+  'rekeyed',
+  'limitA',
+  'limitB',
+  'interrupted',
 ] as const
 type Role = (typeof HOSTS)[number]
 
 describe('fpmfix apply and rollback through the CLI over SSH: failures roll back, refusals write nothing', () => {
+  // Every apply of a saved plan here is `fpmfix apply PLANFILE` with no connection flag: the plan says how to reach each host.
   let lab: Lab
   let plans: Awaited<ReturnType<typeof planDirectory>>
   const host = (role: Role): LabHost => lab.hosts[HOSTS.indexOf(role)]!
@@ -162,7 +170,7 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     const first = await planFor('lock', 'first')
     const second = await planFor('lock', 'second')
     const slowProbe = `http://127.0.0.1:${target.httpPort}/slow.php?s=4`
-    const running = await startCli(['apply', first.file, ...connectionArgs(lab), '--json', '--probe-url', slowProbe])
+    const running = await startCli(['apply', first.file, '--json', '--probe-url', slowProbe])
     await waitForLockDir(target)
 
     const refused = await applyPlanFile(lab, target, second.file)
@@ -172,7 +180,7 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
       status: 'locked',
       lock: {owner: `${userInfo().username}@${hostname()}`, alive: true, txid: expect.stringMatching(/^\d{8}T\d{6}Z-/)},
     })
-    const refusedText = await runCli(['apply', second.file, ...connectionArgs(lab)])
+    const refusedText = await runCli(['apply', second.file])
     expect(refusedText.code, describeRun(refusedText)).toBe(7)
     expect(refusedText.stdout).toContain(
       `locked by ${userInfo().username}@${hostname()}, transaction ${refused.host.lock!.txid}`,
@@ -199,7 +207,7 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
       const plan = await planFor(role)
       const before = await configSnapshot(target)
       const extra = role === 'killInProbe' ? ['--probe-url', `http://127.0.0.1:${target.httpPort}/slow.php?s=3`] : []
-      const running = await startCli(['apply', plan.file, ...connectionArgs(lab), '--json', ...extra])
+      const running = await startCli(['apply', plan.file, '--json', ...extra])
       await waitForLockDir(target)
       if (role === 'killInProbe') {
         await target.exec(
@@ -240,6 +248,32 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
       expect(final.json.status).toBe('unchanged')
     })
   }
+
+  it('Ctrl-C during apply exits 130 naming the host whose transaction runs on; the host still ends applied or rolled back', async () => {
+    const target = host('interrupted')
+    await versionSocketMismatch(target)
+    const plan = await planFor('interrupted')
+    const before = await configSnapshot(target)
+    const slowProbe = `http://127.0.0.1:${target.httpPort}/slow.php?s=3`
+    const running = await startCli(['apply', plan.file, '--probe-url', slowProbe])
+    await target.exec(
+      `timeout 30 sh -c 'until grep -qx action-0 /var/lib/fpmfix/journal/*/state 2>/dev/null; do sleep 0.05; done'`,
+    )
+
+    running.child.kill('SIGINT')
+    const interrupted = await running.done
+
+    expect(interrupted.code, interrupted.stderr).toBe(130)
+    expect(interrupted.stderr).toContain(`Interrupted while applying to ${target.name}`)
+    expect(interrupted.stderr).toContain('detached from this client, and commits or rolls back on its own')
+    const {txid, outcome} = await waitForTransactionEnd(target)
+    const named = /\(transaction (\S+)\)/.exec(interrupted.stderr)?.[1]
+    if (named !== undefined) expect(named).toBe(txid)
+    expect(['committed', 'rolled-back']).toContain(outcome)
+    const state = await configSnapshot(target)
+    if (outcome === 'committed') expect(unexplainedChanges(before, state, plan.saved)).toEqual([])
+    else expect(changedPaths(before, state)).toEqual([])
+  })
 
   it('apply TARGET refuses without a terminal unless --auto-approve (exit 64 NOT_A_TTY), then plans and applies', async () => {
     const target = host('noTty')
@@ -333,9 +367,95 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     expect(await journalEntries(target)).toEqual([])
 
     await writeFile(plan.file, '{"kind": "something else"}')
-    const notAPlan = await runCli<JsonApplyDocument>(['apply', plan.file, ...connectionArgs(lab), '--json'])
+    const notAPlan = await runCli<JsonApplyDocument>(['apply', plan.file, '--json'])
     expect(notAPlan.code, describeRun(notAPlan)).toBe(65)
     expect(notAPlan.json?.error?.code).toBe('PLAN_FILE_INVALID')
     await expectStatus(target, '/index.php', 502)
+  })
+
+  it('refuses a host whose SSH host key changed since the plan, before logging in, although known_hosts now trusts the new key: exit 10, both fingerprints, nothing written', async () => {
+    const target = host('rekeyed')
+    await versionSocketMismatch(target)
+    const plan = await planFor('rekeyed')
+    const oldFingerprint = await hostKeyFingerprint(target.hostKeyLine)
+    expect(plan.saved.connection).toEqual({
+      connection: 'ssh',
+      become: false,
+      ssh: {
+        name: target.name,
+        address: '127.0.0.1',
+        port: target.sshPort,
+        user: 'root',
+        privateKeyFile: lab.clientKeyPath,
+        knownHostsFile: lab.knownHostsPath,
+        hostKey: {type: 'ssh-ed25519', sha256: oldFingerprint},
+      },
+    })
+
+    const newLine = await rekeySshd(target)
+    await trustInKnownHosts(lab.knownHostsPath, target, newLine)
+    const newFingerprint = await hostKeyFingerprint(newLine)
+    expect(newFingerprint).not.toBe(oldFingerprint)
+    const before = await configSnapshot(target)
+    const sshdLines = (await sshdLog(target)).length
+
+    const applied = await applyPlanFile(lab, target, plan.file)
+
+    expect(applied.run.code, applied.report).toBe(10)
+    expect(applied.host, applied.report).toMatchObject({status: 'failed', error: {code: 'PLAN_HOSTKEY_MISMATCH'}})
+    expect(applied.host.error?.message).toContain(oldFingerprint)
+    expect(applied.host.error?.message).toContain(newFingerprint)
+    const text = await runCli(['apply', plan.file])
+    expect(text.code, describeRun(text)).toBe(10)
+    expect(text.stdout).toMatch(
+      new RegExp(`PLAN_HOSTKEY_MISMATCH.*${escapeRegExp(newFingerprint)}.*${escapeRegExp(oldFingerprint)}`),
+    )
+    expect(changedPaths(before, await configSnapshot(target))).toEqual([])
+    expect(await journalEntries(target)).toEqual([])
+    expect(acceptedLogins((await sshdLog(target)).slice(sshdLines)), 'no login after the re-key').toEqual([])
+    expect((await target.http('/index.php')).status).toBe(502)
+
+    // Once the new key is verified, a plan made against it applies.
+    const fresh = await planFor('rekeyed', 'after-rekey')
+    expect(fresh.saved.connection?.ssh?.hostKey?.sha256).toBe(newFingerprint)
+    const retry = await applyPlanFile(lab, target, fresh.file)
+    expect(retry.run.code, retry.report).toBe(0)
+    expect((await target.http('/index.php')).status).toBe(200)
+  })
+
+  it('applies only the --limit hosts of a two-host plan (the other skipped and untouched), saying which flag overrides the plan', async () => {
+    const [first, second] = [host('limitA'), host('limitB')]
+    await Promise.all([versionSocketMismatch(first), versionSocketMismatch(second)])
+    const file = `${plans.dir}/limit-plan.json`
+    const planned = await runCli(['plan', ...connectionArgs(lab), first.name, second.name, '-o', file], {
+      timeoutMs: 120_000,
+    })
+    expect(planned.code, describeRun(planned)).toBe(0)
+    expect(planned.stdout).toContain(`2 hosts: 2 to change (${first.name}, ${second.name})`)
+    const untouched = await configSnapshot(second)
+    const knownHostsCopy = `${plans.dir}/known_hosts.copy`
+    await copyFile(lab.knownHostsPath, knownHostsCopy)
+
+    const run = await runCli<JsonApplyDocument>(
+      ['apply', file, '-l', first.name, '--known-hosts', knownHostsCopy, '--json'],
+      {
+        timeoutMs: 180_000,
+      },
+    )
+
+    expect(run.code, describeRun(run)).toBe(0)
+    expect(run.json?.hosts.map((entry) => [entry.name, entry.status])).toEqual([
+      [first.name, 'applied'],
+      [second.name, 'skipped'],
+    ])
+    expect(run.json?.summary).toMatchObject({hosts: 2, statuses: {applied: 1, skipped: 1}, hostsToChange: [first.name]})
+    expect(run.stderr).toContain(
+      `${first.name}: --known-hosts ${knownHostsCopy} replaces the plan's ${lab.knownHostsPath}`,
+    )
+    expect(run.stderr).not.toContain(`${second.name}:`)
+    expect((await first.http('/index.php')).status).toBe(200)
+    expect((await second.http('/index.php')).status).toBe(502)
+    expect(changedPaths(untouched, await configSnapshot(second))).toEqual([])
+    expect(await journalEntries(second)).toEqual([])
   })
 })

@@ -273,6 +273,37 @@ describe('fpmfix facts over real SSH', () => {
     expect(plain.fpmInstalls.map((install) => install.binary)).toEqual(['/usr/sbin/php-fpm8.2'])
   })
 
+  it('gathers the same fleet from a YAML inventory and from an executable dynamic inventory', async () => {
+    const hostVars = (host: LabHost) => ({
+      ansible_host: '127.0.0.1',
+      ansible_port: host.sshPort,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: lab.clientKeyPath,
+    })
+    const yaml = path.join(work, 'fleet.yml')
+    const yamlHosts = hosts.map((host) =>
+      [
+        `        ${host.name}:`,
+        ...Object.entries(hostVars(host)).map(([key, value]) => `          ${key}: ${value}`),
+      ].join('\n'),
+    )
+    await writeFile(yaml, ['all:', '  children:', '    web:', '      hosts:', ...yamlHosts, ''].join('\n'))
+    const script = path.join(work, 'fleet-inventory.sh')
+    const listing = {
+      web: {hosts: hosts.map((host) => host.name)},
+      _meta: {hostvars: Object.fromEntries(hosts.map((host) => [host.name, hostVars(host)]))},
+    }
+    await writeFile(script, `#!/bin/sh\ncat <<'JSON'\n${JSON.stringify(listing)}\nJSON\n`, {mode: 0o755})
+
+    for (const inventory of [yaml, script]) {
+      const run = await facts(['-i', inventory, 'web', '--known-hosts', lab.knownHostsPath, '--json'])
+      expect(run.code, describeRun(run)).toBe(EXIT_OK)
+      expect(
+        run.json?.hosts.map((entry) => [entry.name, entry.status, snapshotOf(run.json, entry.name).hostname]),
+      ).toEqual(hosts.map((host) => [host.name, 'ok', host.name]))
+    }
+  })
+
   it('reaches an ad-hoc user@host:port target without an inventory', async () => {
     const host = hosts[1]!
     const target = `root@127.0.0.1:${host.sshPort}`

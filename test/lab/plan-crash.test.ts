@@ -5,7 +5,7 @@ import {buildCli, runPlan} from './support/plan-helpers.js'
 
 /**
  * A worker that dies on SIGSEGV takes its request with it (nginx: connection reset, 502).
- * No setting fixes a crash, so plan must name it with evidence and propose no change.
+ * No setting fixes a crash, so plan must name it with evidence, propose no change, and say it is left unfixed.
  */
 describe('plan on a php-fpm worker crashing with SIGSEGV', () => {
   let lab: Lab
@@ -41,6 +41,8 @@ describe('plan on a php-fpm worker crashing with SIGSEGV', () => {
     ).toEqual([])
     expect(plan.json.changes).toEqual([])
     expect(plan.json.actions).toEqual([])
-    expect(plan.exitCode).toBe(0)
+    // A critical finding left unfixed is not "healthy" to automation: --detailed-exitcode says 9, not 0.
+    expect(plan.exitCode).toBe(9)
+    expect(plan.document.summary.criticalUnfixed).toEqual([host.name])
   })
 })

@@ -22,6 +22,7 @@ import {
 import {
   applyByHand,
   buildCli,
+  changeOf,
   fpmSeconds,
   iniValue,
   type JsonFinding,
@@ -29,6 +30,7 @@ import {
   poolValue,
   problems,
   runPlan,
+  withReport,
 } from './support/plan-helpers.js'
 
 interface Scenario {
@@ -344,25 +346,6 @@ describe('plan on real 502s: inject, diagnose, fix by hand, re-plan', () => {
     expect(plain.json.status).toBe('changes')
   })
 })
-
-function changeOf(plan: HostPlan, path: string): HostPlan['changes'][number] {
-  const change = plan.changes.find((candidate) => candidate.path === path)
-  if (change === undefined)
-    throw new Error(
-      `the plan has no change to ${path}; it changes: ${plan.changes.map((c) => c.path).join(', ') || 'nothing'}`,
-    )
-  return change
-}
-
-/** Re-throw a failed check with the plan it was checking, diffs included. */
-async function withReport(report: string, check: () => Promise<void>): Promise<void> {
-  try {
-    await check()
-  } catch (error) {
-    if (error instanceof Error) error.message += `\n${report}`
-    throw error
-  }
-}
 
 function describePlan(json: JsonHostPlan): string {
   return `plan for ${json.name}:\n${JSON.stringify(json, null, 2)}`

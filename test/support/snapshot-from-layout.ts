@@ -51,7 +51,16 @@ import {
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url))
 
-export type LayoutName = 'debian-php82' | 'debian-multi-php' | 'rhel-remi' | 'alpine-php82' | 'docker-php-fpm' | 'apps'
+export type LayoutName =
+  | 'debian-php82'
+  | 'debian-multi-php'
+  | 'rhel-remi'
+  | 'alpine-php82'
+  | 'docker-php-fpm'
+  | 'apps'
+  | 'debian-php-upgrade'
+  | 'rhel-remi-multi'
+  | 'alpine-multi-php'
 
 interface InstallSpec {
   serviceName: string
@@ -87,6 +96,23 @@ const DEBIAN_82: InstallSpec = {
   defaultErrorLog: '/var/log/php8.2-fpm.log',
 }
 
+const RHEL_OS = {
+  id: 'rocky',
+  idLike: ['rhel', 'centos', 'fedora'],
+  versionId: '9.4',
+  prettyName: 'Rocky Linux 9.4 (Blue Onyx)',
+}
+
+const DEBIAN_81: InstallSpec = {
+  ...DEBIAN_82,
+  serviceName: 'php8.1-fpm',
+  binary: '/usr/sbin/php-fpm8.1',
+  versionNumber: '8.1.31',
+  mainConfigPath: '/etc/php/8.1/fpm/php-fpm.conf',
+  ttCapture: 'php-fpm-tt-8.1.txt',
+  defaultErrorLog: '/var/log/php8.1-fpm.log',
+}
+
 /** php8.2-fpm's systemd unit (ExecStartPost) links the default socket name to the www pool's socket. */
 const DEBIAN_LINKS = {'/run/php/php-fpm.sock': '/run/php/php8.2-fpm.sock'}
 
@@ -104,26 +130,10 @@ const LAYOUTS: Record<LayoutName, LayoutSpec> = {
     initSystem: 'systemd',
     nginxVersion: '1.22.1',
     fpmLayout: 'debian-multi-php',
-    installs: [
-      {
-        ...DEBIAN_82,
-        serviceName: 'php8.1-fpm',
-        binary: '/usr/sbin/php-fpm8.1',
-        versionNumber: '8.1.31',
-        mainConfigPath: '/etc/php/8.1/fpm/php-fpm.conf',
-        ttCapture: 'php-fpm-tt-8.1.txt',
-        defaultErrorLog: '/var/log/php8.1-fpm.log',
-      },
-      {...DEBIAN_82, ttCapture: 'php-fpm-tt-8.2.txt'},
-    ],
+    installs: [DEBIAN_81, {...DEBIAN_82, ttCapture: 'php-fpm-tt-8.2.txt'}],
   },
   'rhel-remi': {
-    os: {
-      id: 'rocky',
-      idLike: ['rhel', 'centos', 'fedora'],
-      versionId: '9.4',
-      prettyName: 'Rocky Linux 9.4 (Blue Onyx)',
-    },
+    os: RHEL_OS,
     initSystem: 'systemd',
     nginxVersion: '1.20.1',
     fpmLayout: 'rhel-remi',
@@ -172,6 +182,48 @@ const LAYOUTS: Record<LayoutName, LayoutSpec> = {
       },
     ],
   },
+  'debian-php-upgrade': {
+    os: DEBIAN_OS,
+    initSystem: 'systemd',
+    nginxVersion: '1.22.1',
+    // No -tt captures in this tree: php-fpm is read from its files.
+    fpmLayout: 'debian-php-upgrade',
+    installs: [DEBIAN_81, DEBIAN_82],
+  },
+  'rhel-remi-multi': {
+    os: RHEL_OS,
+    initSystem: 'systemd',
+    nginxVersion: '1.20.1',
+    fpmLayout: 'rhel-remi-multi',
+    installs: ['7.4.33', '8.1.31'].map((version) => {
+      const scl = `php${version.split('.').slice(0, 2).join('')}`
+      return {
+        serviceName: `${scl}-php-fpm`,
+        binary: `/opt/remi/${scl}/root/usr/sbin/php-fpm`,
+        versionNumber: version,
+        mainConfigPath: `/etc/opt/remi/${scl}/php-fpm.conf`,
+        prefix: `/opt/remi/${scl}/root/usr`,
+        defaultErrorLog: `/var/opt/remi/${scl}/log/php-fpm/error.log`,
+      }
+    }),
+  },
+  'alpine-multi-php': {
+    os: {id: 'alpine', idLike: [], versionId: '3.20.3', prettyName: 'Alpine Linux v3.20'},
+    initSystem: 'openrc',
+    nginxVersion: '1.26.2',
+    fpmLayout: 'alpine-multi-php',
+    installs: ['8.1.31', '8.2.36'].map((version) => {
+      const short = version.split('.').slice(0, 2).join('')
+      return {
+        serviceName: `php-fpm${short}`,
+        binary: `/usr/sbin/php-fpm${short}`,
+        versionNumber: version,
+        mainConfigPath: `/etc/php${short}/php-fpm.conf`,
+        prefix: '/usr',
+        defaultErrorLog: `/var/log/php${short}/error.log`,
+      }
+    }),
+  },
   apps: {
     os: DEBIAN_OS,
     initSystem: 'systemd',
@@ -217,6 +269,8 @@ export interface LayoutOptions {
   staleSockets?: boolean
   /** Rewrite config files (nginx or php-fpm, by host path) before anything is derived from them. */
   files?: Record<string, (text: string) => string>
+  /** php-fpm config files the layout does not have (a pool file a plan created), by host path. */
+  addFiles?: Record<string, string>
   /** Change pool directives the way an admin would: in the file, and so in php-fpm's -tt dump. */
   fpm?: FpmDirectiveChange[]
   /** Replace an install's -tt capture (by service name), e.g. a failing `php-fpm -t`. */
@@ -257,6 +311,7 @@ export function snapshotFromLayout(layout: LayoutName, options: LayoutOptions = 
     (install) => options.installs === undefined || options.installs.includes(install.serviceName),
   )
   const fpmTree = applyFileEdits(readTree(fpmLayout), options.files)
+  for (const [path, text] of Object.entries(options.addFiles ?? {})) fpmTree.set(path, text)
   const captures = new Map(
     specs.map((install) => [install.serviceName, options.tt?.[install.serviceName] ?? ttCaptureOf(fpmLayout, install)]),
   )
@@ -453,7 +508,8 @@ function addNginxSockets(sockets: Map<string, SocketStat>, config: NginxConfig, 
   for (const path of nginxUnixTargets(config)) {
     const known = sockets.get(path)
     const link = links[hostRealPath(path)]
-    const target = sockets.get(link ?? hostRealPath(path))
+    const resolved = link ?? hostRealPath(path)
+    const target = sockets.get(resolved) ?? [...sockets.values()].find((socket) => socket.realPath === resolved)
     if (known) known.referencedBy = [...new Set([...known.referencedBy, 'nginx' as const])]
     else if (target?.exists)
       sockets.set(path, {
@@ -799,7 +855,7 @@ function socketStat(path: string, pool: EffectivePool, {users, groups}: Accounts
     gid: groupEntry?.gid ?? 0,
     inode: 1_450_000 + path.length,
     isSymlink: false,
-    realPath: path,
+    realPath: hostRealPath(path),
     readable: true,
     acl: acl ? ['user::rw-', ...named, 'group::rw-', 'mask::rw-', 'other::---'] : minimalAcl(mode),
     referencedBy: ['fpm', 'scan'],

@@ -50,8 +50,13 @@ function downFinding(context: RuleContext, ref: PoolRef, sites: Parameters<typeo
     kind: 'process',
     text: install.running
       ? `php-fpm master running (pid ${install.masterPids.join(', ')}) but pool ${pool.name} is not listening`
-      : `no ${install.serviceName} master process is running`,
+      : `no ${install.serviceName} master process runs in this host's mount namespace`,
   })
+  if (!install.running && install.elsewhere.length > 0)
+    evidence.push({
+      kind: 'process',
+      text: `${install.serviceName} master(s) ${install.elsewhere.join(', ')} run in another mount namespace (a container): not this host's`,
+    })
   const remedies: Remedy[] = []
   if (!install.test.ok) {
     evidence.push(...install.test.errors.map((text): Evidence => ({kind: 'command', text, source: `${install.id} -t`})))

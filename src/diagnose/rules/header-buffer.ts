@@ -1,8 +1,10 @@
 import {addressMatches} from '../../facts/pairing.js'
 import type {Finding, Remedy} from '../../model/finding.js'
 import {DEFAULT_POLICY, type Policy} from '../../model/policy.js'
-import type {FastcgiSite, Sourced} from '../../model/facts.js'
+import type {FastcgiSite} from '../../model/facts.js'
+import {derivedBusyBuffers, maxBusyBuffers, minBusyBuffers} from '../../nginx/fastcgi-buffers.js'
 import {configEvidence, currentNginxEvents, logEvidence} from '../evidence.js'
+import {setOrInsert} from '../nginx-setting.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {siteScope} from '../scope.js'
 
@@ -34,13 +36,13 @@ export function planBuffers(
   )
   const plan: BufferPlan = {bufferSize}
   let {count, size} = current.buffers
-  const busyFor = (one: number) => plan.busy ?? current.busy ?? 2 * Math.max(bufferSize, one)
+  const busyFor = (one: number) => plan.busy ?? current.busy ?? derivedBusyBuffers(bufferSize, one)
   // A written busy size moves only when it falls below the new minimum.
-  if (current.busy !== undefined && current.busy < Math.max(bufferSize, size))
-    plan.busy = 2 * Math.max(bufferSize, size)
-  if (busyFor(size) > (count - 1) * size) {
+  if (current.busy !== undefined && current.busy < minBusyBuffers(bufferSize, size))
+    plan.busy = derivedBusyBuffers(bufferSize, size)
+  if (busyFor(size) > maxBusyBuffers({count, size})) {
     size = Math.max(size, bufferSize / 2)
-    if (plan.busy !== undefined) plan.busy = 2 * Math.max(bufferSize, size)
+    if (plan.busy !== undefined) plan.busy = derivedBusyBuffers(bufferSize, size)
     count = Math.max(count, Math.ceil(busyFor(size) / size) + 1)
     plan.buffers = {count, size}
   }
@@ -129,16 +131,4 @@ function bufferFinding(
     ],
     remedies,
   }
-}
-
-function setOrInsert(
-  site: FastcgiSite,
-  current: Sourced<unknown>,
-  directive: string,
-  args: string[],
-  reason: string,
-): Remedy {
-  return current.source === 'default'
-    ? {kind: 'nginx-insert', file: site.block.file, line: site.block.line, directive, args, reason}
-    : {kind: 'nginx-set', file: current.source.file, line: current.source.line, directive, args, reason}
 }

@@ -1,6 +1,12 @@
-import {allPools, formatAddress, type PoolRef} from '../../facts/pairing.js'
+import {allPools, formatAddress, unixKey, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
-import {affordableChildren, consistentPm} from '../../plan/pm-sizing.js'
+import {
+  affordableChildren,
+  consistentPm,
+  growthCap,
+  perWorkerKb as perWorker,
+  pmNumbersOf,
+} from '../../plan/pm-sizing.js'
 import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
@@ -55,7 +61,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const queue =
     address.kind === 'tcp'
       ? facts.listeningTcp.find((entry) => entry.port === address.port)
-      : facts.unixQueues.get(address.path)
+      : facts.unixQueues.get(unixKey(address))
   if (queue)
     evidence.push({
       kind: 'listener',
@@ -66,8 +72,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   const notes: string[] = []
   const workers = pool.workers.map((worker) => worker.pssKb ?? worker.rssKb).filter((kb) => kb > 0)
   const {sizing} = context.policy
-  const perWorkerKb =
-    workers.length > 0 ? workers.reduce((sum, kb) => sum + kb, 0) / workers.length : sizing.assumedWorkerMb * 1024
+  const perWorkerKb = perWorker(pool.workers, sizing).kb
   evidence.push({
     kind: 'process',
     text:
@@ -91,19 +96,9 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
       },
       sizing,
     )
-    const target = Math.min(
-      affordable,
-      Math.max(pool.maxChildren.value * sizing.maxGrowthFactor, pool.maxChildren.value + sizing.maxGrowthFactor),
-    )
+    const target = Math.min(affordable, growthCap(pool.maxChildren.value, sizing))
     if (target > pool.maxChildren.value) {
-      const settings = {
-        pm: pool.pm.value,
-        maxChildren: pool.maxChildren.value,
-        startServers: pool.startServers.value,
-        minSpare: pool.minSpare.value,
-        maxSpare: pool.maxSpare.value,
-      }
-      for (const [key, value] of Object.entries(consistentPm(settings, target))) {
+      for (const [key, value] of Object.entries(consistentPm(pmNumbersOf(pool), target))) {
         remedies.push({
           kind: 'fpm-set',
           install: install.id,

@@ -1,23 +1,10 @@
-import {allPools, formatAddress, isListening, type Pairing, type PoolRef} from '../../facts/pairing.js'
+import {allPools, formatAddress, groupByAddress, isListening, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Address} from '../../model/facts.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
+import {retarget} from '../retarget.js'
 import type {Rule, RuleContext} from '../rule.js'
-import {siteScope} from '../scope.js'
-
-/** How nginx spells a pool's address in fastcgi_pass / upstream server. */
-export function nginxAddress(address: Address): string {
-  if (address.kind === 'unix') return `unix:${address.path}`
-  const host =
-    address.host === undefined || ['0.0.0.0', '*'].includes(address.host)
-      ? '127.0.0.1'
-      : address.host === '::'
-        ? '[::1]'
-        : address.host.includes(':')
-          ? `[${address.host}]`
-          : address.host
-  return `${host}:${address.port}`
-}
+import {pairingsScope, uniqueBy} from '../scope.js'
 
 function compareVersions(a: number[], b: number[]): number {
   for (let index = 0; index < Math.max(a.length, b.length); index++) {
@@ -71,24 +58,19 @@ export const socketMismatch: Rule = {
     const live = allPools(context.facts).filter(
       (ref) => ref.pool.listen.value !== undefined && isListening(context.facts, ref.pool.listen.value),
     )
-    const findings: Finding[] = []
-    for (const pairing of context.pairings) {
-      if (pairing.pool !== undefined || pairing.listening) continue
-      findings.push(mismatchFinding(context, pairing, live))
-    }
-    return findings
+    const broken = context.pairings.filter((pairing) => pairing.pool === undefined && !pairing.listening)
+    return groupByAddress(broken).map((group) => mismatchFinding(context, group, live))
   },
 }
 
-function mismatchFinding(context: RuleContext, pairing: Pairing, live: PoolRef[]): Finding {
-  const {site, target} = pairing
-  const evidence: Evidence[] = [
-    {
-      kind: 'config',
-      text: `${site.via === 'upstream' ? `upstream ${site.upstream} server` : 'fastcgi_pass'} ${formatAddress(target)}`,
-      source: `${target.file}:${target.line}`,
-    },
-  ]
+function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]): Finding {
+  const target = group[0]!.target
+  const places = uniqueBy(group, (pairing) => `${pairing.target.file}:${pairing.target.line}`)
+  const evidence: Evidence[] = places.map(({target: place}) => ({
+    kind: 'config',
+    text: `${place.directive === 'server' ? `${upstreamLabel(group[0]!)}server` : 'fastcgi_pass'} ${formatAddress(place)}`,
+    source: `${place.file}:${place.line}`,
+  }))
   if (target.kind === 'unix') evidence.push(statEvidence(context.facts.paths.get(target.path), target.path))
   else evidence.push({kind: 'listener', text: `no TCP listener on port ${target.port}`})
   for (const ref of live)
@@ -107,32 +89,32 @@ function mismatchFinding(context: RuleContext, pairing: Pairing, live: PoolRef[]
   const remedies: Remedy[] = []
   const choice = chooseLivePool(live, target)
   let summary = `nginx sends to ${formatAddress(target)}, where no php-fpm pool listens`
-  if (choice.pool !== undefined && site.via === 'variable') {
-    // Rewriting `fastcgi_pass $var` to one literal would drop every other value the map or set gives it.
-    summary +=
-      `; the address comes from ${site.raw} — change it where that variable is set ` +
-      `(the live pool ${choice.pool.pool.name} listens at ${formatAddress(choice.pool.pool.listen.value)})`
-  } else if (choice.pool !== undefined) {
-    const address = nginxAddress(choice.pool.pool.listen.value!)
-    const version = choice.pool.install.version ? ` (php ${choice.pool.install.version})` : ''
-    summary += `; the live pool ${choice.pool.pool.name}${version} listens at ${formatAddress(choice.pool.pool.listen.value)}`
-    const args = site.via === 'upstream' ? [address, ...(target.params ?? [])] : [address]
-    remedies.push(
-      {
-        kind: 'nginx-set',
-        file: target.file,
-        line: target.line,
-        directive: site.via === 'upstream' ? 'server' : 'fastcgi_pass',
-        args,
-        reason: `point ${site.via === 'upstream' ? `upstream ${site.upstream}` : 'fastcgi_pass'} at the live pool ${choice.pool.pool.name}`,
-      },
-      {kind: 'service', target: {kind: 'nginx'}, action: 'reload', reason: 'load the corrected FastCGI address'},
-    )
+  if (choice.pool !== undefined) {
+    const {pool, install} = choice.pool
+    const version = install.version ? ` (php ${install.version})` : ''
+    const reason = `point nginx at the live pool ${pool.name}`
+    const edits = places.map((place) => retarget(place, pool.listen.value!, reason))
+    const refusals = edits.flatMap((edit) => ('refused' in edit ? [edit.refused] : []))
+    summary += `; the live pool ${pool.name}${version} listens at ${formatAddress(pool.listen.value)}`
+    if (refusals.length > 0) {
+      summary += `, but the address comes from ${group[0]!.site.raw}: ${[...new Set(refusals)].join('; ')} — change it where that variable is set`
+    } else {
+      remedies.push(...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])), {
+        kind: 'service',
+        target: {kind: 'nginx'},
+        action: 'reload',
+        reason: 'load the corrected FastCGI address',
+      })
+    }
   } else if (choice.ambiguous.length > 1) {
     const candidates = choice.ambiguous.map((ref) => `${ref.pool.name} at ${formatAddress(ref.pool.listen.value)}`)
     summary += `; several live pools could be meant (${candidates.join(', ')}) — not guessing`
   } else if (live.length === 0) {
     summary += '; no php-fpm pool listens anywhere on this host'
   }
-  return {id: 'socket-mismatch', severity: 'critical', scope: siteScope(pairing), summary, evidence, remedies}
+  return {id: 'socket-mismatch', severity: 'critical', scope: pairingsScope(group), summary, evidence, remedies}
+}
+
+function upstreamLabel(pairing: Pairing): string {
+  return pairing.site.upstream === undefined ? '' : `upstream ${pairing.site.upstream} `
 }

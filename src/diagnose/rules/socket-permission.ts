@@ -1,7 +1,9 @@
-import {canConnectUnix} from '../../facts/access.js'
-import type {Pairing, PoolRef} from '../../facts/pairing.js'
+import {canConnectUnix, mayAccess} from '../../facts/access.js'
+import {sitesForPool, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {HostFacts, UserFact} from '../../model/facts.js'
+import {allowedClientsFindings} from '../allowed-clients.js'
+import {planSocketMove} from '../socket-move.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
@@ -19,25 +21,33 @@ export function workerUser(facts: HostFacts): UserFact | undefined {
   return name === undefined ? undefined : facts.users.get(name)
 }
 
-/** The nginx worker user cannot connect() to a live pool's socket: owner/group/mode, ACLs or a parent directory. */
+/**
+ * nginx may not connect to a live pool: its worker user cannot connect() to the unix socket
+ * (owner/group/mode, ACLs or a parent directory), or a TCP pool's listen.allowed_clients
+ * leaves out the address nginx connects from.
+ */
 export const socketPermission: Rule = {
   id: 'socket-permission',
   diagnose(context: RuleContext): Finding[] {
-    const {facts} = context
-    const worker = workerUser(facts)
-    if (worker === undefined) return []
-    const findings: Finding[] = []
-    const seen = new Set<PoolRef['pool']>()
-    for (const pairing of context.pairings) {
-      const ref = pairing.pool
-      if (ref === undefined || seen.has(ref.pool) || pairing.target.kind !== 'unix' || !pairing.listening) continue
-      const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookups(facts))
-      if (verdict.ok) continue
-      seen.add(ref.pool)
-      findings.push(permissionFinding(context, pairing, ref, worker, verdict.reason, verdict.path))
-    }
-    return findings
+    return [...unixFindings(context), ...allowedClientsFindings(context)]
   },
+}
+
+function unixFindings(context: RuleContext): Finding[] {
+  const {facts} = context
+  const worker = workerUser(facts)
+  if (worker === undefined) return []
+  const findings: Finding[] = []
+  const seen = new Set<PoolRef['pool']>()
+  for (const pairing of context.pairings) {
+    const ref = pairing.pool
+    if (ref === undefined || seen.has(ref.pool) || pairing.target.kind !== 'unix' || !pairing.listening) continue
+    const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookups(facts))
+    if (verdict.ok) continue
+    seen.add(ref.pool)
+    findings.push(permissionFinding(context, pairing, ref, worker, verdict.reason, verdict.path))
+  }
+  return findings
 }
 
 function permissionFinding(
@@ -86,9 +96,21 @@ function permissionFinding(
   const set = (key: string, value: string, reason: string) =>
     remedies.push({kind: 'fpm-set', install: install.id, pool: pool.name, key, value, reason})
   let summary = `nginx (user ${worker.name}) cannot connect to ${path}: ${reason}`
-  if (failingPath !== path) {
-    summary += '; php-fpm does not manage that directory, so no config change is proposed'
-  } else if (aclActive) {
+  const dirBlocked = failingPath !== path
+  const stat = facts.paths.get(path)
+  const {gidOf, uidOf} = lookups(facts)
+  // Behind a closed directory the socket itself may refuse the worker too: both are fixed in one plan.
+  const socketDenied = !dirBlocked || (stat?.exists === true && !mayAccess(stat, worker, 'w', gidOf, uidOf).ok)
+  if (dirBlocked) {
+    const move = planSocketMove(facts, context.pairings, ref, worker, lookups(facts))
+    if ('refused' in move) summary += `; the socket cannot be moved: ${move.refused}`
+    else {
+      summary += `; moving the pool's socket to ${move.path} (${move.why}), and nginx with it`
+      remedies.push(...move.remedies)
+    }
+  }
+  const granted = remedies.length
+  if (socketDenied && aclActive) {
     // php-fpm ignores listen.owner/group when ACLs are set: the worker has to be named in the ACL.
     summary += aclNote(pool.aclUsers.value, pool.aclGroups.value)
     set(
@@ -96,7 +118,7 @@ function permissionFinding(
       [...pool.aclUsers.value, worker.name].join(','),
       `listen.acl_* replaces owner/group; grant ${worker.name}`,
     )
-  } else {
+  } else if (socketDenied) {
     const groupName = workerGroups[0] ?? worker.name
     if (pool.listenOwner.value !== worker.name)
       set('listen.owner', worker.name, `the nginx worker user must own or share the socket`)
@@ -105,14 +127,14 @@ function permissionFinding(
     if (pool.listenMode.value !== mode)
       set('listen.mode', `0${mode.toString(8)}`, 'owner and group only, nobody else (never 0666)')
   }
-  if (remedies.length > 0) {
+  if (remedies.length > granted) {
     remedies.push({
       kind: 'service',
       target: {kind: 'php-fpm', install: install.id},
       action: 'restart',
       reason: 'listen.* only takes effect when php-fpm re-creates the socket',
     })
-  } else if (failingPath === path && facts.paths.get(path)?.uid !== facts.users.get(pool.listenOwner.value)?.uid) {
+  } else if (!dirBlocked && stat?.uid !== facts.users.get(pool.listenOwner.value)?.uid) {
     // The config is already right: the socket on disk was changed by hand; a restart re-creates it.
     summary += '; the pool config already allows it, the socket on disk differs (changed by hand?)'
     remedies.push({
@@ -125,7 +147,10 @@ function permissionFinding(
   return {
     id: 'socket-permission',
     severity: 'critical',
-    scope: poolScope(ref, [pairing.site]),
+    scope: poolScope(
+      ref,
+      sitesForPool(context.pairings, ref).map((other) => other.site),
+    ),
     summary,
     evidence,
     remedies,

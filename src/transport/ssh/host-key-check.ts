@@ -3,6 +3,7 @@ import {dirname} from 'node:path'
 import ssh2 from 'ssh2'
 import type {ServerHostKeyAlgorithm} from 'ssh2'
 import {FpmfixError} from '../../errors.js'
+import type {HostKeyFingerprint} from '../../model/target.js'
 import {shellQuote} from '../../util/shell-quote.js'
 import {
   checkHostKey,
@@ -22,13 +23,20 @@ export interface HostKeyCheckOptions {
   port: number
   /** What messages call the host (inventory name or ssh alias). */
   label: string
+  /**
+   * The key a saved plan recorded for this host. Any other key is refused before
+   * authentication, whatever known_hosts says; the recorded key is trusted unless revoked.
+   */
+  expectedKey?: HostKeyFingerprint
 }
 
 export interface HostKeyCheck {
   /** Host key algorithms to offer first, so the server presents a key type we already know. */
   preferredAlgorithms: ServerHostKeyAlgorithm[]
-  /** Resolves when the key may be trusted; rejects with an SSH_HOSTKEY_* error otherwise. */
+  /** Resolves when the key may be trusted; rejects with an SSH_HOSTKEY_* (or PLAN_HOSTKEY_MISMATCH) error otherwise. */
   verify(rawKey: Buffer): Promise<void>
+  /** The key the host presented, once it has. */
+  presented(): HostKeyFingerprint | undefined
 }
 
 const ALGORITHMS_BY_KEY_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
@@ -43,9 +51,22 @@ const ALGORITHMS_BY_KEY_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
 /** Load known_hosts once for one host and return its fail-closed verifier. */
 export async function prepareHostKeyCheck(options: HostKeyCheckOptions): Promise<HostKeyCheck> {
   const entries = parseKnownHosts(await readKnownHosts(options))
-  const knownTypes = entriesForHost(entries, options.host, options.port).map((entry) => entry.key.type)
+  // With a recorded key, ask for its type first so the host presents the same key it did then.
+  const knownTypes = [
+    ...(options.expectedKey === undefined ? [] : [options.expectedKey.type]),
+    ...entriesForHost(entries, options.host, options.port).map((entry) => entry.key.type),
+  ]
   const preferredAlgorithms = [...new Set(knownTypes.flatMap((type) => ALGORITHMS_BY_KEY_TYPE[type] ?? []))]
-  return {preferredAlgorithms, verify: (rawKey) => verifyHostKey(entries, options, rawKey)}
+  let presented: HostKeyFingerprint | undefined
+  return {
+    preferredAlgorithms,
+    verify: async (rawKey) => {
+      const key = presentedKey(rawKey, options)
+      presented = {type: key.type, sha256: sha256Fingerprint(key)}
+      await verifyHostKey(entries, options, key)
+    },
+    presented: () => presented,
+  }
 }
 
 async function readKnownHosts(options: HostKeyCheckOptions): Promise<string> {
@@ -65,8 +86,15 @@ async function readKnownHosts(options: HostKeyCheckOptions): Promise<string> {
   }
 }
 
-async function verifyHostKey(entries: KnownHostEntry[], options: HostKeyCheckOptions, rawKey: Buffer): Promise<void> {
-  const key = presentedKey(rawKey, options)
+async function verifyHostKey(
+  entries: KnownHostEntry[],
+  options: HostKeyCheckOptions,
+  key: HostPublicKey,
+): Promise<void> {
+  const expected = options.expectedKey
+  if (expected !== undefined && (expected.type !== key.type || expected.sha256 !== sha256Fingerprint(key))) {
+    throw plannedKeyError(options, key, expected)
+  }
   const verdict = checkHostKey(entries, options.host, options.port, key)
   switch (verdict.status) {
     case 'known':
@@ -74,8 +102,11 @@ async function verifyHostKey(entries: KnownHostEntry[], options: HostKeyCheckOpt
     case 'revoked':
       throw revokedError(options, key, verdict.entry)
     case 'changed':
+      // The plan's recorded key vouches for the host, as a reviewed known_hosts line would.
+      if (expected !== undefined) return
       throw changedError(options, key, verdict.entries)
     case 'unknown':
+      if (expected !== undefined && !options.acceptNewHostKeys) return
       if (!options.acceptNewHostKeys) throw unknownError(options, key)
       await recordHostKey(options, key)
       // A re-key later in the session presents the same key again; it is known by then.
@@ -154,6 +185,25 @@ function changedError(options: HostKeyCheckOptions, key: HostPublicKey, known: K
           keyType: entry.key.type,
           fingerprint: sha256Fingerprint(entry.key),
         })),
+      },
+    },
+  )
+}
+
+function plannedKeyError(options: HostKeyCheckOptions, key: HostPublicKey, expected: HostKeyFingerprint): FpmfixError {
+  const fingerprint = sha256Fingerprint(key)
+  return new FpmfixError(
+    'PLAN_HOSTKEY_MISMATCH',
+    `${describe(options)} presented ${key.type} key ${fingerprint}, but the plan was made on a host that presented ` +
+      `${expected.type} key ${expected.sha256}; refused before logging in, nothing was run on it`,
+    {
+      host: options.label,
+      hint:
+        'This is not the host the plan was reviewed for (re-installed, re-keyed, or another machine at that address). ' +
+        'Verify the new key out of band, then make and review a new plan against it.',
+      details: {
+        planned: {keyType: expected.type, fingerprint: expected.sha256},
+        presented: {keyType: key.type, fingerprint},
       },
     },
   )

@@ -24,6 +24,12 @@ export interface OpenClientParams {
   promptPassphrase?: PassphrasePrompt
 }
 
+export interface OpenedClient {
+  client: Client
+  /** The method that logged in: a key file, or the agent. */
+  auth: {kind: 'key-file'; file: string} | {kind: 'agent'} | undefined
+}
+
 const FINAL_AUTH_FAILURE = 'All configured authentication methods failed'
 
 /**
@@ -31,11 +37,12 @@ const FINAL_AUTH_FAILURE = 'All configured authentication methods failed'
  * Settles exactly once; the connect timeout is paused while a passphrase
  * prompt waits for the user.
  */
-export function openSshClient(params: OpenClientParams): Promise<Client> {
+export function openSshClient(params: OpenClientParams): Promise<OpenedClient> {
   const {endpoint} = params
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client()
     const methodsTried: string[] = []
+    let lastStep: AuthStep | undefined
     let hostKeyRefusal: FpmfixError | undefined
     let settled = false
     let timer: NodeJS.Timeout | undefined
@@ -74,7 +81,13 @@ export function openSshClient(params: OpenClientParams): Promise<Client> {
       if (settled) return
       settled = true
       clearTimeout(timer)
-      resolve(client)
+      const auth: OpenedClient['auth'] =
+        lastStep === undefined
+          ? undefined
+          : lastStep.kind === 'agent'
+            ? {kind: 'agent'}
+            : {kind: 'key-file', file: lastStep.file}
+      resolve({client, auth})
     })
 
     const config: ConnectConfig = {
@@ -92,7 +105,7 @@ export function openSshClient(params: OpenClientParams): Promise<Client> {
           },
         )
       },
-      authHandler: authHandler(params, methodsTried, {pauseTimer, startTimer, fail}),
+      authHandler: authHandler(params, methodsTried, {pauseTimer, startTimer, fail}, (step) => (lastStep = step)),
     }
     const preferred = params.hostKeys.preferredAlgorithms
     if (preferred.length > 0) config.algorithms = {serverHostKey: {remove: preferred, prepend: preferred, append: []}}
@@ -113,7 +126,12 @@ interface TimerControl {
   fail(error: FpmfixError): void
 }
 
-function authHandler(params: OpenClientParams, methodsTried: string[], control: TimerControl): AuthHandlerMiddleware {
+function authHandler(
+  params: OpenClientParams,
+  methodsTried: string[],
+  control: TimerControl,
+  trying: (step: AuthStep) => void,
+): AuthHandlerMiddleware {
   const username = params.endpoint.user
   let next = 0
   const nextMethod = async (): Promise<AnyAuthMethod | false> => {
@@ -121,11 +139,13 @@ function authHandler(params: OpenClientParams, methodsTried: string[], control: 
       const step = params.authSteps[next++]
       if (step === undefined) break
       if (step.kind === 'agent') {
+        trying(step)
         methodsTried.push(`agent (${step.socket})`)
         return {type: 'agent', username, agent: step.socket}
       }
       const key = step.kind === 'key' ? step.key : await loadIdentityFile(step.file, params, control)
       if (key === undefined) continue
+      trying(step)
       methodsTried.push(`publickey (${step.file})`)
       return {type: 'publickey', username, key}
     }

@@ -1,6 +1,7 @@
 import {homedir, userInfo} from 'node:os'
 import {join} from 'node:path'
 import {FpmfixError} from '../../errors.js'
+import type {HostKeyFingerprint} from '../../model/target.js'
 
 export interface SshConnectOptions {
   /** Address to connect to (IP or DNS name). */
@@ -31,6 +32,8 @@ export interface SshConnectOptions {
   promptPassphrase?: (keyFile: string) => Promise<string | undefined>
   /** The name used for ssh config lookup and in messages. */
   hostAlias?: string
+  /** The host key a saved plan recorded: any other key is refused before authentication. */
+  expectedHostKey?: HostKeyFingerprint
 }
 
 export const SSH_DEFAULTS = {

@@ -1,10 +1,12 @@
+import {resolve} from 'node:path'
 import type {Duplex} from 'node:stream'
 import type {Client, ParsedKey} from 'ssh2'
 import {FpmfixError} from '../../errors.js'
+import type {HostConnection, SshHop} from '../../model/target.js'
 import type {ExecOptions, ExecResult, Transport} from '../transport.js'
 import {ConcurrencyLimit} from './concurrency-limit.js'
 import {prepareHostKeyCheck} from './host-key-check.js'
-import {openSshClient, type AuthStep, type OpenClientParams} from './open-client.js'
+import {openSshClient, type AuthStep, type OpenClientParams, type OpenedClient} from './open-client.js'
 import {loadPrivateKey} from './private-key.js'
 import {disconnectedError, endpointText, type SshEndpoint} from './ssh-errors.js'
 import {becomeCommand, checkSudoResult, execOnClient} from './ssh-exec.js'
@@ -30,21 +32,24 @@ const closedClients = new WeakSet<Client>()
  * `applySshConfig` when the caller wants ~/.ssh/config honoured.
  */
 export async function connectSsh(options: SshConnectOptions): Promise<Transport> {
-  const chain = [...jumpChain(options, 0), options]
+  const chain = [...jumpChain(options, 0), options].map((hop) => inheritDefaults(hop, options))
   const keys = new Map<string, Promise<ParsedKey>>()
   const plans: OpenClientParams[] = []
   // Sequential so that passphrase prompts never overlap.
-  for (const hop of chain) plans.push(await planHop(inheritDefaults(hop, options), keys))
+  for (const hop of chain) plans.push(await planHop(hop, keys))
 
   const clients: Client[] = []
+  const hops: SshHop[] = []
   try {
     let previous: {client: Client; endpoint: SshEndpoint} | undefined
-    for (const plan of plans) {
+    for (const [index, plan] of plans.entries()) {
       const sock =
         previous === undefined ? undefined : await forwardThrough(previous, plan.endpoint, plan.connectTimeoutMs)
-      const client = await openSshClient(sock === undefined ? plan : {...plan, sock})
+      const opened = await openSshClient(sock === undefined ? plan : {...plan, sock})
+      const {client} = opened
       client.once('close', () => closedClients.add(client))
       clients.push(client)
+      hops.push(hopRecord(plan, opened, chain[index]!))
       previous = {client, endpoint: plan.endpoint}
     }
   } catch (error) {
@@ -53,7 +58,28 @@ export async function connectSsh(options: SshConnectOptions): Promise<Transport>
   }
   const target = plans[plans.length - 1]?.endpoint
   if (target === undefined) throw new FpmfixError('INTERNAL', 'no SSH endpoint to connect to')
-  return new SshTransport(clients, target, options.become === true && target.user !== 'root')
+  const connection: HostConnection = {
+    connection: 'ssh',
+    become: options.become === true,
+    ssh: hops.at(-1)!,
+    ...(hops.length > 1 ? {jumpHosts: hops.slice(0, -1)} : {}),
+  }
+  return new SshTransport(clients, target, options.become === true && target.user !== 'root', connection)
+}
+
+/** What a plan records about one hop: where, as whom, with which files, and the key it presented. */
+function hopRecord(plan: OpenClientParams, opened: OpenedClient, hop: SshConnectOptions): SshHop {
+  const {endpoint} = plan
+  const hostKey = plan.hostKeys.presented()
+  return {
+    name: endpoint.label,
+    address: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    ...(opened.auth?.kind === 'key-file' ? {privateKeyFile: resolve(opened.auth.file)} : {}),
+    knownHostsFile: resolve(hop.knownHostsFile ?? defaultKnownHostsFile()),
+    ...(hostKey === undefined ? {} : {hostKey}),
+  }
 }
 
 function jumpChain(options: SshConnectOptions, depth: number): SshConnectOptions[] {
@@ -120,6 +146,7 @@ async function planHop(hop: SshConnectOptions, keys: Map<string, Promise<ParsedK
     host: endpoint.host,
     port: endpoint.port,
     label: endpoint.label,
+    ...(hop.expectedHostKey === undefined ? {} : {expectedKey: hop.expectedHostKey}),
   })
   return {
     endpoint,
@@ -179,6 +206,7 @@ class SshTransport implements Transport {
     private readonly clients: Client[],
     private readonly target: SshEndpoint,
     private readonly useSudo: boolean,
+    readonly connection: HostConnection,
   ) {
     for (const client of clients) {
       client.on('close', () => {

@@ -31,10 +31,10 @@ export const SHOP_POOL_FILE = '/etc/php/8.2/fpm/pool.d/shop.conf'
 export const SHOP_SOCKET = '/run/php/php8.2-fpm-shop.sock'
 export const SHOP_PATH = '/shop/index.php'
 
-const FPM_LOG = '/var/log/php8.2-fpm.log'
-const NGINX_ERROR_LOG = '/var/log/nginx/error.log'
-const WAIT_MS = 30_000
-const PHP_LOCATION_PASS = `fastcgi_pass unix:${FPM_SOCKET};`
+export const FPM_LOG = '/var/log/php8.2-fpm.log'
+export const NGINX_ERROR_LOG = '/var/log/nginx/error.log'
+export const WAIT_MS = 30_000
+export const PHP_LOCATION_PASS = `fastcgi_pass unix:${FPM_SOCKET};`
 
 /** Send `fault.concurrency` GETs of the failing path at once. */
 export function provoke(host: LabHost, fault: Fault502): Promise<HttpResult[]> {
@@ -266,17 +266,18 @@ export async function pathExists(host: LabHost, path: string): Promise<boolean> 
   return (await host.exec(`test -e ${shellQuote(path)}`, {allowFail: true})).code === 0
 }
 
-async function confirmed(host: LabHost, fault: Fault502): Promise<Fault502> {
-  await expectStatus(host, fault.failingPath, 502)
+/** Wait until the fault shows: its path answers `status` (502 unless given) and the healthy paths 200. */
+export async function confirmed(host: LabHost, fault: Fault502, status = 502): Promise<Fault502> {
+  await expectStatus(host, fault.failingPath, status)
   for (const path of fault.healthyPaths) await expectStatus(host, path, 200)
   return fault
 }
 
-function single(path: string): Fault502 {
+export function single(path: string): Fault502 {
   return {failingPath: path, concurrency: 1, healthyPaths: []}
 }
 
-async function waitForSocketOwner(host: LabHost, path: string, owner: string): Promise<void> {
+export async function waitForSocketOwner(host: LabHost, path: string, owner: string): Promise<void> {
   await waitFor(async () => (await socketOwner(host, path)) === owner, {
     timeoutMs: WAIT_MS,
     what: `${path} on ${host.name} to belong to ${owner}`,
@@ -292,7 +293,7 @@ async function fpmRunning(host: LabHost): Promise<boolean> {
   return (await host.exec(`pgrep -x ${FPM_BINARY}`, {allowFail: true})).code === 0
 }
 
-async function nginxMasterPid(host: LabHost): Promise<number | undefined> {
+export async function nginxMasterPid(host: LabHost): Promise<number | undefined> {
   const {stdout} = await host.exec(
     'pid=$(cat /run/nginx.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"',
     {allowFail: true},
@@ -312,15 +313,15 @@ async function nginxWorkerUsers(host: LabHost): Promise<string[]> {
     .map((match) => match[1]!)
 }
 
-async function logTail(host: LabHost, path: string): Promise<string> {
+export async function logTail(host: LabHost, path: string): Promise<string> {
   return (await host.exec(`tail -n 20 -- ${shellQuote(path)}`, {allowFail: true})).stdout
 }
 
-async function editFile(host: LabHost, path: string, edit: (text: string) => string): Promise<void> {
+export async function editFile(host: LabHost, path: string, edit: (text: string) => string): Promise<void> {
   await host.writeFile(path, edit(await host.readFile(path)))
 }
 
-function replaceOnce(text: string, search: string, replacement: string): string {
+export function replaceOnce(text: string, search: string, replacement: string): string {
   const first = text.indexOf(search)
   if (first === -1 || text.indexOf(search, first + 1) !== -1) {
     throw new LabError(`expected exactly one "${search}" in the file being edited`, {log: text})
@@ -328,13 +329,13 @@ function replaceOnce(text: string, search: string, replacement: string): string 
   return text.slice(0, first) + replacement + text.slice(first + search.length)
 }
 
-function insertBeforeServerEnd(site: string, block: string): string {
+export function insertBeforeServerEnd(site: string, block: string): string {
   const end = site.lastIndexOf('}')
   if (end === -1) throw new LabError('the lab site has no closing brace', {log: site})
   return `${site.slice(0, end)}${block}${site.slice(end)}`
 }
 
-function sparePortPair(host: LabHost): [number, number] {
+export function sparePortPair(host: LabHost): [number, number] {
   const [first, second] = host.sparePorts
   if (first === undefined || second === undefined) throw new LabError(`${host.name} has fewer than two spare ports`)
   return [first, second]

@@ -99,8 +99,9 @@ async function fpmListening(host: LabHost): Promise<boolean> {
   const listeners = await fpmListeners(host)
   const unixReady =
     (await socketInodes(host, listeners.filter(isUnixListener))).size === listeners.filter(isUnixListener).length
-  const tcpPorts = listeners.filter((listener) => !isUnixListener(listener)).map(tcpListenerPort)
-  const tcpReady = await Promise.all(tcpPorts.map((port) => tcpAccepts(port)))
+  const tcpReady = await Promise.all(
+    listeners.filter((listener) => !isUnixListener(listener)).map((listener) => tcpAccepts(...tcpDialTarget(listener))),
+  )
   return unixReady && tcpReady.every(Boolean)
 }
 
@@ -108,9 +109,16 @@ function isUnixListener(listen: string): boolean {
   return listen.startsWith('/')
 }
 
-/** "9000", "127.0.0.1:9000", "[::1]:9000": the lab shares the machine's loopback, so the port is what matters. */
-function tcpListenerPort(listen: string): number {
-  return Number.parseInt(listen.slice(listen.lastIndexOf(':') + 1), 10)
+/**
+ * Where to connect to reach a TCP `listen` ("9000", "127.0.0.1:9000", "[::1]:9000"): the lab shares the
+ * machine's network, and an IPv6 loopback listener takes no IPv4 connection.
+ */
+function tcpDialTarget(listen: string): [number, number, string] {
+  const port = Number.parseInt(listen.slice(listen.lastIndexOf(':') + 1), 10)
+  const host =
+    /^\[(.*)\]:\d+$/.exec(listen)?.[1] ?? (listen.includes(':') ? listen.slice(0, listen.lastIndexOf(':')) : '')
+  const dial = host === '' || host === '0.0.0.0' || host === '*' ? '127.0.0.1' : host === '::' ? '::1' : host
+  return [port, 1_000, dial]
 }
 
 /** Inode of each existing unix socket among `paths`. */

@@ -38,10 +38,10 @@ export function httpGet(port: number, path: string, timeoutMs = 30_000, maxHeade
   })
 }
 
-/** True when something accepts a TCP connection on 127.0.0.1:<port>. */
-export function tcpAccepts(port: number, timeoutMs = 1_000): Promise<boolean> {
+/** True when something accepts a TCP connection on <host>:<port> (127.0.0.1 unless given). */
+export function tcpAccepts(port: number, timeoutMs = 1_000, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({host: '127.0.0.1', port})
+    const socket = connect({host, port})
     const done = (ok: boolean): void => {
       socket.destroy()
       resolve(ok)

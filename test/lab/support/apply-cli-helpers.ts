@@ -4,8 +4,9 @@ import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import type {ApplyResult} from '../../../src/apply/types.js'
-import type {HostPlan, PlanDocument} from '../../../src/model/plan.js'
+import type {HostPlan, PlanDocument, PlanSummary} from '../../../src/model/plan.js'
 import {shellQuote} from '../../../src/util/shell-quote.js'
+import {type DocumentKind, schemaProblems} from '../../support/json-schemas.js'
 import {JOURNAL, LOCK_DIR} from '../apply-lab-helpers.js'
 import type {Lab, LabHost} from '../lab/index.js'
 import {waitFor} from '../lab/wait.js'
@@ -22,7 +23,7 @@ export interface JsonApplyHost extends ApplyResult {
 export interface JsonApplyDocument {
   formatVersion: number
   hosts: JsonApplyHost[]
-  summary: string
+  summary: PlanSummary
   /** Present instead of hosts when the command failed as a whole (usage, no terminal, bad plan file). */
   error?: {code: string; message: string; hint?: string}
 }
@@ -48,8 +49,19 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')
 }
 
+/** What plan (and apply TARGET, facts, rollback) need to reach lab hosts; apply PLANFILE needs none of it. */
 export function connectionArgs(lab: Lab): string[] {
   return ['-i', lab.inventoryPath, '--known-hosts', lab.knownHostsPath]
+}
+
+/** Throw when a printed --json document does not match its published JSON Schema. */
+export function expectSchema(kind: DocumentKind, run: CliRun): void {
+  if (run.json === undefined) return
+  const problems = schemaProblems(kind, run.json)
+  if (problems.length > 0)
+    throw new Error(
+      `${kind} --json does not match src/schemas/${kind}.schema.json:\n${problems.join('\n')}\n${describeRun(run)}`,
+    )
 }
 
 /** A directory for plan files, removed by the returned cleanup. */
@@ -68,6 +80,7 @@ export async function savePlan(
   const args = ['plan', ...connectionArgs(lab), host.name, '--json', '-o', file]
   if (options.detailedExitcode) args.push('--detailed-exitcode')
   const run = await runCli<JsonPlanDocument>(args, {timeoutMs: 120_000})
+  expectSchema('plan', run)
   const json = run.json?.hosts?.find((entry) => entry.name === host.name)
   if (json === undefined) throw new Error(`fpmfix plan printed no entry for ${host.name}\n${describeRun(run)}`)
   const saved = (await readPlanFile(file)).hosts.find((entry) => entry.name === host.name)
@@ -102,16 +115,17 @@ export async function editPlannedChange(
   return after
 }
 
-/** `fpmfix apply PLANFILE --json`, with the connection flags of the lab. */
-export async function applyPlanFile(lab: Lab, host: LabHost, file: string, extra: string[] = []): Promise<ApplyRun> {
-  return applyRun(
-    host,
-    await runCli<JsonApplyDocument>(['apply', file, ...connectionArgs(lab), '--json', ...extra], {timeoutMs: 180_000}),
-  )
+/**
+ * `fpmfix apply PLANFILE --json` and nothing else: no inventory, key or known_hosts flag, since the plan
+ * says how each host is reached (`_lab` stays in the signature the lab suites call it with).
+ */
+export async function applyPlanFile(_lab: Lab, host: LabHost, file: string, extra: string[] = []): Promise<ApplyRun> {
+  return applyRun(host, await runCli<JsonApplyDocument>(['apply', file, '--json', ...extra], {timeoutMs: 180_000}))
 }
 
 /** Pick the host's entry out of an apply/rollback run, with a report that includes the host-side log. */
 export async function applyRun(host: LabHost, run: CliRun<JsonApplyDocument>): Promise<ApplyRun> {
+  expectSchema('apply', run)
   const entry = run.json?.hosts?.find((candidate) => candidate.name === host.name)
   const txid = entry?.txid
   const log = txid === undefined ? '' : await journalTail(host, txid)

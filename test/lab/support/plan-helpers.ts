@@ -4,7 +4,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
-import type {HostPlan, PlanDocument} from '../../../src/model/plan.js'
+import type {HostPlan, PlanDocument, PlanSummary} from '../../../src/model/plan.js'
+import {schemaProblems} from '../../support/json-schemas.js'
 import {FPM_SERVICE, type Lab, type LabHost, reloadNginx, restartFpm, startFpm} from '../lab/index.js'
 import {reloadFpm, restartNginx} from '../lab/faults-502.js'
 
@@ -43,7 +44,7 @@ export interface JsonHostPlan {
 export interface JsonPlanDocument {
   formatVersion: number
   hosts: JsonHostPlan[]
-  summary: {hosts: number; toChange: number; unchanged: number; failed: number; text: string}
+  summary: PlanSummary
 }
 
 export interface PlanRun {
@@ -89,6 +90,9 @@ export async function runPlan(lab: Lab, host: LabHost, options: {detailedExitcod
     const {exitCode, stdout, stderr} = await runNode(args)
     const context = `fpmfix plan for ${host.name} exited ${exitCode}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`
     const document = parseJson<JsonPlanDocument>(stdout, context)
+    const problems = schemaProblems('plan', document)
+    if (problems.length > 0)
+      throw new Error(`plan --json does not match src/schemas/plan.schema.json:\n${problems.join('\n')}\n${context}`)
     const json = document.hosts?.find((entry) => entry.name === host.name)
     if (json === undefined) throw new Error(`no host ${host.name} in the printed plan\n${context}`)
     const savedDocument = parseJson<PlanDocument>(
@@ -197,5 +201,25 @@ function parseJson<T>(text: string, context: string): T {
     return JSON.parse(text) as T
   } catch {
     throw new Error(`not a JSON document: ${context}`)
+  }
+}
+
+/** The planned change of one file, or an error naming what the plan changes instead. */
+export function changeOf(plan: HostPlan, file: string): HostPlan['changes'][number] {
+  const change = plan.changes.find((candidate) => candidate.path === file)
+  if (change === undefined)
+    throw new Error(
+      `the plan has no change to ${file}; it changes: ${plan.changes.map((c) => c.path).join(', ') || 'nothing'}`,
+    )
+  return change
+}
+
+/** Re-throw a failed check with the plan it was checking, diffs included. */
+export async function withReport(report: string, check: () => Promise<void> | void): Promise<void> {
+  try {
+    await check()
+  } catch (error) {
+    if (error instanceof Error) error.message += `\n${report}`
+    throw error
   }
 }

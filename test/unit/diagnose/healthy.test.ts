@@ -44,10 +44,15 @@ describe('healthy hosts', () => {
       expect(plan.status).toBe('unchanged')
     })
 
-    it('php8.2-fpm stopped: no nginx site sends to it, so nothing is down for nginx', () => {
+    it('nginx and php8.2-fpm stopped while containers run theirs: never "healthy", and no php-fpm finding no site needs', () => {
       const snapshot = gathered('debian12-stopped')
       expect(snapshot.fpmInstalls[0]!.service.running).toBe(false)
-      expect(planFor(snapshot).findings).toEqual([])
+      const plan = planFor(snapshot)
+      expect(plan.findings.map((finding) => [finding.id, finding.severity])).toEqual([['nginx-down', 'warning']])
+      const [finding] = plan.findings
+      expect(finding!.summary).toMatch(/^nginx is installed but not running .*another mount namespace/)
+      expect(finding!.evidence.map((item) => item.text)).toContain('sysv: stopped — nginx is not running ... failed!')
+      expect(finding!.remedies).toEqual([])
     })
   })
 })

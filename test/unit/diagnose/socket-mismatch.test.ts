@@ -161,6 +161,116 @@ describe('socket-mismatch', () => {
     })
   })
 
+  describe('one finding per broken address, listing every place that sends there', () => {
+    const upstreamFile = '/etc/nginx/conf.d/php-fpm.conf'
+    const snapshot = snapshotFromLayout('rhel-remi', {
+      fpm: [{pool: 'www', key: 'listen', value: '127.0.0.1:9000'}],
+      files: {
+        [upstreamFile]: (text) =>
+          `${text}\nserver {\n\tlisten 8080;\n\tserver_name shop.example.com;\n` +
+          '\tlocation /a/ {\n\t\tfastcgi_pass php-fpm;\n\t}\n\tlocation /b/ {\n\t\tfastcgi_pass php-fpm;\n\t}\n}\n',
+      },
+    })
+    const plan = planFor(snapshot)
+
+    it('an upstream used by three locations is one finding naming all three, and one edit', () => {
+      const finding = onlyFinding(plan, 'socket-mismatch')
+      expect(finding.scope.label).toMatch(/^unix:\/run\/php-fpm\/www\.sock ← /)
+      for (const location of ['location /a/', 'location /b/', 'location ~ \\.php$'])
+        expect(finding.scope.label).toContain(location)
+      expect(finding.evidence.filter((item) => item.text.startsWith('upstream php-fpm server'))).toHaveLength(1)
+      expect(plan.changes.map((change) => change.path)).toEqual([upstreamFile])
+      const after = findUpstreams(nginxAfter(snapshot, plan)).get('php-fpm')!
+      expect(after.servers.map((server) => server.address)).toEqual([{kind: 'tcp', host: '127.0.0.1', port: 9000}])
+    })
+  })
+
+  describe('IPv6 loopback is not IPv4 loopback', () => {
+    const site = '/etc/nginx/http.d/default.conf'
+    const snapshot = snapshotFromLayout('alpine-php82', {fpm: [{pool: 'www', key: 'listen', value: '[::1]:9000'}]})
+    const plan = planFor(snapshot)
+
+    it('a pool on [::1]:9000 does not serve nginx’s 127.0.0.1:9000: mismatch, and nginx follows the pool', () => {
+      expect(snapshot.listeners.tcp.map((listener) => `${listener.address}:${listener.port}`)).toContain('::1:9000')
+      const finding = onlyFinding(plan, 'socket-mismatch')
+      expect(finding.summary).toContain('nginx sends to 127.0.0.1:9000, where no php-fpm pool listens')
+      expect(finding.summary).toContain('listens at [::1]:9000')
+      const after = findFastcgiPasses(nginxAfter(snapshot, plan)).filter((pass) => pass.file === site)
+      expect(after.map((pass) => pass.target)).toEqual([{kind: 'tcp', host: '::1', port: 9000}])
+      expect(changeOf(plan, site).after).toMatch(/fastcgi_pass +\[::1\]:9000;/)
+    })
+
+    it('fastcgi_pass localhost:9000 reaches it (nginx tries both loopbacks)', () => {
+      const localhost = snapshotFromLayout('alpine-php82', {
+        fpm: [{pool: 'www', key: 'listen', value: '[::1]:9000'}],
+        files: {[site]: (text) => text.replace('127.0.0.1:9000', 'localhost:9000')},
+      })
+      expect(findingsOf(planFor(localhost), 'socket-mismatch')).toEqual([])
+    })
+  })
+
+  describe('fastcgi_pass $var given by a literal set', () => {
+    const api = '/etc/nginx/sites-enabled/api'
+    const dead = 'unix:/run/php/php8.1-fpm.sock'
+    const withSets = (edit: (text: string) => string) =>
+      planFor(
+        snapshotFromLayout('apps', {
+          files: {[api]: (text) => edit(text.replace('unix:/run/php/php8.2-fpm.sock', dead))},
+        }),
+      )
+
+    it('rewrites the set to the live pool, and nothing else', () => {
+      const plan = withSets((text) => text)
+      const finding = findingsOf(plan, 'socket-mismatch').find((candidate) => candidate.scope.nginx?.file === api)!
+      expect(finding.summary).toContain(`nginx sends to ${dead}`)
+      expect(finding.remedies).toContainEqual(
+        expect.objectContaining({kind: 'nginx-set', file: api, line: 7, directive: 'set'}),
+      )
+      const change = plan.changes.find((candidate) => candidate.before.includes('set $upstream'))!
+      const {replaced} = lineEdit(change.before, change.after)
+      expect(replaced).toEqual([
+        {line: 7, from: `\tset $upstream ${dead};\n`, to: '\tset $upstream unix:/run/php/php8.2-fpm.sock;\n'},
+      ])
+    })
+
+    it('rewrites every set reaching the location when each names the dead address', () => {
+      const plan = withSets((text) =>
+        text.replace(
+          '\t\tfastcgi_pass $upstream;',
+          `\t\tif ($arg_legacy) {\n\t\t\tset $upstream ${dead};\n\t\t}\n\t\tfastcgi_pass $upstream;`,
+        ),
+      )
+      const finding = findingsOf(plan, 'socket-mismatch').find((candidate) => candidate.scope.nginx?.file === api)!
+      expect(finding.remedies.filter((remedy) => remedy.kind === 'nginx-set').map((remedy) => remedy.line)).toEqual([
+        7, 16,
+      ])
+    })
+
+    it('refuses, saying why, when the sets give the variable several values', () => {
+      const plan = withSets((text) =>
+        text.replace(
+          '\t\tfastcgi_pass $upstream;',
+          '\t\tif ($arg_legacy) {\n\t\t\tset $upstream unix:/run/php/php8.2-fpm.sock;\n\t\t}\n\t\tfastcgi_pass $upstream;',
+        ),
+      )
+      const finding = findingsOf(plan, 'socket-mismatch').find((candidate) => candidate.scope.nginx?.file === api)!
+      expect(finding.summary).toMatch(/\$upstream is set to several values .* not guessing/)
+      expect(finding.remedies).toEqual([])
+    })
+
+    it('refuses an address built from variables', () => {
+      const plan = withSets((text) =>
+        text.replace(
+          `set $upstream ${dead};`,
+          'set $sockdir /run/php;\n\tset $upstream unix:$sockdir/php8.1-fpm.sock;',
+        ),
+      )
+      const finding = findingsOf(plan, 'socket-mismatch').find((candidate) => candidate.scope.nginx?.file === api)!
+      expect(finding.summary).toContain('$upstream is set from other variables')
+      expect(finding.remedies).toEqual([])
+    })
+  })
+
   describe('negative', () => {
     it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)(
       'healthy %s: no mismatch',

@@ -124,14 +124,16 @@ describe('socket-permission', () => {
     })
   })
 
-  it('a parent directory without search permission → a finding, but no config edit (php-fpm does not own /run/php)', () => {
+  it('a parent directory without search permission and nowhere known to move the socket → a finding, no edit', () => {
     const snapshot = snapshotFromLayout('debian-php82', {
       edit: (host) => chown(host, dirIn(host, '/run/php'), 'root', 'root', '0700'),
     })
     const plan = planFor(snapshot)
     const finding = onlyFinding(plan, 'socket-permission')
     expect(finding.summary).toContain('www-data cannot search directory /run/php')
-    expect(finding.summary).toContain('no config change is proposed')
+    expect(finding.summary).toContain(
+      'the socket cannot be moved: no socket directory on this host is known to be reachable',
+    )
     expect(finding.evidence).toContainEqual(
       expect.objectContaining({kind: 'stat', text: '/run/php: directory root:root 0700'}),
     )
@@ -140,6 +142,62 @@ describe('socket-permission', () => {
     expect(plan.actions).toEqual([])
     expect(plan.status).toBe('unchanged')
     expect(plan.notes.some((note) => note.startsWith('socket-permission'))).toBe(true)
+  })
+
+  describe('a socket in a directory the workers cannot search moves where the host’s other pools keep theirs', () => {
+    const SHOP_SITE = '/etc/nginx/sites-enabled/shop.example.com'
+    const HIDDEN = '/run/php-shop/php8.2-fpm-shop.sock'
+    const snapshot = snapshotFromLayout('debian-multi-php', {
+      fpm: [{service: 'php8.2-fpm', pool: 'shop', key: 'listen', value: HIDDEN}],
+      files: {[SHOP_SITE]: (text) => text.replace('unix:/run/php/php8.2-fpm-shop.sock', `unix:${HIDDEN}`)},
+      edit: (host) => chown(host, dirIn(host, '/run/php-shop'), 'root', 'root', '0700'),
+    })
+    const plan = planFor(snapshot)
+    const finding = onlyFinding(plan, 'socket-permission')
+
+    it('moves the pool’s listen to /run/php and points the site at it, in one plan', () => {
+      expect(finding.summary).toContain('www-data cannot search directory /run/php-shop')
+      expect(finding.summary).toContain("moving the pool's socket to /run/php/php8.2-fpm-shop.sock")
+      expect(poolAfter(snapshot, plan, 'php8.2-fpm', 'shop').listen.value).toEqual({
+        kind: 'unix',
+        path: '/run/php/php8.2-fpm-shop.sock',
+      })
+      const site = plan.changes.find((change) => change.viaSymlink === SHOP_SITE || change.path === SHOP_SITE)!
+      expect(lineChanges(site.before, site.after)).toEqual({
+        removed: [`\t\tfastcgi_pass unix:${HIDDEN};\n`],
+        added: ['\t\tfastcgi_pass unix:/run/php/php8.2-fpm-shop.sock;\n'],
+      })
+    })
+
+    it('restarts php-fpm before reloading nginx, and apply waits for the socket at its new path', () => {
+      expect(plan.actions.map((action) => `${action.service} ${action.action}`)).toEqual([
+        'php8.2-fpm restart',
+        'nginx reload',
+      ])
+      const expected = plan.verify!.fpm['/usr/sbin/php-fpm8.2']!.expect!.map((entry) => entry.socket?.path)
+      expect(expected).toContain('/run/php/php8.2-fpm-shop.sock')
+      expect(expected).not.toContain(HIDDEN)
+    })
+  })
+
+  it('with no other pool, the socket moves to the install’s runtime directory (where its pid file is)', () => {
+    const hidden = '/run/php-private/php8.2-fpm.sock'
+    const snapshot = snapshotFromLayout('debian-php82', {
+      fpm: [{pool: 'www', key: 'listen', value: hidden}],
+      files: {'/etc/nginx/sites-enabled/default': (text) => text.replace(DEBIAN_SOCKET, hidden)},
+      edit: (host) => {
+        chown(host, dirIn(host, '/run/php-private'), 'root', 'root', '0700')
+        host.fpmInstalls[0]!.service.pidFiles.push({
+          path: '/run/php/php8.2-fpm.pid',
+          exists: true,
+          pid: 2000,
+          alive: true,
+        })
+      },
+    })
+    const plan = planFor(snapshot)
+    expect(onlyFinding(plan, 'socket-permission').summary).toContain(`moving the pool's socket to ${DEBIAN_SOCKET}`)
+    expect(poolAfter(snapshot, plan, 'php8.2-fpm', 'www').listen.value).toEqual({kind: 'unix', path: DEBIAN_SOCKET})
   })
 
   describe('negative', () => {

@@ -54,20 +54,27 @@ describe('loadInventory', () => {
     expect([...(await loadInventory(path)).hosts.keys()]).toEqual(['from-file'])
   })
 
-  it('rejects YAML inventories by extension with a clear message', async () => {
-    const error = await rejection(loadInventory(fixturePath('hosts.yml')))
-    expect(error.code).toBe('INVENTORY_SYNTAX')
-    expect(error.message).toMatch(/only INI inventories are/)
+  it('reads YAML inventories by extension', async () => {
+    const inventory = await loadInventory(fixturePath('hosts.yml'))
+    expect([...inventory.hosts.keys()]).toEqual(['mail.example.com', 'foo.example.com', 'bar.example.com'])
+    expect(inventory.groups.get('webservers')?.hosts).toEqual(['foo.example.com', 'bar.example.com'])
   })
 
-  it('rejects YAML inventories by content when the name does not tell', async () => {
+  it('reads YAML inventories by content when the name does not tell, and JSON by extension', async () => {
     const path = join(directory, 'hosts')
-    await writeFile(path, '---\nall:\n  hosts:\n    web1:\n')
+    await writeFile(path, '---\nall:\n  hosts:\n    web1:\n      ansible_port: 2222\n')
+    expect((await loadInventory(path)).hosts.get('web1')?.vars).toEqual({ansible_port: '2222'})
+    const json = join(directory, 'hosts.json')
+    await writeFile(json, JSON.stringify({web: {hosts: {web2: {ansible_user: 'ops'}}, vars: {tier: 1}}}))
+    expect((await loadInventory(json)).hosts.get('web2')?.vars).toEqual({ansible_user: 'ops', tier: '1'})
+  })
+
+  it('refuses a #! script that is not executable, saying how to fix it', async () => {
+    const path = join(directory, 'dynamic.py')
+    await writeFile(path, '#!/usr/bin/env python3\nprint("{}")\n', {mode: 0o644})
     const error = await rejection(loadInventory(path))
-    expect(error.code).toBe('INVENTORY_SYNTAX')
-    expect(error.message).toBe(
-      `${path}:1: this looks like a YAML or JSON inventory; only INI inventories are supported`,
-    )
+    expect(error.code).toBe('INVENTORY_SCRIPT')
+    expect(error.hint).toContain(`chmod +x ${path}`)
   })
 
   it('rejects a directory, pointing at the file inside', async () => {

@@ -286,10 +286,21 @@ describe('parseInventory: errors name the file and line', () => {
     expect(error.hint).toBeTruthy()
   })
 
-  it('rejects YAML content with a message that says only INI is supported', () => {
+  it('rejects YAML content: the INI reader does not guess', () => {
     const error = thrown(() => parseInventory('# inventory\nall:\n  hosts:\n    web1:\n', 'hosts'))
     expect(error.code).toBe('INVENTORY_SYNTAX')
-    expect(error.message).toBe('hosts:2: this looks like a YAML or JSON inventory; only INI inventories are supported')
+    expect(error.message).toBe('hosts:2: this looks like a YAML or JSON inventory, not INI')
+  })
+
+  it.each([
+    ['[web', 2],
+    ['[web:children', 2],
+    ['[web   # comment', 2],
+  ])('reports %s as an unclosed group header, not a host range', (header, line) => {
+    const error = thrown(() => parseInventory(['web0', header, 'web1'].join('\n'), 'inv/hosts'))
+    expect(error.code).toBe('INVENTORY_SYNTAX')
+    expect(error.message).toBe(`inv/hosts:${line}: unclosed group header ${header}: no closing ']'`)
+    expect(error.message).not.toMatch(/range|IPv6/)
   })
 
   it('reports the first of several undefined groups by line', () => {

@@ -101,7 +101,15 @@ describe('findFastcgiPasses on each layout', () => {
     expect(api.target).toEqual({
       kind: 'variable',
       expr: '$upstream',
-      sources: [{variable: '$upstream', kind: 'set', file: '/etc/nginx/sites-enabled/api', line: 7}],
+      sources: [
+        {
+          variable: '$upstream',
+          kind: 'set',
+          file: '/etc/nginx/sites-enabled/api',
+          line: 7,
+          value: 'unix:/run/php/php8.2-fpm.sock',
+        },
+      ],
       resolved: [{kind: 'unix', path: '/run/php/php8.2-fpm.sock'}],
     })
   })

@@ -7,7 +7,7 @@
 set -eu
 
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
-layouts=${*:-debian-php82 debian-multi-php rhel-remi alpine-php82 docker-php-fpm apps}
+layouts=${*:-debian-php82 debian-multi-php rhel-remi alpine-php82 docker-php-fpm apps debian-php-upgrade rhel-remi-multi alpine-multi-php}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 

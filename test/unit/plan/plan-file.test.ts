@@ -58,11 +58,17 @@ describe('plan file', () => {
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([])
   })
 
-  it('a missing file: PLAN_FILE_INVALID, with a hint to make a plan first', async () => {
+  it('a missing file: PLAN_FILE_NOT_FOUND (exit 65), with a hint to make a plan first', async () => {
     const error = await rejection(loadPlan(join(dir, 'nope.plan')))
-    expect(error.code).toBe('PLAN_FILE_INVALID')
-    expect(error.message).toContain('cannot read plan file')
-    expect(error.hint).toContain('fpmfix plan -o')
+    expect(error.code).toBe('PLAN_FILE_NOT_FOUND')
+    expect(error.message).toBe(`plan file ${join(dir, 'nope.plan')} not found`)
+    expect(error.hint).toContain('-o PLANFILE')
+  })
+
+  it('a directory: PLAN_FILE_NOT_FOUND saying it is a directory', async () => {
+    const error = await rejection(loadPlan(dir))
+    expect(error.code).toBe('PLAN_FILE_NOT_FOUND')
+    expect(error.message).toBe(`${dir} is a directory, not a plan file`)
   })
 
   it('not JSON: PLAN_FILE_INVALID naming the file', async () => {

@@ -1,23 +1,14 @@
+import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {FpmfixError} from '../../../src/errors.js'
 import {FINDING_IDS} from '../../../src/model/finding.js'
-import {PLAN_FORMAT_VERSION, summarize, type HostPlan, type PlanDocument} from '../../../src/model/plan.js'
+import {PLAN_FORMAT_VERSION} from '../../../src/model/plan.js'
 import {failedHostPlan} from '../../../src/plan/plan-hosts.js'
 import {planJson} from '../../../src/render/plan-text.js'
 import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {planFor} from '../diagnose/support/pipeline.js'
-
-function documentOf(hosts: HostPlan[]): PlanDocument {
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    kind: 'fpmfix-plan',
-    createdAt: '2026-11-23T21:45:00.000Z',
-    fpmfixVersion: '0.0.0-test',
-    hosts,
-    summary: summarize(hosts),
-  }
-}
+import {planDocument} from '../../support/plan-document.js'
 
 const broken = planFor(snapshotFromLayout('debian-multi-php', {installs: ['php8.2-fpm'], stopped: ['nginx']}))
 const healthy = planFor(snapshotFromLayout('rhel-remi'))
@@ -26,7 +17,7 @@ const failed = failedHostPlan(
   new FpmfixError('SSH_CONNECT_REFUSED', 'connect ECONNREFUSED 192.0.2.13:22', {hint: 'Is sshd running on the host?'}),
 )
 /** What a consumer of `plan --json` reads: the document after a JSON round trip. */
-const json = JSON.parse(JSON.stringify(planJson(documentOf([broken, healthy, failed])))) as Record<string, unknown>
+const json = JSON.parse(JSON.stringify(planJson(planDocument([broken, healthy, failed])))) as Record<string, unknown>
 
 const isString = (value: unknown) => typeof value === 'string' && value !== ''
 
@@ -34,13 +25,25 @@ describe('plan --json document', () => {
   it('has formatVersion, hosts and summary at the top', () => {
     expect(json.formatVersion).toBe(PLAN_FORMAT_VERSION)
     expect(Array.isArray(json.hosts)).toBe(true)
-    expect(json.summary).toEqual({
+    expect(json.summary).toMatchObject({
       hosts: 3,
       toChange: 1,
       unchanged: 1,
       failed: 1,
-      text: '3 hosts: 1 to change, 1 unchanged, 1 failed',
+      statuses: {changes: 1, unchanged: 1, failed: 1},
+      hostsToChange: ['debian-multi-php'],
+      criticalUnfixed: [],
     })
+    const summary = json.summary as {findings: Record<string, number>; text: string}
+    const findings = broken.findings.concat(healthy.findings)
+    expect(summary.findings).toEqual({
+      critical: findings.filter((finding) => finding.severity === 'critical').length,
+      warning: findings.filter((finding) => finding.severity === 'warning').length,
+      info: findings.filter((finding) => finding.severity === 'info').length,
+    })
+    expect(summary.text).toMatch(
+      /^3 hosts: 1 to change \(debian-multi-php\), 1 unchanged, 1 failed; findings: \d+ critical/,
+    )
   })
 
   it('every host has name, address, status, findings, changes and actions', () => {
@@ -71,6 +74,13 @@ describe('plan --json document', () => {
       expect(evidence.length).toBeGreaterThan(0)
       for (const item of evidence) expect(isString(item.kind) && isString(item.text)).toBe(true)
     }
+  })
+
+  it('the README findings table has one row per finding id, and no other', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('## Findings'), readme.indexOf('## Exit codes'))
+    const rows = [...table.matchAll(/^\| `([a-z-]+)` \|/gm)].map((match) => match[1])
+    expect([...rows].sort()).toEqual([...FINDING_IDS].sort())
   })
 
   it('changes carry path and a unified diff; actions carry service and action, in apply order', () => {

@@ -40,7 +40,7 @@ describe('policy files', () => {
   })
 
   it('refuses what it does not know and values out of range, naming the file and key', () => {
-    expect(policyError('[sizng]\nreserve_percent = 5\n').message).toMatch(/^fleet.ini: unknown section \[sizng\]/)
+    expect(policyError('[sizng]\nreserve_percent = 5\n').message).toMatch(/^fleet.ini:1: unknown section \[sizng\]/)
     expect(policyError('[sizing]\nreserve = 5\n').message).toMatch(/unknown key reserve in \[sizing\].*reserve_percent/)
     expect(policyError('[sizing]\nreserve_percent = 95\n').message).toMatch(
       /reserve_percent = 95: expected a whole number from 0 to 90/,
@@ -51,6 +51,12 @@ describe('policy files', () => {
     expect(policyError('[buffers]\nmin_buffer_size_kb = 512\nmax_buffer_size_kb = 64\n').message).toMatch(
       /min_buffer_size_kb is larger/,
     )
+    expect(policyError('[timeouts]\nmax_read_timeout_seconds = 0\n').message).toMatch(
+      /max_read_timeout_seconds = 0: expected a whole number from 1 to 86400/,
+    )
+    expect(parsePolicy('[timeouts]\nmax_read_timeout_seconds = 120\n', 'fleet.ini').timeouts).toEqual({
+      maxReadTimeoutSeconds: 120,
+    })
     expect(policyError('window_minutes = 5\n').message).toMatch(/outside a section/)
     expect(policyError('[sizing]\nreserve_percent = -1\n').exit).toBe(65)
   })

@@ -1,6 +1,7 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+import {connectTransport} from '../../../../src/transport/connect.js'
 import {connectSsh, type SshConnectOptions} from '../../../../src/transport/ssh/ssh-transport.js'
 import type {Transport} from '../../../../src/transport/transport.js'
 import {closedPort, generateKeyPair} from './support/fake-sshd.js'
@@ -57,6 +58,38 @@ describe('jump hosts', () => {
     expect(bastion.server.events.exec).toEqual([])
     expect(bastion.server.events.auth.at(-1)?.user).toBe('jumper')
     expect(target.server.events.auth.at(-1)?.user).toBe('deploy')
+  })
+
+  it('record each hop as dialled, with the key it presented, and reach the target again from that record alone', async () => {
+    writeFileSync(knownHostsFile, `${bastion.knownHostsLine}\n${target.knownHostsLine}\n`)
+    const record = (await connect(jumpOptions())).connection!
+    const keyFile = join(scratch.dir, 'id_ed25519')
+    expect(record.ssh).toMatchObject({name: 'web1', port: target.server.port, user: 'deploy', privateKeyFile: keyFile})
+    expect(record.jumpHosts).toMatchObject([
+      {name: 'bastion', address: '127.0.0.1', port: bastion.server.port, user: 'jumper', privateKeyFile: keyFile},
+    ])
+    expect(record.jumpHosts![0]!.hostKey?.sha256).toMatch(/^SHA256:/)
+    expect(record.jumpHosts![0]!.hostKey).not.toEqual(record.ssh!.hostKey)
+
+    const target2 = {name: 'web1', connection: 'ssh' as const, address: '127.0.0.1', vars: {}, recorded: record}
+    const again = await connectTransport(target2, {})
+    opened.push(again)
+    expect((await again.exec('id')).stdout).toBe('web1 ran id\n')
+    expect(bastion.server.events.auth.at(-1)?.user).toBe('jumper')
+  })
+
+  it('refuse a jump host whose key differs from the recorded one before logging in to it', async () => {
+    writeFileSync(knownHostsFile, `${bastion.knownHostsLine}\n${target.knownHostsLine}\n`)
+    const record = (await connect(jumpOptions())).connection!
+    const jump = record.jumpHosts![0]!
+    const wrong = {...record, jumpHosts: [{...jump, hostKey: {...jump.hostKey!, sha256: record.ssh!.hostKey!.sha256}}]}
+    const logins = bastion.server.events.auth.length
+    const error = await fpmfixFailure(
+      connectTransport({name: 'web1', connection: 'ssh', address: '127.0.0.1', vars: {}, recorded: wrong}, {}),
+    )
+    expect(error.code).toBe('PLAN_HOSTKEY_MISMATCH')
+    expect(error.host).toBe('bastion')
+    expect(bastion.server.events.auth).toHaveLength(logins)
   })
 
   it('close() closes the target and every hop', async () => {

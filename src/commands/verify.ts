@@ -1,0 +1,122 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {connectionFlags} from '../cli/connection-flags.js'
+import {targetsFromCli, withHost} from '../cli/hosts.js'
+import {exitCodesHelp, verifyExitCode} from '../exit-codes.js'
+import {progressMode, runHosts} from '../run/host-runner.js'
+import {verifyHostExit} from '../verify/report.js'
+import {renderVerifyText, verifyJson} from '../verify/render.js'
+import {parseRouteRequest} from '../verify/routes.js'
+import type {LoadSpec} from '../verify/types.js'
+import {verifyHost} from '../verify/verify-host.js'
+
+const DEFAULT_DURATION_S = 10
+
+export default class Verify extends BaseCommand {
+  static override summary =
+    "Retest each host's PHP routes under concurrent load: every request must get a non-5xx answer."
+  static override description = [
+    'Sends real concurrent HTTP requests (keep-alive GETs, as wrk does) to each PHP route of each host and reports ' +
+      'per route: requests, answers by status, 502/504s, connection errors, timeouts, p50/p95/p99 latency and ' +
+      "answered requests per second. Routes are the host's plain-HTTP nginx server blocks that pass to PHP-FPM " +
+      "(found by a read-only gather, addressed as apply's probe does), or the --url ones.",
+    "The load comes from the host itself by default: over SSH the host's PHP CLI runs a small load program, so the " +
+      "requests start on the host and only the figures travel back (the host's HTTP port need not be reachable from " +
+      'here). --from-here sends them from this machine instead. Either way every connection goes to the host’s own ' +
+      'addresses (its loopback, its listen address, or its address from here), with the server block’s Host header.',
+    exitCodesHelp([0, 11, 3, 8, 64, 130]),
+  ].join('\n\n')
+  static override usage =
+    '<%= command.id %> [TARGETS...] [--url PATH|URL]... [-n REQUESTS] [-d SECONDS] [-c CONNECTIONS] [FLAGS]'
+  static override examples = [
+    {description: 'This machine, 10 s per route, 10 connections', command: '<%= config.bin %> <%= command.id %>'},
+    {
+      description: 'Every web host after a fix, 2000 requests per route, 50 at a time',
+      command: '<%= config.bin %> <%= command.id %> -i hosts.ini web --requests 2000 -c 50',
+    },
+    {
+      description: 'A named route on one host, from this machine, as JSON',
+      command:
+        '<%= config.bin %> <%= command.id %> deploy@web1 --url http://shop.example.com/cart.php --from-here --json',
+    },
+  ]
+  static override strict = false
+  static override args = {
+    targets: Args.string({description: 'Hosts, groups, `all`, or [user@]host[:port]. None: this machine.'}),
+  }
+  static override flags = {
+    ...connectionFlags,
+    url: Flags.string({
+      description:
+        'Route to load, repeatable: /PATH (on the first PHP server block) or http://NAME[:PORT]/PATH (NAME is the Host header; the host itself is dialled). Default: every PHP server block.',
+      multiple: true,
+      helpGroup: 'LOAD',
+    }),
+    requests: Flags.integer({
+      char: 'n',
+      description: 'Requests per route (with --duration, whichever ends first).',
+      min: 1,
+      max: 100_000_000,
+      helpGroup: 'LOAD',
+    }),
+    duration: Flags.integer({
+      char: 'd',
+      description: `Seconds per route (default ${DEFAULT_DURATION_S} unless --requests is given).`,
+      min: 1,
+      max: 3600,
+      helpGroup: 'LOAD',
+    }),
+    concurrency: Flags.integer({
+      char: 'c',
+      description: 'Connections sending requests at the same time, per route.',
+      default: 10,
+      min: 1,
+      max: 512,
+      helpGroup: 'LOAD',
+    }),
+    timeout: Flags.integer({
+      description: 'Seconds a request may take before it counts as a timeout.',
+      default: 30,
+      min: 1,
+      max: 3600,
+      helpGroup: 'LOAD',
+    }),
+    'from-here': Flags.boolean({
+      description: 'Send the requests from this machine instead of from each host.',
+      helpGroup: 'LOAD',
+    }),
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Verify)
+    this.jsonMode = flags.json
+    this.verboseMode = flags.verbose
+    const requests = (flags.url ?? []).map(parseRouteRequest)
+    const duration = flags.duration ?? (flags.requests === undefined ? DEFAULT_DURATION_S : undefined)
+    const load: LoadSpec = {
+      concurrency: flags.concurrency,
+      ...(flags.requests === undefined ? {} : {requests: flags.requests}),
+      ...(duration === undefined ? {} : {durationMs: duration * 1000}),
+      timeoutMs: flags.timeout * 1000,
+    }
+    const targets = await targetsFromCli(argv as string[], flags)
+    const progress = progressMode(flags)
+    const outcomes = await runHosts(
+      targets,
+      (target, step) =>
+        withHost(target, flags, (transport) =>
+          verifyHost(transport, target, requests, {
+            load,
+            from: flags['from-here'] ? 'here' : 'host',
+            // Plain lines from hosts running side by side need the host's name on each.
+            step: progress === 'lines' ? (text) => step(`${target.name}: ${text}`) : step,
+          }),
+        ),
+      {forks: flags.forks, progress},
+    )
+    if (flags.json) this.printJson(verifyJson(outcomes))
+    else this.out(renderVerifyText(outcomes))
+    this.setExit(verifyExitCode(outcomes.map(verifyHostExit)))
+  }
+}

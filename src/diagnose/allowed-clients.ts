@@ -1,0 +1,105 @@
+import {destinationsOf, ipFamily, listenerAccepts, loopbackSource, normalizeHost} from '../facts/ip-address.js'
+import {formatAddress, sitesForPool, type Pairing, type PoolRef} from '../facts/pairing.js'
+import type {Evidence, Finding} from '../model/finding.js'
+import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from './evidence.js'
+import type {RuleContext} from './rule.js'
+import {poolScope} from './scope.js'
+
+/**
+ * Where nginx's connections to this pool come from: the loopback source the kernel gives a
+ * connection to a loopback address, and every address php-fpm itself logged dropping.
+ */
+function nginxSources(pairings: Pairing[], ref: PoolRef, dropped: string[]): string[] {
+  const listen = ref.pool.listen.value
+  const sources = new Set(dropped.map(normalizeHost))
+  for (const {target} of pairings) {
+    if (target.kind !== 'tcp' || target.host === undefined || listen?.kind !== 'tcp') continue
+    for (const destination of destinationsOf(target.host)) {
+      const source = listenerAccepts(listen, destination) ? loopbackSource(destination) : undefined
+      if (source !== undefined) sources.add(source)
+    }
+  }
+  return [...sources]
+}
+
+/**
+ * `listen.allowed_clients` on a TCP pool leaves out the address nginx connects from: php-fpm accepts
+ * the connection and closes it at once ("Connection disallowed: IP address … has been dropped",
+ * logged only with catch_workers_output), nginx reads a reset (104) while waiting for the response
+ * header and answers 502. The fix adds nginx's address to the list; the restriction stays.
+ */
+export function allowedClientsFindings(context: RuleContext): Finding[] {
+  const findings: Finding[] = []
+  const done = new Set<PoolRef['pool']>()
+  for (const {pool: ref, listening} of context.pairings) {
+    if (ref === undefined || !listening || done.has(ref.pool)) continue
+    const {pool, install} = ref
+    if (pool.listen.value?.kind !== 'tcp' || pool.allowedClients.value.length === 0) continue
+    done.add(ref.pool)
+    const pairings = sitesForPool(context.pairings, ref)
+    const drops = currentFpmEvents(
+      context,
+      install,
+      (event) => event.kind === 'connection-disallowed' && (event.pool === undefined || event.pool === pool.name),
+    )
+    const allowed = new Set(
+      pool.allowedClients.value.filter((entry) => ipFamily(entry) !== undefined).map(normalizeHost),
+    )
+    const refused = nginxSources(
+      pairings,
+      ref,
+      drops.map((event) => event.client!),
+    ).filter((source) => !allowed.has(source))
+    if (refused.length === 0) continue
+    const resets = eventsForAddress(
+      currentNginxEvents(
+        context,
+        // A drop reads as a reset or as an early close, depending on when php-fpm closes.
+        (event) =>
+          (event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed') &&
+          event.action === 'reading response header from upstream',
+        install.generation,
+      ),
+      pool.listen.value,
+    )
+    const evidence: Evidence[] = [
+      configEvidence(`[${pool.name}] listen.allowed_clients`, pool.allowedClients, pool.allowedClients.value.join(',')),
+      configEvidence(`[${pool.name}] listen`, pool.listen, formatAddress(pool.listen.value)),
+      ...logEvidence(resets),
+      ...logEvidence(drops),
+    ]
+    const entries = pool.allowedClients.value
+    const ignored = entries.filter((entry) => ipFamily(entry) === undefined)
+    findings.push({
+      id: 'socket-permission',
+      severity: 'critical',
+      scope: poolScope(
+        ref,
+        pairings.map((pairing) => pairing.site),
+      ),
+      summary:
+        `php-fpm pool ${pool.name} accepts FastCGI connections only from ${entries.join(', ')} (listen.allowed_clients)` +
+        `${ignored.length > 0 ? `, and php-fpm ignores ${ignored.join(', ')} (not an IP address)` : ''}; ` +
+        `nginx connects from ${refused.join(' and ')}, so php-fpm drops the connection and nginx answers 502` +
+        `${resets.length > 0 ? ` (${resets.length} dropped request(s) in nginx's log)` : ''}`,
+      evidence,
+      remedies: [
+        {
+          kind: 'fpm-set',
+          install: install.id,
+          pool: pool.name,
+          key: 'listen.allowed_clients',
+          value: [...entries, ...refused].join(','),
+          reason: `let nginx (${refused.join(', ')}) in; every other address stays refused`,
+        },
+        {
+          kind: 'service',
+          target: {kind: 'php-fpm', install: install.id},
+          action: 'reload',
+          reason: 'php-fpm hands listen.allowed_clients to new workers',
+        },
+      ],
+    })
+  }
+  return findings
+}

@@ -1,0 +1,5 @@
+export {readPolicyFile, type LimitKey, type LimitKeys} from './parse-policy.js'
+export {policyError, readPolicyIni} from './policy-ini.js'
+export {desiredState} from './desired-state.js'
+export {withoutRefused, type DesiredChange} from './desired-change.js'
+export {directiveSince, knownToVersion, OLDEST_KNOWN} from './pool-directives.js'
