@@ -386,11 +386,25 @@ fpm_includes() {
   done
 }
 
+# install_metas IDX LIST ROLE [ONLY]: meta ROLE:IDX (content and fingerprint) for each
+# "idx TAB path" line of LIST that is install IDX's and, given ONLY, a line of ONLY.
+install_metas() {
+  im_left=$2
+  while [ -n "$im_left" ]; do
+    im_l=${im_left%%"$NL"*}
+    im_left=${im_left#*"$NL"}
+    [ "${im_l%%"$TAB"*}" = "$1" ] || continue
+    im_path=${im_l#*"$TAB"}
+    case ${4-$NL$im_path$NL} in *"$NL$im_path$NL"*) meta "$3:$1" "$im_path" content sha ;; esac
+  done
+}
+
 # The files of every install: main config and includes (content and fingerprint), php.ini, and
 # the scanned .ini files that mention max_execution_time (one grep for all installs).
 fpm_files() {
   fpm_includes
-  ff_extra=
+  ff_scanned=
+  ff_seen=$NL
   set --
   ff_left=$INSTALLS
   while [ -n "$ff_left" ]; do
@@ -403,14 +417,15 @@ fpm_files() {
     IFS=$NL
     set -f
     for ff_f in $GLOB; do
-      case $NL$ff_extra in *"$NL$ff_f$NL"*) continue ;; esac
-      ff_extra=$ff_extra$ff_f$NL
+      ff_scanned=$ff_scanned${ff_i%%"$TAB"*}$TAB$ff_f$NL
+      case $ff_seen in *"$NL$ff_f$NL"*) continue ;; esac
+      ff_seen=$ff_seen$ff_f$NL
       set -- "$@" "$ff_f"
     done
     IFS=$ff_ifs
     set +f
   done
-  ff_timeouts=
+  ff_timeouts=$NL
   [ $# -eq 0 ] || ff_timeouts=$NL$(grep -l -e max_execution_time -- "$@" 2>/dev/null)$NL
   ff_left=$INSTALLS
   while [ -n "$ff_left" ]; do
@@ -419,26 +434,10 @@ fpm_files() {
     ff_idx=${ff_i%%"$TAB"*}
     install_field 3 "$ff_i"
     meta "fpm-main:$ff_idx" "$FIELD" content sha
-    ff_inc=$INCLUDED
-    while [ -n "$ff_inc" ]; do
-      ff_l=${ff_inc%%"$NL"*}
-      ff_inc=${ff_inc#*"$NL"}
-      [ "${ff_l%%"$TAB"*}" = "$ff_idx" ] || continue
-      meta "fpm-include:$ff_idx" "${ff_l#*"$TAB"}" content sha
-    done
+    install_metas "$ff_idx" "$INCLUDED" fpm-include
     install_field 4 "$ff_i"
     [ -z "$FIELD" ] || meta "fpm-ini:$ff_idx" "$FIELD" content sha
-    install_field 5 "$ff_i"
-    [ -n "$FIELD" ] || continue
-    glob_into "$FIELD/*.ini"
-    ff_ifs=$IFS
-    IFS=$NL
-    set -f
-    for ff_f in $GLOB; do
-      case $ff_timeouts in *"$NL$ff_f$NL"*) meta "fpm-ini-extra:$ff_idx" "$ff_f" content sha ;; esac
-    done
-    IFS=$ff_ifs
-    set +f
+    install_metas "$ff_idx" "$ff_scanned" fpm-ini-extra "$ff_timeouts"
   done
 }
 
