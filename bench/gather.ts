@@ -1,267 +1,349 @@
 /**
- * How long `fpmfix facts` (or `fpmfix plan`) takes on N lab hosts over real SSH, against the
- * floor of doing the same remote read with one plain OpenSSH client per host.
+ * What reading hosts costs, against what a user would otherwise run, measured in one run on lab
+ * hosts (real sshd, nginx and php8.2-fpm in namespaces of this machine):
  *
- *   npx tsx bench/gather.ts [--hosts 10] [--rounds 3] [--skip-build] [--command facts|plan]
+ *   npx tsx bench/gather.ts [--skip-build] [--parts host,fleet,scale] [--rounds 3] [--scale 10,25,50]
  *
- * With --command plan every other host first gets a real 502 (nginx pointed at a php8.1
- * socket after an upgrade to 8.2), so diagnosis, diffs and state fingerprints all run.
+ * host   one idle host: processes the gather starts (strace -f inside the host) and the host's
+ *        CPU time, per script run and per SSH session, against the minimal raw gather
+ *        `ssh host 'nginx -T; php-fpm8.2 -tt; cat the pool files; …'` (and the gather fpmfix
+ *        had before, test/support/gather-v1).
+ * fleet  10 hosts, every other one with a real 502 (nginx left on PHP 8.1's socket): wall time of
+ *        `fpmfix plan all` against that raw gather through OpenSSH to all hosts at once, and
+ *        `ansible-playbook --check --diff` doing the same read (bench/gather-playbook.yml), stock
+ *        and tuned (no facts, pipelining, ControlPersist). Medians of --rounds after a warm-up.
+ * scale  50 hosts, same faults: wall time and peak RSS of `fpmfix plan` on 10, 25 and 50 of them.
  *
- * Measures per round (order rotated between rounds, one unmeasured warm-up round first):
- *   fpmfix     node bin/run.js facts -i INV all --known-hosts KH --json -f N   (end to end, peak RSS)
- *   raw ssh    ssh … root@127.0.0.1 'sh -s' < gather script, all hosts in parallel
- *   in-process connect + gather for all hosts in one node process (no CLI), see in-process-gather.ts
- *   startup    node bin/run.js --version
+ * Needs root, the lab's packages, strace, GNU time (/usr/bin/time) and ansible-core.
  */
 import {execFile} from 'node:child_process'
+import {readFile, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs, promisify} from 'node:util'
-import {buildGatherScript, parseGatherOutput} from '../src/gather/index.js'
+import {buildGatherScript, gather} from '../src/gather/index.js'
 import {newBoundary} from '../src/protocol/boundary.js'
-import {type Lab, reloadNginx, startLab} from '../test/lab/lab/index.js'
-import {canMeasurePeakRss, describeSeries, median, type Series, timedSpawn} from './measure.js'
+import {connectTransport} from '../src/transport/connect.js'
+import {type Lab, type LabHost, reloadNginx, startLab} from '../test/lab/lab/index.js'
+import {gatherScriptV1} from '../test/support/gather-v1/index.js'
+import {countProcesses, hostCpuPerRun, scriptCpuPerRun, type ProcessCount} from './host-cost.js'
+import {describeSeries, median, type Series, timedSpawn, type TimedRun} from './measure.js'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CLI = path.join(REPO_ROOT, 'bin', 'run.js')
-const IN_PROCESS = path.join(REPO_ROOT, 'bench', 'in-process-gather.ts')
+const PLAYBOOK = path.join(REPO_ROOT, 'bench', 'gather-playbook.yml')
+
+/** The minimal gather a user would type: the same facts, no framing, no fingerprints. */
+const RAW_GATHER =
+  'nginx -T; php-fpm8.2 -tt; cat /etc/php/8.2/fpm/pool.d/*.conf; stat /run/php/*.sock; ps -eo user,pid,rss,args; ' +
+  'tail -n 500 /var/log/nginx/error.log /var/log/php8.2-fpm.log; cat /proc/meminfo'
+
+const PARTS = ['host', 'fleet', 'scale'] as const
+type Part = (typeof PARTS)[number]
 
 interface Options {
-  hosts: number
+  parts: Part[]
   rounds: number
   build: boolean
-  command: 'facts' | 'plan'
-}
-
-interface RoundFigures {
-  cliMs: number
-  cliRssKb?: number
-  /** durationMs of each host as the CLI reported it. */
-  cliHostMs: number[]
-  sshMs: number
-  inProcessMs: number
-  inProcessRssKb: number
-  startupMs: number
+  scale: number[]
+  fleet: number
 }
 
 function readOptions(): Options {
   const {values} = parseArgs({
     options: {
-      hosts: {type: 'string', default: '10'},
+      parts: {type: 'string', default: PARTS.join(',')},
       rounds: {type: 'string', default: '3'},
       'skip-build': {type: 'boolean', default: false},
-      command: {type: 'string', default: 'facts'},
+      scale: {type: 'string', default: '10,25,50'},
+      fleet: {type: 'string', default: '10'},
     },
   })
-  const command = values.command
-  if (command !== 'facts' && command !== 'plan') throw new Error(`--command must be facts or plan, not ${command}`)
-  const hosts = Number(values.hosts)
-  const rounds = Number(values.rounds)
-  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 64)
-    throw new Error(`--hosts must be an integer from 1 to 64, not ${values.hosts}`)
-  if (!Number.isInteger(rounds) || rounds < 1)
-    throw new Error(`--rounds must be a positive integer, not ${values.rounds}`)
-  return {hosts, rounds, build: !values['skip-build'], command}
+  const parts = values.parts.split(',').map((part) => {
+    if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--parts takes ${PARTS.join(',')}, not ${part}`)
+    return part as Part
+  })
+  const count = (text: string, flag: string): number => {
+    const value = Number(text)
+    if (!Number.isInteger(value) || value < 1 || value > 64) throw new Error(`${flag} takes 1 to 64, not ${text}`)
+    return value
+  }
+  return {
+    parts,
+    rounds: count(values.rounds, '--rounds'),
+    build: !values['skip-build'],
+    scale: values.scale.split(',').map((size) => count(size, '--scale')),
+    fleet: count(values.fleet, '--fleet'),
+  }
 }
 
-const cliEnv: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: undefined}
+const quietEnv: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: undefined}
 
-async function runCli(
-  lab: Lab,
-  command: Options['command'],
-): Promise<Pick<RoundFigures, 'cliMs' | 'cliRssKb' | 'cliHostMs'>> {
-  const args = [
-    CLI,
-    command,
+function log(message: string): void {
+  process.stderr.write(`${message}\n`)
+}
+
+function sshArgs(lab: Lab, host: LabHost, command: string): string[] {
+  const options = [
+    ['IdentitiesOnly', 'yes'],
+    ['UserKnownHostsFile', lab.knownHostsPath],
+    ['StrictHostKeyChecking', 'yes'],
+    ['BatchMode', 'yes'],
+    ['ControlMaster', 'no'],
+    ['ControlPath', 'none'],
+  ].flatMap(([key, value]) => ['-o', `${key}=${value}`])
+  return [
+    '-F',
+    '/dev/null',
     '-i',
-    lab.inventoryPath,
-    'all',
-    '--known-hosts',
-    lab.knownHostsPath,
-    '--json',
-    '-f',
-    String(lab.hosts.length),
+    lab.clientKeyPath,
+    ...options,
+    '-T',
+    '-p',
+    String(host.sshPort),
+    'root@127.0.0.1',
+    command,
   ]
-  const run = await timedSpawn(process.execPath, args, {cwd: REPO_ROOT, env: cliEnv, peakRss: true})
-  if (command === 'plan') {
-    const document = JSON.parse(run.stdout) as {hosts: Array<{name: string; status: string}>}
-    const broken = lab.hosts.filter((_, index) => index % 2 === 1).map((host) => host.name)
-    const wrong = document.hosts.filter(
-      (host) => host.status !== (broken.includes(host.name) ? 'changes' : 'unchanged'),
-    )
-    if (run.code !== 0 || wrong.length > 0)
-      throw new Error(
-        `fpmfix plan exited ${run.code}; wrong status: ${wrong.map((host) => `${host.name}=${host.status}`).join(', ')}\n${run.stderr}`,
-      )
-    return {cliMs: run.ms, cliRssKb: run.maxRssKb, cliHostMs: []}
-  }
-  const document = JSON.parse(run.stdout) as {
-    hosts: Array<{name: string; status: string; durationMs: number; facts?: {hostname: string}}>
-  }
-  const wrong = document.hosts.filter((host) => host.status !== 'ok' || host.facts?.hostname !== host.name)
-  if (run.code !== 0 || wrong.length > 0)
-    throw new Error(
-      `fpmfix facts exited ${run.code}; not gathered: ${wrong.map((host) => host.name).join(', ')}\n${run.stderr}`,
-    )
-  return {cliMs: run.ms, cliRssKb: run.maxRssKb, cliHostMs: document.hosts.map((host) => host.durationMs)}
 }
 
-/** The same script fpmfix sends, through OpenSSH, one client per host, all at once. */
-async function runRawSsh(lab: Lab): Promise<number> {
-  const jobs = lab.hosts.map((host) => ({host, boundary: newBoundary()}))
+function check(run: TimedRun, what: string, ok: boolean): void {
+  if (run.code !== 0 || !ok) throw new Error(`${what} exited ${run.code}\n${run.stderr.slice(-2000)}`)
+}
+
+/** The raw gather through OpenSSH, one client per host, all at once; checked after the clock stops. */
+async function rawSsh(lab: Lab, hosts: LabHost[]): Promise<number> {
   const started = performance.now()
   const runs = await Promise.all(
-    jobs.map(({host, boundary}) =>
-      timedSpawn(
-        'ssh',
-        [
-          '-F',
-          '/dev/null',
-          '-i',
-          lab.clientKeyPath,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-o',
-          `UserKnownHostsFile=${lab.knownHostsPath}`,
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'ControlMaster=no',
-          '-o',
-          'ControlPath=none',
-          '-T',
-          '-p',
-          String(host.sshPort),
-          'root@127.0.0.1',
-          'sh -s',
-        ],
-        {stdin: buildGatherScript(boundary), env: cliEnv},
-      ),
-    ),
+    hosts.map((host) => timedSpawn('ssh', sshArgs(lab, host, RAW_GATHER), {env: quietEnv})),
   )
   const ms = performance.now() - started
-  // Checked after the clock stopped: every host really ran the whole script.
-  for (const [index, run] of runs.entries()) {
-    const {host, boundary} = jobs[index]!
-    const snapshot = parseGatherOutput(run.stdout, boundary)
-    if (snapshot.hostname !== host.name || !snapshot.complete) {
-      throw new Error(
-        `raw ssh to ${host.name} exited ${run.code} with an incomplete gather (hostname ${snapshot.hostname})\n${run.stderr}`,
-      )
-    }
-  }
+  runs.forEach((run, index) =>
+    check(
+      run,
+      `raw ssh gather of ${hosts[index]?.name}`,
+      run.stdout.includes('MemTotal') && run.stdout.length > 10_000,
+    ),
+  )
   return ms
 }
 
-async function runInProcess(lab: Lab): Promise<Pick<RoundFigures, 'inProcessMs' | 'inProcessRssKb'>> {
-  const request = {
-    hosts: lab.hosts.map((host) => ({name: host.name, port: host.sshPort})),
-    privateKeyFile: lab.clientKeyPath,
-    knownHostsFile: lab.knownHostsPath,
-  }
-  const run = await timedSpawn(process.execPath, ['--import', 'tsx', IN_PROCESS], {
+/** `fpmfix plan` or `fpmfix facts` on every host of the inventory, all at once. */
+async function fpmfix(command: 'plan' | 'facts', lab: Lab, inventory: string, hosts: number): Promise<TimedRun> {
+  const args = [CLI, command, '-i', inventory, 'all', '--known-hosts', lab.knownHostsPath, '--json', '-q']
+  const run = await timedSpawn(process.execPath, [...args, '-f', String(hosts)], {
     cwd: REPO_ROOT,
-    env: cliEnv,
-    stdin: JSON.stringify(request),
+    env: quietEnv,
+    peakRss: true,
   })
-  if (run.code !== 0) throw new Error(`in-process gather exited ${run.code}\n${run.stderr}`)
-  const result = JSON.parse(run.stdout) as {ms: number; maxRssKb: number; hostnames: string[]}
-  if (result.hostnames.join() !== lab.hosts.map((host) => host.name).join())
-    throw new Error(`in-process gather saw ${result.hostnames.join()}`)
-  return {inProcessMs: result.ms, inProcessRssKb: result.maxRssKb}
+  const done = run.code === 0 ? (JSON.parse(run.stdout) as {hosts: Array<{status: string}>}).hosts : []
+  check(run, `fpmfix ${command}`, done.length === hosts && done.every((host) => host.status !== 'failed'))
+  return run
 }
 
-async function runStartup(): Promise<number> {
-  const run = await timedSpawn(process.execPath, [CLI, '--version'], {cwd: REPO_ROOT, env: cliEnv})
-  if (run.code !== 0) throw new Error(`fpmfix --version exited ${run.code}\n${run.stderr}`)
+function ansibleEnv(lab: Lab, tuned: boolean): NodeJS.ProcessEnv {
+  const known = `-o UserKnownHostsFile=${lab.knownHostsPath} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes`
+  return {
+    ...quietEnv,
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    // Stock: Ansible's own ssh_args (ControlPersist=60s), pipelining off, facts gathered.
+    ANSIBLE_SSH_ARGS: tuned
+      ? `-o ControlMaster=auto -o ControlPersist=600s ${known}`
+      : `-C -o ControlMaster=auto -o ControlPersist=60s ${known}`,
+    ANSIBLE_PIPELINING: tuned ? 'True' : 'False',
+    ANSIBLE_GATHERING: tuned ? 'explicit' : 'implicit',
+    ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(lab.root, tuned ? 'ansible-cp-tuned' : 'ansible-cp-stock'),
+    ANSIBLE_LOCAL_TEMP: path.join(lab.root, 'ansible-local'),
+    ANSIBLE_REMOTE_TMP: '/tmp/.ansible-tmp',
+    ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_RETRY_FILES_ENABLED: 'False',
+  }
+}
+
+async function ansible(lab: Lab, hosts: number, tuned: boolean): Promise<number> {
+  const args = ['-i', lab.inventoryPath, PLAYBOOK, '--check', '--diff', '-f', String(hosts)]
+  const run = await timedSpawn('ansible-playbook', args, {cwd: REPO_ROOT, env: ansibleEnv(lab, tuned)})
+  check(run, `ansible-playbook (${tuned ? 'tuned' : 'stock'})`, / failed=0 /.test(run.stdout))
   return run.ms
 }
 
-async function round(lab: Lab, index: number, command: Options['command']): Promise<RoundFigures> {
-  const figures: Partial<RoundFigures> = {}
-  const steps: Array<() => Promise<void>> = [
-    async () => void Object.assign(figures, await runCli(lab, command)),
-    async () => void (figures.sshMs = await runRawSsh(lab)),
-    async () => void Object.assign(figures, await runInProcess(lab)),
-    async () => void (figures.startupMs = await runStartup()),
-  ]
-  // Rotate so no variant always runs first (on cold caches) or right after another.
-  for (let step = 0; step < steps.length; step++) await steps[(step + index) % steps.length]!()
-  return figures as RoundFigures
+/** Every other host gets a real 502: nginx still passes PHP to the 8.1 socket after an upgrade. */
+async function breakHalf(hosts: LabHost[]): Promise<void> {
+  for (const host of hosts.filter((_, index) => index % 2 === 1)) {
+    await host.exec(`sed -i 's#php8.2-fpm.sock#php8.1-fpm.sock#' /etc/nginx/sites-available/lab`)
+    await reloadNginx(host)
+    if ((await host.http('/index.php')).status !== 502) throw new Error(`${host.name}: the fault gave no 502`)
+  }
 }
 
-function report(options: Options, rounds: RoundFigures[], labStartMs: number): string {
-  const series = (label: string, pick: (figures: RoundFigures) => number | undefined): Series => ({
-    label,
-    values: rounds.map(pick).filter((value): value is number => value !== undefined),
-  })
-  const cli = series(`fpmfix ${options.command} --json -f ${options.hosts}`, (figures) => figures.cliMs)
-  const ssh = series(`raw ssh, ${options.hosts} clients in parallel`, (figures) => figures.sshMs)
-  const inProcess = series('in-process connect + gather (no CLI)', (figures) => figures.inProcessMs)
-  const startup = series('fpmfix --version (node + oclif startup)', (figures) => figures.startupMs)
-  const hostMs = {
-    label: 'per-host durationMs reported by fpmfix',
-    values: rounds.flatMap((figures) => figures.cliHostMs),
+function formatCount(label: string, count: ProcessCount): string {
+  const top = count.byProgram
+    .slice(0, 8)
+    .map(([name, times]) => `${times} ${name}`)
+    .join(', ')
+  const more = count.byProgram.length > 8 ? ', …' : ''
+  const figures = `${String(count.processes).padStart(4)} processes, ${String(count.programs).padStart(4)} programs`
+  return `${label.padEnd(34)} ${figures}  (${top}${more})`
+}
+
+const ms = (seconds: number): string => `${(seconds * 1000).toFixed(1)} ms`
+
+async function hostPart(): Promise<string[]> {
+  log('host: one idle lab host…')
+  const lab = await startLab({hosts: 1, namePrefix: 'bench-host'})
+  try {
+    const host = lab.hosts[0]!
+    const counts = {
+      fpmfix: await countProcesses(host, buildGatherScript(newBoundary())),
+      before: await countProcesses(host, gatherScriptV1(newBoundary())),
+      raw: await countProcesses(host, RAW_GATHER),
+    }
+    const runs = 20
+    log('host: CPU per script run…')
+    await scriptCpuPerRun(host, buildGatherScript(newBoundary()), 3)
+    const script = {
+      raw: await scriptCpuPerRun(host, RAW_GATHER, runs),
+      fpmfix: await scriptCpuPerRun(host, buildGatherScript(newBoundary()), runs),
+      before: await scriptCpuPerRun(host, gatherScriptV1(newBoundary()), runs),
+    }
+    log('host: CPU per SSH session…')
+    const target = {
+      name: host.name,
+      connection: 'ssh' as const,
+      address: '127.0.0.1',
+      port: host.sshPort,
+      user: 'root',
+      privateKeyFile: lab.clientKeyPath,
+      vars: {},
+    }
+    const openssh = async (command: string): Promise<void> => {
+      const run = await timedSpawn('ssh', sshArgs(lab, host, command), {env: quietEnv})
+      check(run, `ssh ${command}`, true)
+    }
+    const session = {
+      empty: await hostCpuPerRun(host, runs, () => openssh('true')),
+      raw: await hostCpuPerRun(host, runs, () => openssh(RAW_GATHER)),
+      fpmfix: await hostCpuPerRun(host, runs, async () => {
+        const transport = await connectTransport(target, {knownHostsFile: lab.knownHostsPath})
+        try {
+          await gather(transport)
+        } finally {
+          await transport.close()
+        }
+      }),
+    }
+    return [
+      'One idle lab host (nginx, php8.2-fpm with one pool)',
+      formatCount('  fpmfix gather', counts.fpmfix),
+      formatCount('  raw gather (ssh host …)', counts.raw),
+      formatCount('  fpmfix gather before (v1 script)', counts.before),
+      `  host CPU per script run:        fpmfix ${ms(script.fpmfix)}, raw ${ms(script.raw)}, before ${ms(script.before)}` +
+        `  → ${(script.fpmfix / script.raw).toFixed(2)}× raw`,
+      `  host CPU per SSH session:       fpmfix ${ms(session.fpmfix)}, raw ${ms(session.raw)}, empty session ${ms(session.empty)}` +
+        `  → ${(session.fpmfix / session.raw).toFixed(2)}× raw ` +
+        `(${((session.fpmfix - session.empty) / (session.raw - session.empty)).toFixed(2)}× above an empty session)`,
+      `  (CPU of every process of the host, sshd included; ${runs} runs each, mean)`,
+    ]
+  } finally {
+    await lab.stop()
   }
-  const cliRss = series(`peak RSS, fpmfix ${options.command} process`, (figures) =>
-    figures.cliRssKb === undefined ? undefined : figures.cliRssKb / 1024,
-  )
-  const inProcessRss = series('peak RSS, in-process gather (incl. tsx)', (figures) => figures.inProcessRssKb / 1024)
-  const ratio = (a: Series, b: Series): string => (median(a.values) / median(b.values)).toFixed(2)
-  return [
-    `${options.command} benchmark: ${options.hosts} lab hosts over SSH on 127.0.0.1, ${options.rounds} measured rounds (+1 warm-up), medians`,
-    `lab start: ${Math.round(labStartMs)} ms`,
-    '',
-    describeSeries(cli),
-    describeSeries(ssh),
-    describeSeries(inProcess),
-    describeSeries(startup),
-    ...(hostMs.values.length > 0 ? [describeSeries(hostMs)] : []),
-    canMeasurePeakRss
-      ? describeSeries(cliRss, 'MiB')
-      : 'peak RSS, fpmfix facts process: n/a (/usr/bin/time not installed)',
-    describeSeries(inProcessRss, 'MiB'),
-    '',
-    `ratio fpmfix ${options.command} / raw ssh: ${ratio(cli, ssh)}`,
-    `ratio in-process / raw ssh:     ${ratio(inProcess, ssh)}`,
-  ].join('\n')
+}
+
+async function fleetPart(options: Options): Promise<string[]> {
+  log(`fleet: ${options.fleet} lab hosts…`)
+  const lab = await startLab({hosts: options.fleet, namePrefix: 'bench-fleet'})
+  try {
+    await breakHalf(lab.hosts)
+    const figures: Record<'plan' | 'facts' | 'raw' | 'stock' | 'tuned', number[]> = {
+      plan: [],
+      facts: [],
+      raw: [],
+      stock: [],
+      tuned: [],
+    }
+    const steps: Array<[keyof typeof figures, () => Promise<number>]> = [
+      ['plan', async () => (await fpmfix('plan', lab, lab.inventoryPath, options.fleet)).ms],
+      ['facts', async () => (await fpmfix('facts', lab, lab.inventoryPath, options.fleet)).ms],
+      ['raw', () => rawSsh(lab, lab.hosts)],
+      ['stock', () => ansible(lab, options.fleet, false)],
+      ['tuned', () => ansible(lab, options.fleet, true)],
+    ]
+    for (let round = 0; round <= options.rounds; round++) {
+      log(round === 0 ? 'fleet: warm-up round…' : `fleet: round ${round}/${options.rounds}…`)
+      // Rotated, so no variant always runs first or right after the same other one.
+      for (let step = 0; step < steps.length; step++) {
+        const [name, run] = steps[(step + round) % steps.length]!
+        const value = await run()
+        if (round > 0) figures[name].push(value)
+      }
+    }
+    const series = (label: string, values: number[]): Series => ({label, values})
+    const plan = median(figures.plan)
+    return [
+      `${options.fleet} lab hosts, every other one answering 502 (medians of ${options.rounds} rounds after a warm-up)`,
+      describeSeries(series(`  fpmfix plan all -f ${options.fleet}`, figures.plan)),
+      describeSeries(series(`  fpmfix facts all -f ${options.fleet} (the gather alone)`, figures.facts)),
+      describeSeries(series(`  raw gather, ${options.fleet} OpenSSH clients at once`, figures.raw)),
+      describeSeries(series('  ansible-playbook --check --diff, stock', figures.stock)),
+      describeSeries(series('  ansible-playbook --check --diff, tuned', figures.tuned)),
+      `  fpmfix plan / raw ssh: ${(plan / median(figures.raw)).toFixed(2)}×; ` +
+        `tuned Ansible / fpmfix plan: ${(median(figures.tuned) / plan).toFixed(1)}×; ` +
+        `stock Ansible / fpmfix plan: ${(median(figures.stock) / plan).toFixed(1)}×`,
+    ]
+  } finally {
+    await lab.stop()
+  }
+}
+
+async function scalePart(options: Options): Promise<string[]> {
+  const largest = Math.max(...options.scale)
+  log(`scale: ${largest} lab hosts…`)
+  const lab = await startLab({hosts: largest, namePrefix: 'bench-scale'})
+  try {
+    await breakHalf(lab.hosts)
+    const inventory = async (size: number): Promise<string> => {
+      const file = path.join(lab.root, `inventory-${size}.ini`)
+      const text = await readFile(lab.inventoryPath, 'utf8')
+      const [group = '[lab]', ...hosts] = text.split('\n').filter((line) => line.trim() !== '')
+      await writeFile(file, [group, ...hosts.slice(0, size), ''].join('\n'))
+      return file
+    }
+    log('scale: warm-up…')
+    await fpmfix('plan', lab, await inventory(Math.min(...options.scale)), Math.min(...options.scale))
+    const rows: Array<{size: number; run: TimedRun}> = []
+    for (const size of options.scale) {
+      log(`scale: plan on ${size} hosts…`)
+      rows.push({size, run: await fpmfix('plan', lab, await inventory(size), size)})
+    }
+    const mib = (kb: number | undefined): string => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MiB`)
+    const lines = rows.map(
+      ({size, run}) =>
+        `  ${String(size).padStart(3)} hosts: ${(run.ms / 1000).toFixed(1)} s, peak RSS ${mib(run.maxRssKb)}`,
+    )
+    const [a, b] = rows.slice(-2)
+    if (a && b && a.run.maxRssKb !== undefined && b.run.maxRssKb !== undefined && b.size > a.size) {
+      const perHost = (b.run.maxRssKb - a.run.maxRssKb) / (b.size - a.size)
+      lines.push(
+        `  RSS grows ${(perHost / 1024).toFixed(2)} MiB per host; extrapolated to 100 hosts: ${mib(b.run.maxRssKb + perHost * (100 - b.size))}`,
+      )
+    }
+    return [`fpmfix plan with -f equal to the host count, one run each (every other host answering 502)`, ...lines]
+  } finally {
+    await lab.stop()
+  }
 }
 
 async function main(): Promise<void> {
   const options = readOptions()
   if (options.build) {
-    process.stderr.write('building (npm run build)…\n')
+    log('building (npm run build)…')
     await promisify(execFile)('npm', ['run', 'build'], {cwd: REPO_ROOT})
   }
-  process.stderr.write(`starting a lab of ${options.hosts} hosts…\n`)
-  const labStarted = performance.now()
-  const lab = await startLab({hosts: options.hosts, namePrefix: 'bench'})
-  const labStartMs = performance.now() - labStarted
-  const stopOnSignal = (): void => void lab.stop().finally(() => process.exit(130))
-  process.once('SIGINT', stopOnSignal)
-  try {
-    if (options.command === 'plan') {
-      for (const host of lab.hosts.filter((_, index) => index % 2 === 1)) {
-        await host.exec(`sed -i 's#php8.2-fpm.sock#php8.1-fpm.sock#' /etc/nginx/sites-available/lab`)
-        await reloadNginx(host)
-        if ((await host.http('/index.php')).status !== 502)
-          throw new Error(`${host.name}: the injected fault did not produce a 502`)
-      }
-    }
-    process.stderr.write('warm-up round…\n')
-    await round(lab, 0, options.command)
-    const rounds: RoundFigures[] = []
-    for (let index = 1; index <= options.rounds; index++) {
-      process.stderr.write(`round ${index}/${options.rounds}…\n`)
-      rounds.push(await round(lab, index, options.command))
-    }
-    process.stdout.write(`${report(options, rounds, labStartMs)}\n`)
-  } finally {
-    process.off('SIGINT', stopOnSignal)
-    await lab.stop()
-  }
+  const report: string[] = []
+  if (options.parts.includes('host')) report.push(...(await hostPart()), '')
+  if (options.parts.includes('fleet')) report.push(...(await fleetPart(options)), '')
+  if (options.parts.includes('scale')) report.push(...(await scalePart(options)), '')
+  process.stdout.write(`gather benchmark\n\n${report.join('\n')}`)
 }
 
 await main()

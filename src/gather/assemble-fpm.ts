@@ -1,5 +1,6 @@
-import type {FpmConfigSource, FpmInstall, InitSystem, ProcessInfo} from '../model/snapshot.js'
-import {buildServiceState, parsePidFile} from './parse-services.js'
+import type {FpmConfigSource, FpmInstall, ProcessInfo} from '../model/snapshot.js'
+import {GATHER_LIMITS} from './limits.js'
+import {buildServiceState, parsePidFile, type ServiceContext} from './parse-services.js'
 import type {SectionIndex} from './section-index.js'
 import {optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
 
@@ -37,7 +38,7 @@ function assembleInstall(
   index: SectionIndex,
   section: Section,
   processes: ProcessInfo[],
-  initSystem: InitSystem,
+  serviceContext: ServiceContext,
 ): FpmInstall {
   const id = section.tag
   const values = parseKeyValues(section.content)
@@ -59,14 +60,15 @@ function assembleInstall(
     mainConfigSource: configSource(parseKeyValues(configSection?.content ?? '').get('source')),
     runningConfigPath: optionalText(values.get('master_conf')),
     tt,
-    files: [...index.files(`fpm-main:${id}`), ...index.files(`fpm-include:${id}`)],
-    phpIni: index.file(`fpm-ini:${id}`),
-    extraIni: index.files(`fpm-ini-extra:${id}`),
+    files: [
+      ...index.files(`fpm-main:${id}`, GATHER_LIMITS.confBytes),
+      ...index.files(`fpm-include:${id}`, GATHER_LIMITS.confBytes),
+    ],
+    phpIni: index.file(`fpm-ini:${id}`, GATHER_LIMITS.fileBytes),
+    extraIni: index.files(`fpm-ini-extra:${id}`, GATHER_LIMITS.confBytes),
     processes: installProcesses,
     service: buildServiceState({
-      name: serviceName,
-      initSystem,
-      statusSections: index.all('cmd').filter((cmd) => cmd.tag.startsWith('svc-') && cmd.arg === serviceName),
+      ...serviceContext(serviceName),
       pidFiles: index.all('pidfile', `fpm:${id}`).map(parsePidFile),
       masterRunning: installProcesses.some((process) => process.kind === 'fpm-master'),
     }),
@@ -76,7 +78,7 @@ function assembleInstall(
 export function assembleFpmInstalls(
   index: SectionIndex,
   processes: ProcessInfo[],
-  initSystem: InitSystem,
+  serviceContext: ServiceContext,
 ): FpmInstall[] {
-  return index.all('fpm').map((section) => assembleInstall(index, section, processes, initSystem))
+  return index.all('fpm').map((section) => assembleInstall(index, section, processes, serviceContext))
 }

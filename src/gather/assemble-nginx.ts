@@ -1,5 +1,6 @@
-import type {InitSystem, NginxAbsent, NginxInfo, ProcessInfo} from '../model/snapshot.js'
-import {buildServiceState, parsePidFile} from './parse-services.js'
+import type {NginxAbsent, NginxInfo, ProcessInfo} from '../model/snapshot.js'
+import {GATHER_LIMITS} from './limits.js'
+import {buildServiceState, parsePidFile, type ServiceContext} from './parse-services.js'
 import type {SectionIndex} from './section-index.js'
 import {optionalText, parseKeyValues} from '../protocol/frames.js'
 
@@ -41,17 +42,30 @@ export function parseConfigureArguments(buildInfo: string): Record<string, strin
   return args
 }
 
+/**
+ * `nginx -V -T` writes the build info (ending with its `configure arguments:` line) and then the
+ * config test's verdict to stderr: the two outputs `nginx -V` and `nginx -T` would have given.
+ */
+export function splitBuildInfo(stderr: string): {buildInfo: string; testOutput: string} {
+  const configure = /^configure arguments:.*$/m.exec(stderr)
+  if (configure === null) return {buildInfo: '', testOutput: stderr}
+  const end = configure.index + configure[0].length
+  return {buildInfo: `${stderr.slice(0, end)}\n`, testOutput: stderr.slice(end + 1)}
+}
+
 export function assembleNginx(
   index: SectionIndex,
   processes: ProcessInfo[],
-  initSystem: InitSystem,
+  serviceContext: ServiceContext,
 ): NginxInfo | NginxAbsent {
   const section = index.first('nginx')
   const values = parseKeyValues(section?.content ?? '')
   const binary = values.get('binary')
   if (section === undefined || values.get('found') !== '1' || binary === undefined) return {present: false}
-  const buildInfo = index.output('cmd', 'nginx-V') ?? {code: null, output: '', truncated: false}
-  const configDump = index.command('nginx-T') ?? {code: null, stdout: '', stderr: '', truncated: false}
+  const run = index.command('nginx-T') ?? {code: null, stdout: '', stderr: '', truncated: false}
+  const {buildInfo: buildText, testOutput} = splitBuildInfo(run.stderr)
+  const buildInfo = {code: buildText === '' ? run.code : 0, output: buildText, truncated: false}
+  const configDump = {...run, stderr: testOutput.replace(/\n+$/, '')}
   if (configDump.truncated) index.warnings.push('nginx -T output was truncated at the gather size cap')
   const nginxProcesses = processes.filter((process) => process.kind.startsWith('nginx-') && !process.otherNamespace)
   return {
@@ -63,12 +77,10 @@ export function assembleNginx(
     runningConfigPath: optionalText(values.get('master_conf')),
     runningPrefix: optionalText(values.get('master_prefix')),
     configDump,
-    configFiles: index.files('nginx-conf'),
+    configFiles: index.files('nginx-conf', GATHER_LIMITS.confBytes),
     processes: nginxProcesses,
     service: buildServiceState({
-      name: 'nginx',
-      initSystem,
-      statusSections: index.all('cmd').filter((cmd) => cmd.tag.startsWith('svc-') && cmd.arg === 'nginx'),
+      ...serviceContext('nginx'),
       pidFiles: index.all('pidfile', 'nginx').map(parsePidFile),
       masterRunning: nginxProcesses.some((process) => process.kind === 'nginx-master'),
     }),

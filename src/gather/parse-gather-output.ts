@@ -3,19 +3,23 @@ import type {HostSnapshot, ServiceState} from '../model/snapshot.js'
 import {assembleFpmInstalls} from './assemble-fpm.js'
 import {assembleNginx} from './assemble-nginx.js'
 import {assembleDirs, assembleListeners, assembleLogs, assembleSockets} from './assemble-paths.js'
+import {readBatch} from './batch-results.js'
+import {GATHER_LIMITS} from './limits.js'
 import {parseGroups, parsePasswd} from './parse-accounts.js'
 import {
   cpusFrom,
   detectInitSystem,
   detectSelinux,
   osFrom,
+  parseHostClock,
   parseLoadAverage,
   parseMeminfo,
   toolsFrom,
 } from './parse-host.js'
-import {parseProcess, parsePsTable} from './parse-processes.js'
+import {effectiveId, parseProcess, parsePsTable, statusFields} from './parse-processes.js'
+import {splitSystemctlShow, type ServiceContext} from './parse-services.js'
 import {SectionIndex} from './section-index.js'
-import {optionalInt, optionalText, parseKeyValues, splitSections} from '../protocol/frames.js'
+import {optionalInt, parseKeyValues, splitSections} from '../protocol/frames.js'
 
 const STRAY_PREVIEW = 200
 
@@ -53,38 +57,56 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
   const complete = sections.some((section) => section.kind === 'done' && section.complete)
   if (!complete) warnings.push('the gather output ended early; facts after the last complete section are missing')
 
-  const index = new SectionIndex(sections, warnings)
+  const index = new SectionIndex(sections, readBatch(sections, boundary), warnings)
   const env = parseKeyValues(envSection.content)
-  const uid = optionalInt(env.get('uid')) ?? -1
+  const small = (tag: string): string | undefined => index.file(tag, GATHER_LIMITS.fileBytes)?.content
+  const self = statusFields(small('status') ?? '')
+  const uid = effectiveId(self.get('Uid')) ?? -1
   if (uid !== 0)
     warnings.push(`gathered as uid ${uid}, not root: unreadable files and other users' processes are incomplete`)
   const initSystem = detectInitSystem(env)
-  const users = parsePasswd(index.command('passwd')?.stdout ?? '')
-  const groups = parseGroups(index.command('group')?.stdout ?? '')
+  const users = parsePasswd(index.command('passwd', '', GATHER_LIMITS.commandBytes)?.stdout ?? '')
+  const groups = parseGroups(index.command('group', '', GATHER_LIMITS.commandBytes)?.stdout ?? '')
+  const exe = (pid: number): string | undefined => index.batch.lstat.get(`/proc/${pid}/exe`)?.link
+  const elapsed = new Map<number, number>()
+  const processTable = parsePsTable(index.command('ps', '', GATHER_LIMITS.commandBytes)?.stdout ?? '', elapsed)
   const processes = index
     .all('proc')
-    .map((section) => parseProcess(section, {users, groups, mountNamespace: optionalText(env.get('mntns'))}))
+    .map((section) => parseProcess(section, {users, groups, exe, elapsedSeconds: (pid) => elapsed.get(pid)}))
     .filter((process) => process !== undefined)
-  const nginx = assembleNginx(index, processes, initSystem)
-  const fpmInstalls = assembleFpmInstalls(index, processes, initSystem)
-  const meminfo = parseMeminfo(index.fileText('meminfo') ?? '')
+  const serviceNames = index.all('svc').map((section) => section.tag)
+  const units = splitSystemctlShow(index.command('svc-systemd')?.stdout ?? '', serviceNames)
+  const serviceContext: ServiceContext = (name) => ({
+    name,
+    initSystem,
+    env,
+    svc: parseKeyValues(index.first('svc', name)?.content ?? ''),
+    systemd: units.get(name),
+  })
+  const nginx = assembleNginx(index, processes, serviceContext)
+  const fpmInstalls = assembleFpmInstalls(index, processes, serviceContext)
+  const meminfo = parseMeminfo(small('meminfo') ?? '')
   const tools = toolsFrom(env)
   if (tools.sha256sum !== true)
     warnings.push(
       'sha256sum is missing on the host: config files carry no fingerprint, so apply cannot detect later edits',
     )
   const {logs, logTargets} = assembleLogs(index)
+  const clock = parseHostClock(env.get('clock'))
 
   return {
     scriptVersion: optionalInt(env.get('script_version')) ?? 0,
-    collectedAt: env.get('date') ?? '',
-    localTime: optionalText(env.get('localtime')),
-    utcOffset: optionalText(env.get('utc_offset')),
-    hostname: env.get('hostname') ?? '',
-    os: osFrom(env, index.fileText('os-release')),
+    collectedAt: clock?.utc ?? '',
+    localTime: clock?.local,
+    utcOffset: clock?.offset,
+    hostname: firstLine(small('hostname')) ?? '',
+    os: osFrom(small('os-release'), {
+      kernel: firstLine(small('kernel')),
+      arch: firstLine(small('arch')) ?? env.get('arch'),
+    }),
     initSystem,
     uid,
-    user: env.get('user'),
+    user: users.find((entry) => entry.uid === uid)?.name,
     selinux: detectSelinux(env),
     hasGetfacl: tools.getfacl === true,
     tools,
@@ -103,11 +125,11 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
       swapTotalKb: meminfo.get('SwapTotal'),
       swapFreeKb: meminfo.get('SwapFree'),
     },
-    cpus: cpusFrom(env),
-    somaxconn: optionalInt(index.fileText('somaxconn')),
-    loadAverage: parseLoadAverage(index.fileText('loadavg') ?? ''),
+    cpus: cpusFrom(self.get('Cpus_allowed_list')),
+    somaxconn: optionalInt(small('somaxconn')),
+    loadAverage: parseLoadAverage(small('loadavg') ?? ''),
     processes,
-    processTable: parsePsTable(index.command('ps')?.stdout ?? ''),
+    processTable,
     users,
     groups,
     logs,
@@ -115,4 +137,10 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
     warnings,
     complete,
   }
+}
+
+/** The first line of a small /proc file, e.g. /proc/sys/kernel/hostname. */
+function firstLine(text: string | undefined): string | undefined {
+  const line = text?.split('\n')[0]?.trim()
+  return line === '' ? undefined : line
 }

@@ -1,5 +1,5 @@
 import type {HostSnapshot, InitSystem, SelinuxMode} from '../model/snapshot.js'
-import {optionalInt, optionalText} from '../protocol/frames.js'
+import {optionalText} from '../protocol/frames.js'
 
 /** /etc/os-release: KEY=value with optional shell-style quotes. */
 export function parseOsRelease(text: string): Map<string, string> {
@@ -40,13 +40,12 @@ export function detectInitSystem(env: Map<string, string>): InitSystem {
   return 'none'
 }
 
+/** What getenforce would say: the kernel's enforce flag, or 'disabled' where SELinux tools or its filesystem exist. */
 export function detectSelinux(env: Map<string, string>): SelinuxMode {
-  const reported = env.get('selinux_getenforce')?.trim().toLowerCase()
-  if (reported === 'enforcing' || reported === 'permissive' || reported === 'disabled') return reported
   const enforce = env.get('selinux_enforce')?.trim()
   if (enforce === '1') return 'enforcing'
   if (enforce === '0') return 'permissive'
-  if (env.get('selinux_fs') === '1') return 'disabled'
+  if (env.get('selinux_fs') === '1' || env.get('have_getenforce') === '1') return 'disabled'
   return 'absent'
 }
 
@@ -58,19 +57,49 @@ export function toolsFrom(env: Map<string, string>): Record<string, boolean> {
   return tools
 }
 
-export function osFrom(env: Map<string, string>, osRelease: string | undefined): HostSnapshot['os'] {
+export function osFrom(osRelease: string | undefined, machine: {kernel?: string; arch?: string}): HostSnapshot['os'] {
   const release = parseOsRelease(osRelease ?? '')
   return {
     id: optionalText(release.get('ID')),
     idLike: (release.get('ID_LIKE') ?? '').split(/\s+/).filter((id) => id !== ''),
     versionId: optionalText(release.get('VERSION_ID')),
     prettyName: optionalText(release.get('PRETTY_NAME')),
-    kernel: optionalText(env.get('kernel')),
-    arch: optionalText(env.get('arch')),
+    kernel: optionalText(machine.kernel),
+    arch: optionalText(machine.arch),
   }
 }
 
-export function cpusFrom(env: Map<string, string>): number | undefined {
-  const cpus = optionalInt(env.get('nproc'))
-  return cpus !== undefined && cpus > 0 ? cpus : undefined
+/** CPUs this process may run on (as nproc counts them), from /proc/self/status `Cpus_allowed_list: 0-3,8`. */
+export function cpusFrom(allowed: string | undefined): number | undefined {
+  let cpus = 0
+  for (const range of (allowed ?? '').trim().split(',')) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(range)
+    if (match === null) continue
+    cpus += Number(match[2] ?? match[1]) - Number(match[1]) + 1
+  }
+  return cpus > 0 ? cpus : undefined
+}
+
+export interface HostClock {
+  /** ISO 8601 UTC, 'YYYY-MM-DDTHH:MM:SSZ'. */
+  utc: string
+  /** 'YYYY-MM-DD HH:MM:SS' in the host's time zone. */
+  local: string
+  /** e.g. '+0100'. */
+  offset: string
+}
+
+/** `date '+%Y-%m-%d %H:%M:%S %z'` as the host printed it. */
+export function parseHostClock(text: string | undefined): HostClock | undefined {
+  const match = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) ([+-])(\d\d)(\d\d)$/.exec(text?.trim() ?? '')
+  if (match === null) return undefined
+  const [, day = '', time = '', sign = '+', hours = '0', minutes = '0'] = match
+  const offsetMs = (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000
+  const utcMs = Date.parse(`${day}T${time}Z`) - offsetMs
+  if (Number.isNaN(utcMs)) return undefined
+  return {
+    utc: new Date(utcMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    local: `${day} ${time}`,
+    offset: `${sign}${hours}${minutes}`,
+  }
 }

@@ -37,11 +37,11 @@ function splitHostPort(local: string): {address: string; port: number} | undefin
   return {address, port: Number(match[2])}
 }
 
-/** `ss -ltnp`: State Recv-Q Send-Q Local Peer [users:(…)]. */
+/** `ss -ltnp` (or the tcp lines of `ss -lnpxt`, after their Netid): State Recv-Q Send-Q Local Peer [users:(…)]. */
 export function parseSsTcp(text: string): TcpListener[] {
   const listeners: TcpListener[] = []
   for (const line of text.split('\n')) {
-    const match = /^LISTEN\s+(\d+)\s+(\d+)\s+(\S+)\s+\S+(?:\s+(users:.*))?\s*$/.exec(line)
+    const match = /^(?:tcp\s+)?LISTEN\s+(\d+)\s+(\d+)\s+(\S+)\s+\S+(?:\s+(users:.*))?\s*$/.exec(line)
     if (match === null) continue
     const [, recvQ, sendQ, local = '', users] = match
     const endpoint = splitHostPort(local)

@@ -1,7 +1,8 @@
 import type {GroupEntry, PasswdEntry, ProcessInfo, PsEntry} from '../model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
+import {optionalInt, parseKeyValues, type Section} from '../protocol/frames.js'
 
-function statusFields(content: string): Map<string, string> {
+/** `Key:\tvalue` lines of /proc/PID/status. */
+export function statusFields(content: string): Map<string, string> {
   const fields = new Map<string, string>()
   for (const line of content.split('\n')) {
     const match = /^([A-Z][A-Za-z_]*):\s*(.*)$/.exec(line)
@@ -11,16 +12,16 @@ function statusFields(content: string): Map<string, string> {
 }
 
 /** Second field of `Uid:\treal\teffective\tsaved\tfs`. */
-function effectiveId(value: string | undefined): number | undefined {
+export function effectiveId(value: string | undefined): number | undefined {
   const ids = value?.split(/\s+/)
   return optionalInt(ids?.[1] ?? ids?.[0])
 }
 
-function kilobytes(value: string | undefined): number | undefined {
+export function kilobytes(value: string | undefined): number | undefined {
   return optionalInt(value?.replace(/\s*kB$/, ''))
 }
 
-function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind' | 'fpmPool' | 'fpmConfigPath'> {
+export function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind' | 'fpmPool' | 'fpmConfigPath'> {
   if (cmdline.startsWith('nginx: master process')) return {kind: 'nginx-master'}
   if (cmdline.startsWith('nginx: worker process')) return {kind: 'nginx-worker'}
   if (cmdline.startsWith('nginx: ') || comm === 'nginx') return {kind: 'nginx-helper'}
@@ -31,19 +32,24 @@ function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind' | 'fp
   return {kind: 'other'}
 }
 
-/** A `proc <pid>` section: kv lines (comm, cmdline, exe) plus /proc/PID/status and smaps_rollup lines. */
-export function parseProcess(
-  section: Section,
-  context: {users: PasswdEntry[]; groups: GroupEntry[]; mountNamespace: string | undefined},
-): ProcessInfo | undefined {
+export interface ProcessContext {
+  users: PasswdEntry[]
+  groups: GroupEntry[]
+  /** What /proc/PID/exe points at, by pid. */
+  exe: (pid: number) => string | undefined
+  /** Seconds since the process started (`ps -o etimes`), by pid. */
+  elapsedSeconds: (pid: number) => number | undefined
+}
+
+/** A `proc <pid>` section: kv lines (comm, ns, cmdline) plus /proc/PID/status and smaps_rollup lines. */
+export function parseProcess(section: Section, context: ProcessContext): ProcessInfo | undefined {
   const pid = optionalInt(section.tag)
   if (pid === undefined) return undefined
   const values = parseKeyValues(section.content)
   const status = statusFields(section.content)
   const comm = values.get('comm') ?? ''
   const cmdline = (values.get('cmdline') ?? '').trimEnd()
-  const {users, groups, mountNamespace} = context
-  const namespace = optionalText(values.get('mntns'))
+  const {users, groups} = context
   const uid = effectiveId(status.get('Uid'))
   const gid = effectiveId(status.get('Gid'))
   return {
@@ -52,7 +58,7 @@ export function parseProcess(
     ...classify(comm, cmdline),
     comm,
     cmdline,
-    exe: optionalText(values.get('exe')),
+    exe: context.exe(pid)?.replace(/ \(deleted\)$/, ''),
     uid,
     gid,
     user: users.find((entry) => entry.uid === uid)?.name,
@@ -63,8 +69,8 @@ export function parseProcess(
       .map(Number),
     rssKb: kilobytes(status.get('VmRSS')),
     pssKb: kilobytes(status.get('Pss')),
-    elapsedSeconds: optionalInt((values.get('etimes') ?? '').trim()),
-    otherNamespace: namespace !== undefined && mountNamespace !== undefined && namespace !== mountNamespace,
+    elapsedSeconds: context.elapsedSeconds(pid),
+    otherNamespace: values.get('ns') === 'other',
   }
 }
 
@@ -76,13 +82,31 @@ function rssKilobytes(text: string): number {
   return Math.round(Number(match?.[1] ?? 0) * (RSS_UNIT_KB[(match?.[2] ?? '').toLowerCase()] ?? 1))
 }
 
-/** `ps -eo pid,ppid,user,group,rss,args` (header line first); rows that do not fit are skipped. */
-export function parsePsTable(text: string): PsEntry[] {
+const PS_ROW = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+(?:\.\d+)?[kmgKMG]?)\s+(.*)$/
+
+/** Whether `ps` printed the ELAPSED (etimes) column: procps has it, BusyBox not. */
+function hasElapsed(text: string): boolean {
+  return /^\s*PID\s+PPID\s+\S+\s+\S+\s+RSS\s+ELAPSED\s/.test(text)
+}
+
+/**
+ * `ps -eo pid,ppid,user,group,rss[,etimes],args` (header line first); rows that do not fit are
+ * skipped. Each row's elapsed seconds, when ps printed them, go to `elapsed`.
+ */
+export function parsePsTable(text: string, elapsed = new Map<number, number>()): PsEntry[] {
   const rows: PsEntry[] = []
+  const withElapsed = hasElapsed(text)
   for (const line of text.split('\n')) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+(?:\.\d+)?[kmgKMG]?)\s+(.*)$/.exec(line)
+    const match = PS_ROW.exec(line)
     if (match === null) continue
-    const [, pid, ppid, user = '', group = '', rss = '0', args = ''] = match
+    const [, pid, ppid, user = '', group = '', rss = '0'] = match
+    let args = match[6] ?? ''
+    if (withElapsed) {
+      const seconds = /^(\d+)\s+(.*)$/.exec(args)
+      if (seconds === null) continue
+      elapsed.set(Number(pid), Number(seconds[1]))
+      args = seconds[2] ?? ''
+    }
     rows.push({pid: Number(pid), ppid: Number(ppid), user, group, rssKb: rssKilobytes(rss), args})
   }
   return rows

@@ -1,5 +1,6 @@
 import type {FileType, PathStat, RawFile} from '../model/snapshot.js'
-import {optionalInt, optionalText, parseKeyValues, type Section} from '../protocol/frames.js'
+import type {BatchResults} from './batch-results.js'
+import {optionalInt, parseKeyValues, type Section} from '../protocol/frames.js'
 
 interface StatFields {
   type: FileType
@@ -45,36 +46,40 @@ export function parseStatLine(line: string | undefined): StatFields | undefined 
   }
 }
 
-/** A `meta` section: existence, lstat, stat (following links), link target, real path, sha256. */
-export function parseMeta(section: Section): PathStat & {sha256?: string} {
+/** A `meta` section (existence and readability as the script saw them) with what the batch found. */
+export function parseMeta(section: Section, batch: BatchResults): PathStat & {sha256?: string} {
+  const path = section.arg
   const values = parseKeyValues(section.content)
-  const lstat = parseStatLine(values.get('lstat'))
-  const target = parseStatLine(values.get('stat'))
-  const isSymlink = lstat?.type === 'symlink'
   const present = values.get('exists') === '1'
+  const own = present ? batch.lstat.get(path) : undefined
+  const lstat = parseStatLine(own?.fields)
+  const target = present ? parseStatLine(batch.stat.get(path)) : undefined
+  const isSymlink = lstat?.type === 'symlink'
   const exists = present && target !== undefined
-  let error = optionalText(values.get('error'))
+  let error = present ? undefined : batch.statError.get(path)
   if (present && target === undefined) error = isSymlink ? 'dangling symlink' : (error ?? 'stat failed')
   return {
-    path: section.arg,
+    path,
     exists,
     ...(target ?? (isSymlink ? {} : lstat)),
     isSymlink,
-    linkTarget: isSymlink ? values.get('link') : undefined,
-    realPath: optionalText(values.get('real')),
+    linkTarget: isSymlink ? own?.link : undefined,
+    realPath: present ? batch.real.get(path) : undefined,
     readable: values.has('readable') ? values.get('readable') === '1' : undefined,
-    sha256: optionalText(values.get('sha256')),
+    sha256: batch.sha256.get(path),
     error,
   }
 }
 
-/** A `meta` section plus its optional `data` section. */
-export function toRawFile(meta: Section, data: Section | undefined, warnings: string[]): RawFile {
-  const stat = parseMeta(meta)
+/** A `meta` section as a file: its stat and, when the script read it, its content (cut at capBytes). */
+export function toRawFile(meta: Section, batch: BatchResults, capBytes: number, warnings: string[]): RawFile {
+  const stat = parseMeta(meta, batch)
   const file: RawFile = {...stat, readable: stat.readable ?? false}
-  if (data !== undefined) {
-    file.content = data.content
-    file.truncated = data.flags.includes('truncated') || !data.complete
+  const read = batch.content.get(meta)
+  if (read !== undefined) {
+    const capped = capText(read.text, capBytes)
+    file.content = capped.text
+    file.truncated = (stat.size ?? 0) > capBytes || capped.cut || !read.complete
     if (file.truncated) warnings.push(`${meta.arg}: content truncated at the gather size cap`)
   } else if (stat.exists && stat.type === 'file' && !file.readable) {
     file.error ??= 'not readable by the gathering user'
@@ -82,10 +87,8 @@ export function toRawFile(meta: Section, data: Section | undefined, warnings: st
   return file
 }
 
-/** getfacl -pc output: entries without comments or blank lines. */
-export function parseAcl(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
+/** The first `capBytes` bytes of a text, as the host's `head -c` would have cut it. */
+export function capText(text: string, capBytes: number): {text: string; cut: boolean} {
+  if (text.length <= capBytes / 4 || Buffer.byteLength(text, 'utf8') <= capBytes) return {text, cut: false}
+  return {text: Buffer.from(text, 'utf8').subarray(0, capBytes).toString('utf8'), cut: true}
 }

@@ -1,28 +1,35 @@
-import {SCRIPT_FPM} from './script/fpm.js'
-import {SCRIPT_FRAMING} from './script/framing.js'
-import {SCRIPT_HOST} from './script/host.js'
-import {SCRIPT_NGINX} from './script/nginx.js'
-import {SCRIPT_PATHS} from './script/paths.js'
 import {assertBoundary} from '../protocol/boundary.js'
 import {hostProgram} from '../protocol/host-program.js'
+import {GATHER_LIMITS, GATHER_SCRIPT_VERSION} from './limits.js'
 
-/** Bumped whenever the sections the script prints change shape. */
-export const GATHER_SCRIPT_VERSION = 1
+export {GATHER_SCRIPT_VERSION} from './limits.js'
 
-/*
- * The read-only POSIX sh script that collects one host in one exec. It runs
- * under dash, BusyBox ash and bash. Every path that comes from a config file
- * is only ever used as a quoted "$var", a redirection target or a glob
- * pattern: never eval'd, never spliced into a command line.
- *
- * The fragments write sh parameter expansions as `$\{…}` so their templates
- * leave them alone; buildGatherScript() restores them.
+/**
+ * The read-only POSIX sh program that collects one host in one exec (gather/script/*.sh, see
+ * main.sh for the order). It runs under dash, BusyBox ash and bash. Every path that comes from a
+ * config file is only ever used as a quoted "$var", a redirection target or a glob pattern:
+ * never eval'd, never spliced into a command line.
  */
-const SCRIPT_TEMPLATE = [SCRIPT_FRAMING, SCRIPT_HOST, SCRIPT_NGINX, SCRIPT_FPM, SCRIPT_PATHS].join('\n')
+const GATHER_FILES = [
+  'protocol/sh/frame.sh',
+  'gather/script/common.sh',
+  'gather/script/host.sh',
+  'gather/script/nginx.sh',
+  'gather/script/fpm.sh',
+  'gather/script/paths.sh',
+  'gather/script/batch.sh',
+  'gather/script/main.sh',
+]
 
-/** The script with its per-run section boundary filled in; send it to `sh -s` on stdin. */
+/** The script with its run's section boundary and limits; send it to `sh -s` on stdin. */
 export function buildGatherScript(boundary: string): string {
   assertBoundary(boundary)
-  const collectors = SCRIPT_TEMPLATE.replaceAll('$\\{', '${').replace('@VERSION@', String(GATHER_SCRIPT_VERSION))
-  return `${hostProgram(['protocol/sh/frame.sh'], {B: boundary})}\n${collectors}`
+  return hostProgram(GATHER_FILES, {
+    B: boundary,
+    VERSION: String(GATHER_SCRIPT_VERSION),
+    CAP_FILE: String(GATHER_LIMITS.fileBytes),
+    CAP_CMD: String(GATHER_LIMITS.commandBytes),
+    CAP_DUMP: String(GATHER_LIMITS.dumpBytes),
+    LOG_BYTES: String(GATHER_LIMITS.logBytes),
+  })
 }

@@ -1,14 +1,17 @@
-import type {CommandOutput, CommandResult, RawFile} from '../model/snapshot.js'
-import {toRawFile} from './parse-stat.js'
+import type {CommandOutput, CommandResult, PathStat, RawFile} from '../model/snapshot.js'
+import type {BatchResults} from './batch-results.js'
+import {capText, parseMeta, toRawFile} from './parse-stat.js'
 import type {Section} from '../protocol/frames.js'
 
-/** Lookup helpers over the ordered sections of one gather run. */
+/** Lookup helpers over the ordered sections of one gather run and its batch results. */
 export class SectionIndex {
   readonly sections: Section[]
   readonly warnings: string[]
+  readonly batch: BatchResults
 
-  constructor(sections: Section[], warnings: string[]) {
+  constructor(sections: Section[], batch: BatchResults, warnings: string[]) {
     this.sections = sections
+    this.batch = batch
     this.warnings = warnings
   }
 
@@ -25,20 +28,21 @@ export class SectionIndex {
     return this.all(kind, tag, arg)[0]
   }
 
-  /** A `cmd` section and its `stderr` companion. */
-  command(tag: string, arg = ''): CommandResult | undefined {
+  /** A `cmd` section and its `stderr` companion; stdout is cut at `capBytes` when given. */
+  command(tag: string, arg = '', capBytes?: number): CommandResult | undefined {
     const stdout = this.first('cmd', tag, arg)
     if (stdout === undefined) return undefined
     const stderr = this.first('stderr', tag, arg)
+    const capped = capBytes === undefined ? {text: stdout.content, cut: false} : capText(stdout.content, capBytes)
     return {
       code: stdout.status,
-      stdout: stdout.content,
+      stdout: capped.text,
       stderr: stderr?.content ?? '',
-      truncated: stdout.flags.includes('truncated') || !stdout.complete,
+      truncated: stdout.flags.includes('truncated') || !stdout.complete || capped.cut,
     }
   }
 
-  /** A section whose content is a merged stdout+stderr capture (emit_text, or a cmd run through `merged`). */
+  /** A section whose content is a merged stdout+stderr capture. */
   output(kind: string, tag: string, arg?: string): CommandOutput | undefined {
     const section = this.first(kind, tag, arg)
     if (section === undefined) return undefined
@@ -49,24 +53,17 @@ export class SectionIndex {
     }
   }
 
-  /** Every `meta` section with this tag, each with the `data` section that directly follows it. */
-  files(tag: string): RawFile[] {
-    const files: RawFile[] = []
-    this.sections.forEach((section, position) => {
-      if (section.kind !== 'meta' || section.tag !== tag) return
-      const next = this.sections[position + 1]
-      const data = next?.kind === 'data' && next.tag === tag && next.arg === section.arg ? next : undefined
-      files.push(toRawFile(section, data, this.warnings))
-    })
-    return files
+  /** The stat facts of a `meta` section's path. */
+  stat(meta: Section): PathStat & {sha256?: string} {
+    return parseMeta(meta, this.batch)
   }
 
-  file(tag: string): RawFile | undefined {
-    return this.files(tag)[0]
+  /** Every `meta` section with this tag as a file, with its content when it was read (cut at capBytes). */
+  files(tag: string, capBytes: number): RawFile[] {
+    return this.all('meta', tag).map((meta) => toRawFile(meta, this.batch, capBytes, this.warnings))
   }
 
-  /** Content of a file that was read, when it was. */
-  fileText(tag: string): string | undefined {
-    return this.file(tag)?.content
+  file(tag: string, capBytes: number): RawFile | undefined {
+    return this.files(tag, capBytes)[0]
   }
 }

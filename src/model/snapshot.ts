@@ -133,7 +133,10 @@ export interface ServiceState {
   restarts?: number
   fragmentPath?: string
   execStart?: string
-  /** Exit code and output of `service NAME status` / `rc-service NAME status`. */
+  /**
+   * Exit code and output of `service NAME status` / `rc-service NAME status`. The gather no longer
+   * runs init scripts (their status says what the pidfiles and /proc say), so these stay unset.
+   */
   statusCode?: number | null
   statusOutput?: string
   pidFiles: PidFileState[]

@@ -15,7 +15,12 @@ enc() {
 }
 
 # sec_begin KIND TAG ARG / sec_end KIND STATUS FLAGS: one section; the newline before END is always added.
-sec_begin() { printf '%s BEGIN %s %s %s\n' "$B" "$1" "$2" "$(enc "$3")"; }
+# (No command substitution: a host program may print many sections, and each would be a process.)
+sec_begin() {
+  printf '%s BEGIN %s %s ' "$B" "$1" "$2"
+  enc "$3"
+  echo
+}
 sec_end() { printf '\n%s END %s %s %s\n' "$B" "$1" "$2" "$3"; }
 
 # kv KEY VALUE: key=value, or key~=hex when the value spans lines.

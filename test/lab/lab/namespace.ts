@@ -23,13 +23,16 @@ export interface SpawnOptions {
    * Otherwise the kernel SIGKILLs it when this process dies, however it dies.
    */
   detached: boolean
+  /** A network namespace of its own (only loopback), instead of the machine's. */
+  privateNetwork?: boolean
 }
 
 const UNSHARE_ARGS = ['--mount', '--pid', '--uts', '--fork', '--kill-child=SIGKILL']
 
 /** Start `unshare … bash init.sh` with output to the host's init.log; wait for pid 1 to report its host-side pid. */
 export async function spawnNamespace(layout: HostLayout, options: SpawnOptions): Promise<NamespaceProcess> {
-  const unshare = ['unshare', ...UNSHARE_ARGS, '--', '/bin/bash', layout.initScript]
+  const namespaces = options.privateNetwork === true ? [...UNSHARE_ARGS, '--net'] : UNSHARE_ARGS
+  const unshare = ['unshare', ...namespaces, '--', '/bin/bash', layout.initScript]
   const command = options.detached ? unshare : ['setpriv', '--pdeathsig', 'KILL', '--', ...unshare]
   const logFd = openSync(layout.initLog, 'a')
   let failure: string | undefined
@@ -102,8 +105,16 @@ async function waitForDeath(pid: number, timeoutMs: number): Promise<boolean> {
   return true
 }
 
-/** Run `sh -c script` inside the namespace (mount, pid and uts) as root, with a clean login-like env. */
-export function execInNamespace(hostPid: number, script: string, options: RunOptions = {}): Promise<RunResult> {
-  const args = ['-t', String(hostPid), '-m', '-p', '-u', '--', '/bin/sh', '-c', script]
-  return runProgram('nsenter', args, {...options, env: HOST_ENV})
+/**
+ * Run `sh -c script` inside the namespace (mount, pid and uts; its network too when it has its
+ * own) as root, with a clean login-like env plus `options.env`.
+ */
+export function execInNamespace(
+  hostPid: number,
+  script: string,
+  options: RunOptions & {privateNetwork?: boolean} = {},
+): Promise<RunResult> {
+  const net = options.privateNetwork === true ? ['-n'] : []
+  const args = ['-t', String(hostPid), '-m', '-p', '-u', ...net, '--', '/bin/sh', '-c', script]
+  return runProgram('nsenter', args, {...options, env: {...HOST_ENV, ...options.env}})
 }

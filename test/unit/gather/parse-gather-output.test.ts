@@ -1,10 +1,14 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
+import {GATHER_SCRIPT_VERSION} from '../../../src/gather/limits.js'
 import {parseGatherOutput} from '../../../src/gather/parse-gather-output.js'
 import type {RawFile} from '../../../src/model/snapshot.js'
 
-/** Captured stdout of the gather script on a Debian 12 host (nginx 1.22, php8.2-fpm); the first word is the run's boundary. */
+/**
+ * Captured stdout of the gather script on a Debian 12 host (nginx 1.22, php8.2-fpm, recorded by
+ * test/lab/support/record-gather-captures.ts); the first word is the run's boundary.
+ */
 function capture(name: string): {stdout: string; boundary: string} {
   const stdout = readFileSync(new URL(`../../../fixtures/gather/${name}.txt`, import.meta.url), 'utf8')
   return {stdout, boundary: stdout.slice(0, stdout.indexOf(' '))}
@@ -25,7 +29,7 @@ describe('parseGatherOutput on a host with nginx and php8.2-fpm running', () => 
 
   it('reads the host basics', () => {
     expect(snapshot).toMatchObject({
-      scriptVersion: 1,
+      scriptVersion: GATHER_SCRIPT_VERSION,
       complete: true,
       uid: 0,
       initSystem: 'sysv',
@@ -180,7 +184,7 @@ describe('parseGatherOutput on the same host with both services stopped', () => 
       exists: false,
       referencedBy: ['fpm'],
     })
-    expect(snapshot.fpmInstalls[0]?.service.statusOutput).toMatch(/not running/)
+    expect(snapshot.fpmInstalls[0]?.service).toMatchObject({manager: 'sysv', known: true, state: 'stopped'})
   })
 })
 

@@ -48,6 +48,10 @@ const BUSYBOX_APPLETS = [
   'ps',
   'nproc',
   'cut',
+  'realpath',
+  'env',
+  'renice',
+  'ionice',
 ]
 
 let root: string
@@ -89,7 +93,8 @@ function buildHostileHost(): void {
   write(join(root, 'dump.txt'), dump)
   write(
     join(bin, 'nginx'),
-    `#!/bin/sh\ncase "$*" in\n  *-V*) echo 'nginx version: nginx/1.99.0' >&2; echo 'configure arguments: --prefix=${root}/${payload(7)} --error-log-path=${root}/e${payload(8, 'backtick')}.log' >&2 ;;\n  *-T*) cat '${root}/dump.txt'; echo 'nginx: configuration file test is successful' >&2 ;;\nesac\n`,
+    // Like nginx: -V prints the build info, then -T tests and dumps the config.
+    `#!/bin/sh\ncase "$*" in\n  *-V*) echo 'nginx version: nginx/1.99.0' >&2; echo 'configure arguments: --prefix=${root}/${payload(7)} --error-log-path=${root}/e${payload(8, 'backtick')}.log' >&2 ;;\nesac\ncase "$*" in\n  *-T*) cat '${root}/dump.txt'; echo 'nginx: configuration file test is successful' >&2 ;;\nesac\n`,
     0o755,
   )
   const poolWithPayload = join(root, 'pool.d', `${payload(9)} a.conf`)
