@@ -1,9 +1,10 @@
 import {FpmfixError} from '../errors.js'
 import {ABSENT} from '../model/plan.js'
+import type {HttpProbe} from '../model/verification.js'
 import {formatKeyValues, formatSection} from '../protocol/frames.js'
 import {hostFile, hostProgram} from '../protocol/host-program.js'
 import {JOURNAL_LIBRARIES, journalDir} from '../protocol/journal.js'
-import {planDigest, type TxSpec} from './tx-spec.js'
+import {planDigest, type TxFastcgiProbe, type TxSpec} from './tx-spec.js'
 
 /**
  * What a transaction ships to its host (README.md here): the static runtime, tx.sh, and the
@@ -70,6 +71,20 @@ function listRecords<T>(
   ]
 }
 
+/** Probe lists under `prefix` (probes.sh `run_probes PREFIX`): the final probes, or an action's gate. */
+function probeRecords(prefix: string, fastcgi: TxFastcgiProbe[], http: HttpProbe[]): SpecRecord[] {
+  return [
+    ...listRecords(`${prefix}fcgi_probes`, `${prefix}fcgi_probe`, fastcgi, (probe) => [
+      ['address', probe.address],
+      ['uri', probe.uri],
+    ]),
+    ...listRecords(`${prefix}http_probes`, `${prefix}http_probe`, http, (probe) => [
+      ['url', probe.url],
+      ['host', probe.hostHeader],
+    ]),
+  ]
+}
+
 /** The spec the runtime reads (`spec_get`): one `name=value` line per value, lists as `<item>_<i>_<field>`. */
 export function specRecords(spec: TxSpec): SpecRecord[] {
   const records: SpecRecord[] = [
@@ -81,6 +96,7 @@ export function specRecords(spec: TxSpec): SpecRecord[] {
     ['service_manager', spec.serviceManager ?? ''],
     ['service_timeout_ms', Math.max(1, Math.round(spec.serviceTimeoutMs))],
     ['probe_timeout_s', Math.max(1, Math.ceil(spec.probeTimeoutMs / 1000))],
+    ['drain_timeout_ms', Math.max(0, Math.round(spec.drainTimeoutMs))],
     ['php_cli', spec.phpCli],
     ['nginx_binary', spec.nginx.binary ?? 'nginx'],
     ['nginx_prefix', spec.nginx.prefix ?? ''],
@@ -133,14 +149,10 @@ export function specRecords(spec: TxSpec): SpecRecord[] {
         ]
       }),
     ),
-    ...listRecords('fcgi_probes', 'fcgi_probe', spec.fastcgiProbes, (probe) => [
-      ['address', probe.address],
-      ['uri', probe.uri],
-    ]),
-    ...listRecords('http_probes', 'http_probe', spec.httpProbes, (probe) => [
-      ['url', probe.url],
-      ['host', probe.hostHeader],
-    ]),
+    ...spec.actions.flatMap((action, index) =>
+      action.gate ? probeRecords(`action_${index}_gate_`, action.gate.fastcgi, action.gate.http) : [],
+    ),
+    ...probeRecords('', spec.fastcgiProbes, spec.httpProbes),
   ]
   for (const [name, value] of records) {
     if (/[\0\n]/.test(String(value))) {

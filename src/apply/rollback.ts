@@ -129,12 +129,18 @@ export function buildUndoSpec(source: UndoSource, options: RollbackOptions, txid
       check: index,
     }
   })
-  const actions: TxAction[] = manifest.actions.map((action, index) => {
-    const verb = undoVerb(action.verb, source.ranBefore.get(index) !== false)
-    const expect =
-      action.kind === 'php-fpm' ? (options.fpm?.[action.binary]?.expect ?? []).map(normalizeExpectation) : []
-    return {...action, verb, expect, label: `${verb} ${action.service}`}
-  })
+  // Last done, first undone: a stopped old version runs again before nginx goes back to it, and
+  // the pools nginx was moved to go only once it has left them.
+  const actions: TxAction[] = manifest.actions
+    .map((action, index): TxAction => {
+      const verb = undoVerb(action.verb, source.ranBefore.get(index) !== false)
+      const expect =
+        action.kind === 'php-fpm' ? (options.fpm?.[action.binary]?.expect ?? []).map(normalizeExpectation) : []
+      // The apply's gates probed what it brought up; an undo has only the probes it is given.
+      const {gate: _gate, ...kept} = action
+      return {...kept, verb, expect, label: `${verb} ${action.service}`}
+    })
+    .reverse()
   const serviceManager = options.serviceManager ?? manifest.serviceManager
   return {
     txid,
@@ -203,8 +209,8 @@ export function nothingToRollBack(): ApplyResult {
 /**
  * Undo the newest committed apply on this host, as a transaction of its own: the files must
  * still be what that apply wrote (else refused as stale), the backups go back with their
- * metadata, the services are reloaded/restarted in the same order (or stopped again if the
- * apply had started them), and a failure rolls the undo back.
+ * metadata, the services are put back in the reverse order (reloaded/restarted, started again if
+ * the apply stopped them, stopped again if it started them), and a failure rolls the undo back.
  */
 export async function rollbackLast(transport: Transport, options: RollbackOptions = {}): Promise<ApplyResult> {
   const source = await readUndoSource(transport, options)

@@ -1,12 +1,30 @@
-import {actionStep, STEPS, transactionSteps} from '../protocol/journal.js'
-import type {TxSpec} from './tx-spec.js'
+import {actionStep, gateStep, STEPS, transactionSteps} from '../protocol/journal.js'
+import type {TxAction, TxSpec} from './tx-spec.js'
 
 /** Reported by the client once the transaction runs on the host (connect, ship, unpack, start). */
 export const START_STEP = 'start'
 /** Not a journal step: the end of the tree, committed or rolled back. */
 export const COMMIT_STEP = 'commit'
 
-/** Labels for a transaction's step names (action-0 → `reload php8.2-fpm`). */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}
+
+/** What an action's gate checks, in words: `gate: php8.2-fpm answers FastCGI (2 pools)`. */
+export function gateLabel(action: TxAction): string {
+  const gate = action.gate
+  if (gate === undefined) return 'gate'
+  const parts = []
+  if (gate.fastcgi.length > 0)
+    parts.push(
+      `${action.kind === 'php-fpm' ? action.service : 'php-fpm'} answers FastCGI (${plural(gate.fastcgi.length, 'pool')})`,
+    )
+  if (gate.http.length > 0)
+    parts.push(`nginx answers ${gate.http.length === 1 ? `GET ${gate.http[0]!.url}` : `${gate.http.length} URLs`}`)
+  return `gate: ${parts.join(', ')}`
+}
+
+/** Labels for a transaction's step names (action-0 → `reload php8.2-fpm`, gate-0 → `gate: …`). */
 export function stepLabels(spec: Pick<TxSpec, 'files' | 'actions' | 'validations'>): Record<string, string> {
   const files = spec.files.length === 1 ? '1 file' : `${spec.files.length} files`
   const labels: Record<string, string> = {
@@ -24,6 +42,7 @@ export function stepLabels(spec: Pick<TxSpec, 'files' | 'actions' | 'validations
   }
   spec.actions.forEach((action, index) => {
     labels[actionStep(index)] = action.label
+    if (action.gate) labels[gateStep(index)] = gateLabel(action)
   })
   return labels
 }
@@ -33,7 +52,8 @@ export function transactionStepList(
   spec: Pick<TxSpec, 'files' | 'actions' | 'validations'>,
 ): Array<{name: string; title: string}> {
   const labels = stepLabels(spec)
-  return [START_STEP, ...transactionSteps(spec.actions.length), COMMIT_STEP].map((name) => ({
+  const gated = spec.actions.map((action) => action.gate !== undefined)
+  return [START_STEP, ...transactionSteps(gated), COMMIT_STEP].map((name) => ({
     name,
     title: labels[name] ?? name,
   }))

@@ -4,7 +4,7 @@ import {hostname, userInfo} from 'node:os'
 import {FpmfixError} from '../errors.js'
 import {dialHost, isListenAll} from '../model/address.js'
 import type {ServiceActionKind} from '../model/finding.js'
-import {ABSENT, type HostPlan} from '../model/plan.js'
+import {ABSENT, type HostPlan, type ServiceAction} from '../model/plan.js'
 import type {FastcgiProbe, HttpProbe, ListenerExpectation, NginxOptions} from '../model/verification.js'
 import {DEFAULT_STATE_DIR, isTxid} from '../protocol/journal.js'
 import {parseStateKey} from '../protocol/state-keys.js'
@@ -32,6 +32,18 @@ export interface TxExpectation {
   tcp?: {portHex: string; addressHex: string; label: string}
 }
 
+/** Where a FastCGI probe connects (`unix:///path` or `tcp://host:port`) and the path it asks for. */
+export interface TxFastcgiProbe {
+  address: string
+  uri: string
+}
+
+/** The probes that must pass right after an action, before the next one runs. */
+export interface TxGate {
+  fastcgi: TxFastcgiProbe[]
+  http: HttpProbe[]
+}
+
 export interface TxAction {
   kind: 'php-fpm' | 'nginx'
   /** php-fpm: the install's binary (its id); nginx: the nginx binary. */
@@ -40,6 +52,8 @@ export interface TxAction {
   verb: ServiceVerb
   mainConfig?: string
   expect: TxExpectation[]
+  /** Absent, or with at least one probe. */
+  gate?: TxGate
   label: string
 }
 
@@ -66,11 +80,13 @@ export interface TxSpec {
   checks: TxCheck[]
   validations: TxValidation[]
   nginx: NginxOptions
-  fastcgiProbes: Array<{address: string; uri: string}>
+  fastcgiProbes: TxFastcgiProbe[]
   httpProbes: HttpProbe[]
   serviceManager?: ServiceManagerKind
   serviceTimeoutMs: number
   probeTimeoutMs: number
+  /** Bound on waiting, before php-fpm is stopped or replaced, for the requests still going to it to end. */
+  drainTimeoutMs: number
   phpCli: string
 }
 
@@ -103,11 +119,12 @@ export function sanitizeOwner(owner: string): string {
 
 export const DEFAULT_SERVICE_TIMEOUT_MS = 15_000
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000
+export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000
 
 /** The settings every transaction takes from the apply options, with their defaults: one place for both apply and undo. */
 export function transactionSettings(
   options: ApplyOptions,
-): Pick<TxSpec, 'owner' | 'stateDir' | 'serviceTimeoutMs' | 'probeTimeoutMs' | 'phpCli'> {
+): Pick<TxSpec, 'owner' | 'stateDir' | 'serviceTimeoutMs' | 'probeTimeoutMs' | 'drainTimeoutMs' | 'phpCli'> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
   assertPath(stateDir, 'state directory')
   return {
@@ -115,6 +132,7 @@ export function transactionSettings(
     stateDir: stateDir.replace(/\/+$/, '') || '/',
     serviceTimeoutMs: options.serviceTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS,
     probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     phpCli: options.phpCli ?? 'php',
   }
 }
@@ -173,7 +191,7 @@ export function normalizeExpectation(expectation: ListenerExpectation): TxExpect
 }
 
 /** Where and what a FastCGI probe asks: the pool's ping path, else a script that cannot exist. */
-export function fastcgiProbeTarget(probe: FastcgiProbe, txid: string): {address: string; uri: string} {
+export function fastcgiProbeTarget(probe: FastcgiProbe, txid: string): TxFastcgiProbe {
   const uri = probe.pingPath ?? `/fpmfix-probe-${txid}.php`
   if (/[\0\n]/.test(uri)) throw invalid(`invalid FastCGI probe path ${JSON.stringify(uri)}`)
   if (probe.socket !== undefined) {
@@ -273,7 +291,15 @@ function buildFiles(plan: HostPlan, changeChecks: number[]): TxFile[] {
   })
 }
 
-function buildActions(plan: HostPlan, options: ApplyOptions): TxAction[] {
+/** An action's gate as the runtime runs it; `--probe-url` (gateHttpProbes) replaces its HTTP probes. */
+function buildGate(action: ServiceAction, options: ApplyOptions, txid: string): TxGate | undefined {
+  const fastcgi = (action.gate?.fastcgi ?? []).map((probe) => fastcgiProbeTarget(probe, txid))
+  const planned = action.gate?.http ?? []
+  const http = checkHttpProbes(planned.length > 0 && options.gateHttpProbes ? options.gateHttpProbes : planned)
+  return fastcgi.length + http.length > 0 ? {fastcgi, http} : undefined
+}
+
+function buildActions(plan: HostPlan, options: ApplyOptions, txid: string): TxAction[] {
   const seen = new Set<string>()
   return plan.actions.map((action) => {
     const key = action.target.kind === 'nginx' ? 'nginx' : action.target.install
@@ -282,6 +308,7 @@ function buildActions(plan: HostPlan, options: ApplyOptions): TxAction[] {
     if (!/^[A-Za-z0-9@._-]+$/.test(action.service))
       throw invalid(`invalid service name ${JSON.stringify(action.service)}`)
     const label = `${action.action} ${action.service}`
+    const gate = buildGate(action, options, txid)
     if (action.target.kind === 'nginx') {
       return {
         kind: 'nginx',
@@ -289,6 +316,7 @@ function buildActions(plan: HostPlan, options: ApplyOptions): TxAction[] {
         service: action.service,
         verb: action.action,
         expect: [],
+        ...(gate ? {gate} : {}),
         label,
       }
     }
@@ -303,6 +331,7 @@ function buildActions(plan: HostPlan, options: ApplyOptions): TxAction[] {
       verb: action.action,
       ...(fpm?.mainConfig === undefined ? {} : {mainConfig: fpm.mainConfig}),
       expect: (fpm?.expect ?? []).map(normalizeExpectation),
+      ...(gate ? {gate} : {}),
       label,
     }
   })
@@ -337,7 +366,7 @@ export function buildTxSpec(plan: HostPlan, options: ApplyOptions = {}, txid: st
   if (!isTxid(txid)) throw new FpmfixError('INTERNAL', `invalid transaction id ${txid}`)
   const {checks, changeChecks} = buildChecks(plan)
   const files = buildFiles(plan, changeChecks)
-  const actions = buildActions(plan, options)
+  const actions = buildActions(plan, options, txid)
   const fpmInstalls = actions.filter((action) => action.kind === 'php-fpm').map((action) => action.binary)
   const fastcgi = options.probes?.fastcgi ?? defaultFastcgiProbes(options, fpmInstalls)
   return {

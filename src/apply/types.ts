@@ -1,4 +1,4 @@
-import type {ApplyProbes, FpmInstallOptions, NginxOptions} from '../model/verification.js'
+import type {ApplyProbes, FpmInstallOptions, HttpProbe, NginxOptions} from '../model/verification.js'
 import type {LockInfo, StepTiming} from '../protocol/journal.js'
 
 /** How services are controlled on the host; detected there unless forced. */
@@ -16,13 +16,21 @@ export interface ApplyOptions {
   /** Per php-fpm install, keyed by install id (its binary path). */
   fpm?: Record<string, FpmInstallOptions>
   nginx?: NginxOptions
+  /** The probes after the last action (each action's own gate comes from the plan). */
   probes?: ApplyProbes
+  /** HTTP probes that replace those of every action's gate that has some (`--probe-url`). */
+  gateHttpProbes?: HttpProbe[]
   /** Skip host-side detection of systemd / SysV / OpenRC / none. */
   serviceManager?: ServiceManagerKind
   /** Bound on waiting for one service action to take effect (default 15000). */
   serviceTimeoutMs?: number
   /** Bound on one probe request (default 10000). */
   probeTimeoutMs?: number
+  /**
+   * Bound on waiting, before php-fpm is stopped or replaced, until nginx's old workers and the
+   * connections to the service are gone (default 60000); past it the action goes ahead.
+   */
+  drainTimeoutMs?: number
   /** Bound on the whole transaction as seen by the client (default 300000). */
   timeoutMs?: number
   /** PHP CLI used for the FastCGI probe (default `php`). */

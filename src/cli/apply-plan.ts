@@ -53,13 +53,16 @@ function optionsFor(
   tree?: StepTree,
 ): ApplyOptions {
   const verify = host.verify
-  const http = options.probeUrls.length > 0 ? options.probeUrls.map((url) => ({url})) : verify?.probes.http
+  const probeUrls = options.probeUrls.map((url) => ({url}))
+  const http = probeUrls.length > 0 ? probeUrls : verify?.probes.http
   return {
     ...(verify === undefined ? {} : {fpm: verify.fpm, nginx: verify.nginx}),
     probes: {
       ...(verify?.probes.fastcgi === undefined ? {} : {fastcgi: verify.probes.fastcgi}),
       ...(http === undefined ? {} : {http}),
     },
+    // --probe-url stands for the plan's HTTP probes everywhere: after nginx's reload as well as at the end.
+    ...(probeUrls.length > 0 ? {gateHttpProbes: probeUrls} : {}),
     onStep: (event) => {
       transactionStarted(host.name, event.txid)
       tree?.report(event.name, event.ms)

@@ -60,7 +60,8 @@ export default class Apply extends BaseCommand {
     ...connectionFlags,
     'auto-approve': Flags.boolean({description: 'Apply without asking (needed when stdin is not a terminal).'}),
     'probe-url': Flags.string({
-      description: 'URL that must not answer 502/504 after the change (repeatable).',
+      description:
+        "URL that must not answer 502/504 after nginx's reload and after the change, instead of the plan's (repeatable).",
       multiple: true,
     }),
     'force-unlock': Flags.string({

@@ -48,7 +48,10 @@ export function isFinalState(word: string | undefined): word is FinalState {
   return (FINAL_STATES as readonly string[]).includes(word ?? '')
 }
 
-/** The steps of a transaction, in the order it takes them; `action-N` come between validate and probe. */
+/**
+ * The steps of a transaction, in the order it takes them; `action-N` come between validate and
+ * probe, each followed by its health gate `gate-N` when it has one.
+ */
 export const STEPS = {
   lock: 'lock',
   check: 'check',
@@ -64,15 +67,20 @@ export function actionStep(index: number): string {
   return `action-${index}`
 }
 
-/** Every step name a transaction with `actions` service actions reports, in order. */
-export function transactionSteps(actions: number): string[] {
+/** The probes that must pass right after action `index`, before the next one. */
+export function gateStep(index: number): string {
+  return `gate-${index}`
+}
+
+/** Every step name a transaction reports, in order; `gated` has one entry per service action: whether a gate follows it. */
+export function transactionSteps(gated: readonly boolean[]): string[] {
   return [
     STEPS.lock,
     STEPS.check,
     STEPS.backup,
     STEPS.write,
     STEPS.validate,
-    ...Array.from({length: actions}, (_, index) => actionStep(index)),
+    ...gated.flatMap((gate, index) => (gate ? [actionStep(index), gateStep(index)] : [actionStep(index)])),
     STEPS.probe,
   ]
 }

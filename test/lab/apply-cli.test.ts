@@ -118,7 +118,7 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
     expect((await target.http('/index.php')).status).toBe(502)
   })
 
-  it('rolls back when the probe fails (nothing listening, or a 502): files restored, nginx back on the old config', async () => {
+  it("rolls back when a --probe-url fails nginx's gate (nothing listening, or a 502): files restored, nginx back on the old config", async () => {
     const target = host('probeFails')
     await versionSocketMismatch(target)
     const plan = await planFor('probeFails')
@@ -133,11 +133,15 @@ describe('fpmfix apply and rollback through the CLI over SSH: failures roll back
       const applied = await applyPlanFile(lab, target, plan.file, ['--probe-url', url])
 
       expect(applied.run.code, applied.report).toBe(4)
-      expect(applied.host, applied.report).toMatchObject({status: 'rolled-back', failedStep: 'probe'})
+      // --probe-url stands for the plan's HTTP probes, so it is checked right after nginx's reload.
+      const nginxAction = plan.saved.actions.findIndex((action) => action.target.kind === 'nginx')
+      expect(nginxAction).toBeGreaterThanOrEqual(0)
+      expect(applied.host, applied.report).toMatchObject({status: 'rolled-back', failedStep: `gate-${nginxAction}`})
+      expect(applied.host.output, applied.report).toContain(`GET ${url}`)
       expect(
         applied.host.steps.map((step) => step.name),
         applied.report,
-      ).toContain('action-0')
+      ).toContain(`action-${nginxAction}`)
       expect(changedPaths(before, await configSnapshot(target)), url).toEqual([])
       // The reload that activated the change was undone: the site is broken again in the old way.
       expect((await target.http('/index.php')).status, url).toBe(502)

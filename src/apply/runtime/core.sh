@@ -51,6 +51,16 @@ for_all() {
   return "$5"
 }
 
+# for_all_reversed LIST FUNC: for_all from the last item to the first.
+for_all_reversed() {
+  set -- "$1" "$2" "$(spec_count "$1")" 0
+  while [ "$3" -gt 0 ]; do
+    "$2" $(($3 - 1)) || set -- "$1" "$2" "$3" 1
+    set -- "$1" "$2" $(($3 - 1)) "$4"
+  done
+  return "$4"
+}
+
 # Milliseconds on a monotonic clock (10 ms resolution).
 now_ms() {
   if [ -r /proc/uptime ]; then
@@ -82,21 +92,24 @@ b64_decode() {
   fi
 }
 
-# wait_until WHAT FUNC ARGS...: call FUNC until it succeeds, at most SVC_TIMEOUT_MS; FUNC explains itself in WHY.
-wait_until() {
-  wu_what=$1
-  shift
-  wu_end=$(( $(now_ms) + SVC_TIMEOUT_MS ))
+# wait_within MS WHAT FUNC ARGS...: call FUNC until it succeeds, at most MS milliseconds; FUNC explains itself in WHY.
+wait_within() {
+  wu_ms=$1 wu_what=$2
+  shift 2
+  wu_end=$(( $(now_ms) + wu_ms ))
   WHY=''
   while :; do
     "$@" && return 0
     if [ "$(now_ms)" -ge "$wu_end" ]; then
-      echo "timed out after $SVC_TIMEOUT_MS ms waiting for $wu_what: $WHY"
+      echo "timed out after $wu_ms ms waiting for $wu_what: $WHY"
       return 1
     fi
     nap
   done
 }
+
+# wait_until WHAT FUNC ARGS...: wait_within the service timeout.
+wait_until() { wait_within "$SVC_TIMEOUT_MS" "$@"; }
 
 result_kv() { kv "$1" "$2" >> "$D/result.tmp"; }
 

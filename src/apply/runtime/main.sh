@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # The transaction itself, read top to bottom in main_run: lock → check → backup → write →
-# validate → action-N → probe → commit, or a rollback; main_recover finishes a transaction whose
-# process died; main_unpack checks what the bootstrap stored. tx.sh lives in its own journal
-# directory, which holds its spec: `sh /var/lib/fpmfix/journal/<txid>/tx.sh run|recover|unpack`.
+# validate → action-N (each followed by its gate-N) → probe → commit, or a rollback; main_recover
+# finishes a transaction whose process died; main_unpack checks what the bootstrap stored. tx.sh
+# lives in its own journal directory, which holds its spec:
+# `sh /var/lib/fpmfix/journal/<txid>/tx.sh run|recover|unpack`.
 
 # Finished journals kept on the host (for `fpmfix rollback` and post-mortems).
 KEEP_JOURNALS=20
@@ -24,6 +25,7 @@ tx_setup() {
   FORCE_MANAGER=$(spec_get service_manager)
   SVC_TIMEOUT_MS=$(spec_count service_timeout_ms)
   PROBE_TIMEOUT_S=$(spec_count probe_timeout_s)
+  DRAIN_TIMEOUT_MS=$(spec_count drain_timeout_ms)
   PHP_CLI=$(spec_get php_cli)
   NGINX_BIN=$(spec_get nginx_binary)
   NGINX_PREFIX=$(spec_get nginx_prefix)
@@ -188,9 +190,17 @@ main_run() {
   WRITING=1
   step write run_writes || rollback write
   step validate run_validate post || rollback validate
-  run_forward_actions
-  step probe run_probes || rollback probe
+  for_each actions action_step
+  step probe run_probes '' || rollback probe
   commit
+}
+
+# action_step I: action I (in the spec's order: php-fpm before the nginx it serves), then its gate: the
+# probes of what it just (re)started, before the next action may rely on it. Either failing
+# rolls everything back.
+action_step() {
+  step "action-$1" forward_action "$1" || rollback "action-$1"
+  if has_probes "action_$1_gate_"; then step "gate-$1" run_probes "action_$1_gate_" || rollback "gate-$1"; fi
 }
 
 # Finish a transaction whose process died (run by the transaction that took over its lock).

@@ -1,7 +1,8 @@
 # shellcheck shell=sh
-# End-to-end probes once the services took the change: a FastCGI round trip per pool and an
-# HTTP GET through nginx. Spec: fcgi_probes, fcgi_probe_<i>_{address,uri}; http_probes,
-# http_probe_<i>_{url,host}. The PHP clients are journal files (probes/*.php).
+# End-to-end probes: a FastCGI round trip per pool and an HTTP GET through nginx, once the
+# services took the change, and as an action's gate right after it. Spec: fcgi_probes,
+# fcgi_probe_<i>_{address,uri}; http_probes, http_probe_<i>_{url,host}; the same lists prefixed
+# action_<i>_gate_ for action i's gate. The PHP clients are journal files (probes/*.php).
 
 # probe_fcgi ADDRESS URI: ADDRESS is unix:///path or tcp://host:port.
 probe_fcgi() {
@@ -48,17 +49,22 @@ probe_http() {
   return 1
 }
 
-fcgi_probe() { probe_fcgi "$(spec_get "fcgi_probe_$1_address")" "$(spec_get "fcgi_probe_$1_uri")"; }
-http_probe() { probe_http "$(spec_get "http_probe_$1_url")" "$(spec_get "http_probe_$1_host")"; }
+# Probe lists are read under PROBES ('' for the final probes, action_<i>_gate_ for an action's gate).
+fcgi_probe() { probe_fcgi "$(spec_get "${PROBES}fcgi_probe_$1_address")" "$(spec_get "${PROBES}fcgi_probe_$1_uri")"; }
+http_probe() { probe_http "$(spec_get "${PROBES}http_probe_$1_url")" "$(spec_get "${PROBES}http_probe_$1_host")"; }
 
-# Every probe of the spec; all run, and any failure fails the step.
+# has_probes PREFIX: the spec lists probes under PREFIX.
+has_probes() { [ "$(spec_count "${1}fcgi_probes")" != 0 ] || [ "$(spec_count "${1}http_probes")" != 0 ]; }
+
+# run_probes PREFIX: every probe listed under PREFIX; all run, and any failure fails the step.
 run_probes() {
-  if [ "$(spec_count fcgi_probes)" = 0 ] && [ "$(spec_count http_probes)" = 0 ]; then
+  PROBES=$1
+  if ! has_probes "$PROBES"; then
     echo "no probes configured"
     return 0
   fi
   rp_rc=0
-  for_all fcgi_probes fcgi_probe || rp_rc=1
-  for_all http_probes http_probe || rp_rc=1
+  for_all "${PROBES}fcgi_probes" fcgi_probe || rp_rc=1
+  for_all "${PROBES}http_probes" http_probe || rp_rc=1
   return "$rp_rc"
 }

@@ -5,7 +5,7 @@
 # what runs now. Spec: validations, validation_<i>_{kind,binary,config}; actions,
 # action_<i>_{kind,binary,service,verb,config}, action_<i>_expects,
 # action_<i>_expect_<j>_{socket,owner,group,mode} or _{port_hex,addr_hex,label};
-# nginx_{binary,prefix,config}; service_manager. Needs proc.sh.
+# nginx_{binary,prefix,config}; service_manager; drain_timeout_ms (DRAIN_TIMEOUT_MS). Needs proc.sh.
 
 # nginx_run ARGS...: nginx as the spec names it: nginx_binary [-p nginx_prefix] [-c nginx_config] ARGS...
 nginx_run() {
@@ -311,6 +311,75 @@ action_ready() {
   expectations_hold
 }
 
+# Workers of an earlier nginx generation: after a reload they finish the requests they had
+# begun (proxied as the old configuration said), then exit.
+nginx_old_workers() {
+  now_out=''
+  for now_m in $(service_masters nginx nginx ''); do
+    for now_p in $(children_of "$now_m"); do
+      case $(proc_title "$now_p") in 'nginx: worker process is shutting down'*) now_out="$now_out $now_p" ;; esac
+    done
+  done
+  words "$now_out"
+}
+
+nginx_settled() {
+  ns_old=$(nginx_old_workers)
+  [ -z "$ns_old" ] && return 0
+  WHY="nginx workers from before its reload are still finishing requests (pids $ns_old)"
+  return 1
+}
+
+# open_connections INODES: connections accepted on the listening sockets among INODES (" a b "),
+# unix (same path, connected) and TCP (same local port, established): requests in flight, or
+# clients keeping a connection.
+open_connections() {
+  FPMFIX_INODES=$1 awk '
+    { rest = $0; for (i = 0; i < 7; i++) sub(/^[ \t]*[^ \t]+/, "", rest); sub(/^[ \t]+/, "", rest) }
+    FNR == NR { if ($4 == "00010000" && rest != "" && index(ENVIRON["FPMFIX_INODES"], " " $7 " ")) listening[rest] = 1; next }
+    $6 == "03" && (rest in listening) { n++ }
+    END { print n + 0 }' /proc/net/unix /proc/net/unix 2>/dev/null
+  FPMFIX_INODES=$1 awk '
+    FNR == 1 { pass++; next }
+    pass <= 2 {
+      if ($4 == "0A" && index(ENVIRON["FPMFIX_INODES"], " " $10 " ")) {
+        split($2, local, ":")
+        if (local[1] ~ /^0+$/) anyaddr[local[2]] = 1; else exact[$2] = 1
+      }
+      next
+    }
+    $4 == "01" { split($2, local, ":"); if (($2 in exact) || (local[2] in anyaddr)) n++ }
+    END { print n + 0 }' /proc/net/tcp /proc/net/tcp6 /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# Nothing is connected to the listeners of the service in hand (O_MASTER) any more.
+fpm_idle() {
+  fi_n=0
+  for fi_c in $(open_connections " $(words "$(socket_inodes "$O_MASTER")") "); do fi_n=$(( fi_n + fi_c )); done
+  [ "$fi_n" = 0 ] && return 0
+  WHY="$fi_n connection(s) to $A_NAME still open"
+  return 1
+}
+
+fpm_drained() { nginx_settled && fpm_idle; }
+
+# drain_before VERB: php-fpm's stop, restart and reload end the requests its workers serve once
+# process_control_timeout passes (0, at once, by default). So before them, wait (bounded by
+# DRAIN_TIMEOUT_MS) until nginx's workers from before a reload have finished what they proxied,
+# and before a stop until nothing is connected to the service either; past the bound, go ahead.
+drain_before() {
+  [ "$A_KIND" = fpm ] && [ -n "$O_MASTER" ] || return 0
+  case $1 in
+    stop) db_until=fpm_drained ;;
+    reload|restart) db_until=nginx_settled ;;
+    *) return 0 ;;
+  esac
+  "$db_until" && return 0
+  echo "waiting for the requests in flight to $A_NAME to end: $WHY"
+  wait_within "$DRAIN_TIMEOUT_MS" "the requests in flight to $A_NAME to end" "$db_until" ||
+    echo "going ahead with $1 $A_NAME"
+}
+
 svc_begin() {
   A_MANAGER=$FORCE_MANAGER
   [ -n "$A_MANAGER" ] || A_MANAGER=$(svc_manager "$A_NAME")
@@ -336,6 +405,7 @@ svc_run() {
     echo "$A_NAME runs as pid 1 (a container's main process): reloading it instead of restarting"
     A_VERB=reload
   fi
+  drain_before "$A_VERB"
   echo "$A_VERB $A_NAME ($A_MANAGER); running before: ${O_MASTER:-none}"
   svc_ctl "$A_VERB" "$A_MANAGER" </dev/null
   sr_rc=$?
@@ -382,12 +452,9 @@ revert_action() {
   fi
 }
 
-# action_step I: action I as its own step (action-I); its failure rolls everything back.
-action_step() { step "action-$1" forward_action "$1" || rollback "action-$1"; }
-
-# Every action in order: php-fpm before nginx, as the spec lists them.
-run_forward_actions() { for_each actions action_step; }
-run_revert_actions() { for_all actions revert_action; }
+# Last done, first undone: nginx goes back to the pools it left before those it was moved to
+# are reloaded away, and a stopped service runs again before nginx goes back to it.
+run_revert_actions() { for_all_reversed actions revert_action; }
 
 # service_holds_plan I: action I's service is in the state the action leads to: stopped, or
 # running and serving its listeners.

@@ -139,6 +139,36 @@ describe('the transaction spec', () => {
     ])
   })
 
+  it("lists each action's gate as probe lists of its own, beside the final probes", () => {
+    const gated = plan(
+      [],
+      [],
+      [
+        {...fullPlan.actions[0]!, gate: {fastcgi: [{socket: '/run/php/app.sock', pingPath: '/app-ping'}]}},
+        {...fullPlan.actions[1]!, gate: {http: [{url: 'http://127.0.0.1:8080/', hostHeader: 'shop.example'}]}},
+      ],
+    )
+    const gateRecords = specRecords(buildTxSpec(gated, options)).filter(
+      ([name]) => name.includes('probe') && !name.includes('timeout'),
+    )
+    expect(gateRecords).toEqual([
+      ['action_0_gate_fcgi_probes', 1],
+      ['action_0_gate_fcgi_probe_0_address', 'unix:///run/php/app.sock'],
+      ['action_0_gate_fcgi_probe_0_uri', '/app-ping'],
+      ['action_0_gate_http_probes', 0],
+      ['action_1_gate_fcgi_probes', 0],
+      ['action_1_gate_http_probes', 1],
+      ['action_1_gate_http_probe_0_url', 'http://127.0.0.1:8080/'],
+      ['action_1_gate_http_probe_0_host', 'shop.example'],
+      ['fcgi_probes', 1],
+      ['fcgi_probe_0_address', 'unix:///run/php/x.sock'],
+      ['fcgi_probe_0_uri', '/ping'],
+      ['http_probes', 1],
+      ['http_probe_0_url', 'http://127.0.0.1:8080/index.php?a=1&b=$(x)'],
+      ['http_probe_0_host', 'example.org'],
+    ])
+  })
+
   it('refuses a value that would span lines', () => {
     const probe = {fastcgi: [{socket: '/run/a.sock', pingPath: '/ping\nx'}]}
     expect(() => buildTxSpec(plan([change('/etc/a.conf', 'a', 'b')]), {probes: probe})).toThrow(/FastCGI probe path/)

@@ -155,7 +155,15 @@ describe('undo of a committed transaction', () => {
         expect: [],
         label: 'start php8.2-fpm',
       },
-      {kind: 'nginx', binary: 'nginx', service: 'nginx', verb: 'reload', expect: [], label: 'reload nginx'},
+      {
+        kind: 'nginx',
+        binary: 'nginx',
+        service: 'nginx',
+        verb: 'reload',
+        expect: [],
+        gate: {fastcgi: [], http: [{url: 'http://127.0.0.1/index.php'}]},
+        label: 'reload nginx',
+      },
       {
         kind: 'php-fpm',
         binary: '/usr/sbin/php-fpm8.1',
@@ -187,7 +195,7 @@ describe('undo of a committed transaction', () => {
     ],
   }
 
-  it('restores the backups over what the transaction wrote, stops what it started, starts what it stopped, reloads the rest', () => {
+  it('restores the backups, then undoes the actions last first: starts what it stopped, reloads, stops what it started', () => {
     const spec = buildUndoSpec(source, {owner: 'ops@laptop'})
     expect(spec).toMatchObject({kind: 'undo', undoes: TXID, owner: 'ops@laptop', serviceTimeoutMs: 15_000})
     expect(spec.files).toEqual([
@@ -206,7 +214,10 @@ describe('undo of a committed transaction', () => {
         check: 1,
       },
     ])
-    expect(spec.actions.map((action) => action.label)).toEqual(['stop php8.2-fpm', 'reload nginx', 'start php8.1-fpm'])
+    expect(spec.actions.map((action) => action.label)).toEqual(['start php8.1-fpm', 'reload nginx', 'stop php8.2-fpm'])
+    expect(spec.actions.map((action) => action.verb)).toEqual(['start', 'reload', 'stop'])
+    // The apply's gates probed what it brought up, not what the undo brings back.
+    expect(spec.actions.some((action) => 'gate' in action)).toBe(false)
     expect(spec.checks).toEqual([
       {kind: 'file', key: '/etc/php/8.2/fpm/pool.d/www.conf', sha256: sha256('new\n')},
       {kind: 'file', key: '/etc/nginx/conf.d/new.conf', sha256: sha256('created\n')},

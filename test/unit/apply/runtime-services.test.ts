@@ -1,11 +1,36 @@
 import {existsSync} from 'node:fs'
+import {createConnection, createServer, Socket, type Server} from 'node:net'
+import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {fpmBinaryMatchesService, fpmServiceNameFor} from '../../../src/apply/index.js'
 import {runRuntime, runtimeScratch, SHELLS, stub} from './runtime-support.js'
-import {cleanupTemps} from './support.js'
+import {cleanupTemps, scratchHost} from './support.js'
 
-afterEach(() => cleanupTemps())
+const open: Array<Server | Socket> = []
+
+afterEach(() => {
+  for (const handle of open.splice(0)) {
+    if (handle instanceof Socket) handle.destroy()
+    else handle.close()
+  }
+  cleanupTemps()
+})
+
+/** A server of this process on `address` (a unix socket path, or a TCP port on 127.0.0.1 when 0), and one client connected to it. */
+async function connectedPair(address: string | 0): Promise<{server: Server; client: Socket}> {
+  const server = createServer((socket) => open.push(socket))
+  open.push(server)
+  await new Promise<void>((resolve) =>
+    typeof address === 'string' ? server.listen(address, resolve) : server.listen(0, '127.0.0.1', resolve),
+  )
+  const bound = server.address()
+  const client =
+    typeof bound === 'string' ? createConnection(bound) : createConnection({host: '127.0.0.1', port: bound!.port})
+  open.push(client)
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+  return {server, client}
+}
 
 const FPM_ACTION: Array<[string, string]> = [
   ['actions', '1'],
@@ -86,6 +111,73 @@ describe.each(SHELLS.map((shell) => [shell.join(' '), shell]))('the runtime unde
     )
     expect(run.stdout).toBe(
       'nginx-stub [-p] [/opt/ng] [-c] [/opt/ng/my nginx.conf] [-s] [reload]\nnginx-stub [-c] [/opt/ng/my nginx.conf]\n',
+    )
+  })
+
+  it('undoes actions last first', async () => {
+    const run = await runRuntime(
+      shell,
+      runtimeScratch([['actions', '3']]),
+      'say() { echo "a$1"; [ "$1" != 1 ]; }\nfor_all_reversed actions say; echo "rc $?"',
+    )
+    expect(run.stdout).toBe('a2\na1\na0\nrc 1\n')
+  })
+
+  it("runs the probes listed under a prefix: an action's gate, or the final ones", async () => {
+    const scratch = runtimeScratch([
+      ['action_1_gate_fcgi_probes', '1'],
+      ['action_1_gate_fcgi_probe_0_address', 'unix:///run/php/app.sock'],
+      ['action_1_gate_fcgi_probe_0_uri', '/app-ping'],
+      ['action_1_gate_http_probes', '0'],
+      ['fcgi_probes', '0'],
+      ['http_probes', '1'],
+      ['http_probe_0_url', 'http://127.0.0.1/'],
+      ['http_probe_0_host', 'shop'],
+    ])
+    const run = await runRuntime(
+      shell,
+      scratch,
+      [
+        'probe_fcgi() { echo "fcgi $1 $2"; }',
+        'probe_http() { echo "http $1 $2"; return 1; }',
+        'has_probes action_0_gate_ || echo "no gate 0"',
+        'run_probes action_1_gate_; echo "gate rc $?"',
+        'run_probes \'\'; echo "final rc $?"',
+      ].join('\n'),
+    )
+    expect(run.stdout).toBe(
+      'no gate 0\nfcgi unix:///run/php/app.sock /app-ping\ngate rc 0\nhttp http://127.0.0.1/ shop\nfinal rc 1\n',
+    )
+  })
+
+  it("counts the connections open to a process's listeners, unix and TCP", async () => {
+    const unix = await connectedPair(join(scratchHost().root, 'pool.sock'))
+    const tcp = await connectedPair(0)
+    const count = `open_connections " $(words "$(socket_inodes ${process.pid})") "`
+    expect((await runRuntime(shell, runtimeScratch(), count)).stdout).toBe('1\n1\n')
+    unix.client.destroy()
+    tcp.client.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect((await runRuntime(shell, runtimeScratch(), count)).stdout).toBe('0\n0\n')
+  })
+
+  it('waits, bounded, for the requests in flight before php-fpm stops or reloads, then goes ahead', async () => {
+    await connectedPair(join(scratchHost().root, 'pool.sock'))
+    const drain = (oldNginx: string, verb: string): string =>
+      [
+        `A_KIND=fpm A_NAME=php8.1-fpm O_MASTER=${process.pid} DRAIN_TIMEOUT_MS=300`,
+        `nginx_old_workers() { echo ${oldNginx}; }`,
+        `drain_before ${verb}`,
+      ].join('\n')
+    const stop = await runRuntime(shell, runtimeScratch(), drain('', 'stop'))
+    expect(stop.stdout).toMatch(
+      /^waiting for the requests in flight to php8\.1-fpm to end: 1 connection\(s\) to php8\.1-fpm still open\ntimed out after 300 ms .*\ngoing ahead with stop php8\.1-fpm\n$/,
+    )
+    // A reload only waits for nginx's workers from before its reload, not for every client.
+    expect((await runRuntime(shell, runtimeScratch(), drain('', 'reload'))).stdout).toBe('')
+    expect((await runRuntime(shell, runtimeScratch(), drain('', 'start'))).stdout).toBe('')
+    expect((await runRuntime(shell, runtimeScratch(), drain('4242', 'restart'))).stdout).toContain(
+      'nginx workers from before its reload are still finishing requests (pids 4242)',
     )
   })
 

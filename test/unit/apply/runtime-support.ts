@@ -52,7 +52,7 @@ export function runRuntime(
     'J=${D%/*}',
     'TXID=${D##*/}',
     "KIND=apply NGINX_BIN=nginx NGINX_PREFIX='' NGINX_CONF='' PHP_CLI=php FORCE_MANAGER=''",
-    'SVC_TIMEOUT_MS=2000 PROBE_TIMEOUT_S=5',
+    'SVC_TIMEOUT_MS=2000 PROBE_TIMEOUT_S=5 DRAIN_TIMEOUT_MS=2000',
     'exec 3>/dev/null',
   ].join('\n')
   return runUnder(shell, `${hostProgram(PIECES)}\n${setup}\n${body}`, {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {buildTxSpec, isTxid, newTxid} from '../../../src/apply/index.js'
+import {buildTxSpec, isTxid, newTxid, transactionStepList} from '../../../src/apply/index.js'
 import {ipv4Hex, normalizeExpectation} from '../../../src/apply/tx-spec.js'
 import {FpmfixError} from '../../../src/errors.js'
 import {change, plan, sha256} from './support.js'
@@ -67,6 +67,74 @@ describe('buildTxSpec', () => {
       {address: 'tcp://127.0.0.1:9001', uri: `/fpmfix-probe-${spec.txid}.php`},
     ])
     expect(spec.actions.map((action) => action.label)).toEqual(['reload php8.2-fpm', 'reload nginx'])
+  })
+
+  describe('gates', () => {
+    const moved = plan(
+      [],
+      [],
+      [
+        {
+          ...fpm,
+          gate: {
+            fastcgi: [{socket: '/run/php/php8.2-fpm-app.sock', pingPath: '/app-ping'}, {tcp: {host: '*', port: 9002}}],
+          },
+        },
+        {...nginx, gate: {http: [{url: 'http://127.0.0.1:8080/index.php', hostHeader: 'shop.example'}]}},
+        {
+          target: {kind: 'php-fpm', install: '/usr/sbin/php-fpm8.1'},
+          service: 'php8.1-fpm',
+          action: 'stop',
+          reason: 'r',
+        },
+      ],
+    )
+
+    it("turns each action's gate into the probes the runtime sends right after it", () => {
+      const spec = buildTxSpec(moved)
+      expect(spec.actions.map((action) => action.gate)).toEqual([
+        {
+          fastcgi: [
+            {address: 'unix:///run/php/php8.2-fpm-app.sock', uri: '/app-ping'},
+            {address: 'tcp://127.0.0.1:9002', uri: `/fpmfix-probe-${spec.txid}.php`},
+          ],
+          http: [],
+        },
+        {fastcgi: [], http: [{url: 'http://127.0.0.1:8080/index.php', hostHeader: 'shop.example'}]},
+        undefined,
+      ])
+      expect(transactionStepList(spec)).toEqual([
+        {name: 'start', title: 'connect and start the transaction'},
+        {name: 'lock', title: 'take the host lock'},
+        {name: 'check', title: 'check the plan is current'},
+        {name: 'backup', title: 'back up 0 files'},
+        {name: 'write', title: 'write 0 files'},
+        {name: 'validate', title: 'php-fpm -t, php-fpm -t, nginx -t'},
+        {name: 'action-0', title: 'reload php8.2-fpm'},
+        {name: 'gate-0', title: 'gate: php8.2-fpm answers FastCGI (2 pools)'},
+        {name: 'action-1', title: 'reload nginx'},
+        {name: 'gate-1', title: 'gate: nginx answers GET http://127.0.0.1:8080/index.php'},
+        {name: 'action-2', title: 'stop php8.1-fpm'},
+        {name: 'probe', title: 'probe php-fpm and nginx'},
+        {name: 'commit', title: 'commit, or roll back on failure'},
+      ])
+    })
+
+    it('lets --probe-url replace the HTTP probes of the gates that have some, and checks them', () => {
+      const spec = buildTxSpec(moved, {gateHttpProbes: [{url: 'http://127.0.0.1/health.php'}]})
+      expect(spec.actions.map((action) => action.gate?.http)).toEqual([
+        [],
+        [{url: 'http://127.0.0.1/health.php'}],
+        undefined,
+      ])
+      expect(
+        invalidPlanError(() => buildTxSpec(moved, {gateHttpProbes: [{url: 'ftp://127.0.0.1/'}]})).message,
+      ).toContain('HTTP probe URL')
+      expect(
+        invalidPlanError(() => buildTxSpec(plan([], [], [{...nginx, gate: {fastcgi: [{socket: 'run/x.sock'}]}}])))
+          .message,
+      ).toContain('FastCGI probe socket')
+    })
   })
 
   it('rejects a plan whose content does not match its hashes', () => {
