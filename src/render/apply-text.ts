@@ -63,7 +63,10 @@ function detail(outcome: ApplyOutcome): string[] {
   if (result.txid) lines.push(paint('dim', `  transaction ${result.txid}`))
   if (result.recoveredLock)
     lines.push(`  recovered the lock of dead transaction ${result.recoveredLock.txid} (${result.recoveredLock.owner})`)
-  if (result.appliedBy) lines.push(`  already applied by transaction ${result.appliedBy}; nothing was written`)
+  if (result.appliedBy)
+    lines.push(
+      `  already applied by transaction ${result.appliedBy}${result.status === 'already-applied' ? '; nothing was written' : ''}`,
+    )
   const stale = result.staleReasons ?? result.stale ?? []
   if (stale.length > 0) lines.push('  changed since the plan:', ...stale.map((reason) => `    ${reason}`))
   if (result.lock)
@@ -132,8 +135,9 @@ function rolloutText(report: ApplyReport): string {
   if (rollout === undefined) return ''
   const batches = rollout.batches.length
   const notStarted = report.notStarted?.length ?? 0
-  if (rollout.stopped === undefined)
-    return `rollout: ${batches} ${batches === 1 ? 'batch' : 'batches'}, every host attempted`
+  const every = `rollout: ${batches} ${batches === 1 ? 'batch' : 'batches'}, every host attempted`
+  if (rollout.stopped === undefined) return every
+  if (notStarted === 0) return `${every}; the failed share went over the limit: ${rollout.stopped.reason}`
   return (
     `rollout stopped in batch ${rollout.stopped.batch}/${batches}: ${rollout.stopped.reason}; ` +
     `${notStarted} ${notStarted === 1 ? 'host' : 'hosts'} not started, left untouched`

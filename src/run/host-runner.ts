@@ -114,6 +114,12 @@ function hostTask<T>(
   }
 }
 
+/** A batch's hosts for its progress title: the first few by name, then how many more. */
+function batchNames(batch: HostTarget[]): string {
+  const shown = batch.slice(0, 4).map((target) => target.name)
+  return batch.length > shown.length ? `${shown.join(', ')} and ${batch.length - shown.length} more` : shown.join(', ')
+}
+
 function listOptions(options: RunHostsOptions, concurrent: number): object {
   const stderr = new ProcessOutput(process.stderr, process.stderr)
   return {
@@ -153,7 +159,8 @@ export async function runBatches<T>(
 ): Promise<BatchRun<T>> {
   const slots = new Map<HostTarget, HostOutcome<T> | NotStarted>()
   const gate = options.gate
-  const hostTasks = (batch: HostTarget[], number: number): ListrTask[] =>
+  /** A batch's hosts; `closing` hears the gate's reason when a host of this batch closed it. */
+  const hostTasks = (batch: HostTarget[], number: number, closing?: (reason: string) => void): ListrTask[] =>
     batch.map((target) => ({
       title: target.name,
       task: async (ctx, task) => {
@@ -166,7 +173,10 @@ export async function runBatches<T>(
         gate?.started()
         const run = hostTask(target, work, options, (outcome) => {
           slots.set(target, outcome)
+          const wasOpen = gate?.closed() === undefined
           gate?.ended(number, outcome)
+          const reason = gate?.closed()
+          if (wasOpen && reason !== undefined) closing?.(reason)
         })
         return run(ctx, task)
       },
@@ -175,17 +185,22 @@ export async function runBatches<T>(
   const tasks: ListrTask[] =
     batches.length === 1
       ? hostTasks(batches[0]!, 1)
-      : batches.map((batch, index) => ({
-          title: `batch ${index + 1}/${batches.length}: ${batch.map((target) => target.name).join(', ')}`,
-          task: async (_ctx, task) => {
-            const reason = gate?.closed()
-            if (reason === undefined)
-              return task.newListr(hostTasks(batch, index + 1) as never, listOptions(options, forks))
-            for (const target of batch) slots.set(target, {target, batch: index + 1, reason})
-            task.skip(`batch ${index + 1}/${batches.length} not started (${reason})`)
-            return undefined
-          },
-        }))
+      : batches.map((batch, index) => {
+          const title = `batch ${index + 1}/${batches.length}`
+          return {
+            title: `${title}: ${batchNames(batch)}`,
+            task: async (_ctx, task) => {
+              const reason = gate?.closed()
+              if (reason === undefined) {
+                const stopped = (why: string): void => void (task.title = `${title}: ${batchNames(batch)} (${why})`)
+                return task.newListr(hostTasks(batch, index + 1, stopped) as never, listOptions(options, forks))
+              }
+              for (const target of batch) slots.set(target, {target, batch: index + 1, reason})
+              task.skip(`${title} not started (${reason})`)
+              return undefined
+            },
+          }
+        })
   await new Listr(tasks as never, listOptions(options, batches.length === 1 ? forks : 1) as never).run()
   const outcomes: HostOutcome<T>[] = []
   const notStarted: NotStarted[] = []
