@@ -12,7 +12,8 @@ import {
 } from '../../../src/rollout/retest.js'
 import {routeReport} from '../../../src/verify/report.js'
 import {deriveRoutes} from '../../../src/verify/routes.js'
-import {snapshotFromLayout, type LayoutName} from '../../support/snapshot-from-layout.js'
+import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
+import {LAYOUTS} from '../nginx/layouts.js'
 import {DIAL, ROUTE, sampleOf} from '../verify/support/outcomes.js'
 
 const retestOf = (...samples: Array<ReturnType<typeof sampleOf>>): Retest => {
@@ -30,16 +31,8 @@ const undone: ApplyResult = {status: 'undone', txid: '20260101T000100Z-bbbbbbbb'
 
 describe('the routes a retest loads when no --url is given: the plan’s HTTP probes', () => {
   it('dials each server block’s probe address with its Host header, as verify dials that block', () => {
-    const layouts: LayoutName[] = [
-      'debian-php82',
-      'debian-multi-php',
-      'rhel-remi',
-      'alpine-php82',
-      'docker-php-fpm',
-      'apps',
-    ]
     let compared = 0
-    for (const layout of layouts) {
+    for (const layout of LAYOUTS) {
       for (const site of buildFacts(snapshotFromLayout(layout)).facts.nginx?.sites ?? []) {
         const probe = probeUrlFor(site)
         if (probe === undefined) continue
