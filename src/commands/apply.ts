@@ -16,20 +16,8 @@ import {applyHostExits, applyJson, renderApplyText, type ApplyOutcome, type Appl
 import {renderPlanText} from '../render/plan-text.js'
 import {paintErr} from '../render/style.js'
 import {parseSerial} from '../rollout/batches.js'
+import {parseFailPercentage} from '../rollout/decision.js'
 import {progressMode, type RunHostsOptions} from '../run/host-runner.js'
-
-/** `--max-fail-percentage P`: a share from 0 to 100, `%` allowed as Ansible allows it. */
-const failPercentage = Flags.custom<number>({
-  parse: async (input) => {
-    const match = /^(\d{1,3}(?:\.\d+)?)%?$/.exec(input.trim())
-    const value = match ? Number(match[1]) : Number.NaN
-    if (!(value >= 0 && value <= 100))
-      throw new FpmfixError('USAGE', `--max-fail-percentage ${input}: not a percentage from 0 to 100`, {
-        hint: 'Give the share of failed hosts the rollout tolerates, e.g. --max-fail-percentage 25 (0 stops on the first failure).',
-      })
-    return value
-  },
-})
 
 export default class Apply extends BaseCommand {
   static override summary = 'Apply a reviewed plan: validated, ordered, probed, and rolled back on failure.'
@@ -96,7 +84,7 @@ export default class Apply extends BaseCommand {
         'a batch starts when the previous one has ended within --max-fail-percentage.',
       helpGroup: 'ROLLOUT',
     }),
-    'max-fail-percentage': failPercentage({
+    'max-fail-percentage': Flags.string({
       description:
         'Stop starting hosts once more than this share of the hosts attempted so far failed [default with --serial: 0].',
       helpGroup: 'ROLLOUT',
@@ -118,8 +106,8 @@ export default class Apply extends BaseCommand {
     let report: ApplyReport
     if (first !== undefined && looksLikePlanFile(first)) {
       rejectTargetsWithPlan(first, rest)
-      const plan = await loadPlan(first)
       const options = this.applyOptions(flags, progress)
+      const plan = await loadPlan(first)
       const {targets, skipped, overrides} = await planTargets(plan, flags)
       if (!flags.quiet) for (const line of overrides) process.stderr.write(`${paintErr('yellow', 'note:')} ${line}\n`)
       report = {plan, skipped, ...(await applyPlan(plan, targets, options))}
@@ -135,7 +123,9 @@ export default class Apply extends BaseCommand {
 
   /** What apply does on each host, from the flags; bad --serial or --url values are refused before any host is touched. */
   private applyOptions(flags: ApplyFlags, progress: RunHostsOptions['progress']): ApplyPlanOptions {
-    const maxFailPercentage = flags['max-fail-percentage'] ?? (flags.serial === undefined ? undefined : 0)
+    const given = flags['max-fail-percentage']
+    const maxFailPercentage =
+      given === undefined ? (flags.serial === undefined ? undefined : 0) : parseFailPercentage(given)
     const {requests, load, from} = loadFromFlags(flags)
     return {
       flags,

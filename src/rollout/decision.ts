@@ -1,3 +1,5 @@
+import {FpmfixError} from '../errors.js'
+
 /**
  * Host outcomes a rollout counts as successes: the plan's change is in effect on the host
  * (committed now, or by an earlier apply of this plan) or there was nothing to do. Every
@@ -8,6 +10,16 @@ const SUCCESSES: ReadonlySet<string> = new Set(['applied', 'already-applied', 'u
 
 export function countsAsFailure(status: string): boolean {
   return !SUCCESSES.has(status)
+}
+
+/** `--max-fail-percentage P`: a share from 0 to 100, decimals and a trailing `%` allowed (as Ansible's `percent`). */
+export function parseFailPercentage(text: string): number {
+  const match = /^(\d{1,3}(?:\.\d+)?)%?$/.exec(text.trim())
+  const value = match ? Number(match[1]) : Number.NaN
+  if (value >= 0 && value <= 100) return value
+  throw new FpmfixError('USAGE', `--max-fail-percentage ${text}: not a percentage from 0 to 100`, {
+    hint: 'Give the share of failed hosts the rollout tolerates, e.g. --max-fail-percentage 25 (0 stops at the first failure).',
+  })
 }
 
 /** What a rollout has seen so far: hosts started (whether ended or not) and hosts that ended failed. */

@@ -1,7 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
 import type {ApplyStatus} from '../../../src/apply/types.js'
-import {countsAsFailure, failedPercent, mustStop, stopReason} from '../../../src/rollout/decision.js'
+import {
+  countsAsFailure,
+  failedPercent,
+  mustStop,
+  parseFailPercentage,
+  stopReason,
+} from '../../../src/rollout/decision.js'
 import {RolloutGate} from '../../../src/rollout/rollout.js'
 
 describe('what a rollout counts as failed', () => {
@@ -17,6 +23,19 @@ describe('what a rollout counts as failed', () => {
     ['undone', true],
   ])('%s → failure: %s', (status, failure) => {
     expect(countsAsFailure(status)).toBe(failure)
+  })
+})
+
+describe('--max-fail-percentage', () => {
+  it('reads a share from 0 to 100, with decimals or a % sign', () => {
+    expect(parseFailPercentage('0')).toBe(0)
+    expect(parseFailPercentage('25%')).toBe(25)
+    expect(parseFailPercentage('12.5')).toBe(12.5)
+    expect(parseFailPercentage('100')).toBe(100)
+  })
+
+  it.each(['101', '-1', '', 'half', '1e2', '5%%'])('refuses %j with a usage error', (text) => {
+    expect(() => parseFailPercentage(text)).toThrow(expect.objectContaining({code: 'USAGE', exit: 64}))
   })
 })
 

@@ -129,6 +129,10 @@ describe('a rollout with --verify, reported', () => {
       rollout: {maxFailPercentage: 50, batches: [['web1', 'web2', 'web3']]},
     }
     expect(renderApplyText(report)).toContain('\nrollout: 1 batch, every host attempted\n')
+    const lastFailed = {...rolloutReport(), notStarted: []}
+    expect(renderApplyText(lastFailed)).toContain(
+      '\nrollout: 3 batches, every host attempted; the failed share went over the limit: 2 of 3 hosts attempted failed (66.7% > 0%)\n',
+    )
     const plain = {outcomes: rolloutReport().outcomes}
     expect(renderApplyText(plain)).not.toContain('batch')
     expect(applyJson(plain)).not.toHaveProperty('rollout')
