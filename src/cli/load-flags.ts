@@ -12,8 +12,11 @@ const DEFAULT_TIMEOUT_S = 30
  * routes, how much load, how long a request may take, and where the load comes from. No flag has
  * an oclif default, so that a flag that needs --verify is refused only when it was given.
  */
-export function loadFlags(options: {routesDefault: string; dependsOn?: string[]}) {
-  const common = {helpGroup: 'LOAD', ...(options.dependsOn === undefined ? {} : {dependsOn: options.dependsOn})}
+export function loadFlags(options: {routesDefault: string; helpGroup: string; dependsOn?: string[]}) {
+  const common = {
+    helpGroup: options.helpGroup,
+    ...(options.dependsOn === undefined ? {} : {dependsOn: options.dependsOn}),
+  }
   // A flag with a short form first: oclif trims the indent of a section's first row.
   return {
     requests: Flags.integer({

@@ -93,7 +93,11 @@ export default class Apply extends BaseCommand {
       description: 'Retest each host under load once it committed (as fpmfix verify); a failed retest rolls it back.',
       helpGroup: 'ROLLOUT',
     }),
-    ...loadFlags({routesDefault: 'the plan’s HTTP probe routes', dependsOn: ['verify']}),
+    ...loadFlags({
+      routesDefault: 'the plan’s HTTP probe routes',
+      helpGroup: 'RETEST (--verify)',
+      dependsOn: ['verify'],
+    }),
     ...planningFlags,
   }
 

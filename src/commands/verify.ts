@@ -44,7 +44,7 @@ export default class Verify extends BaseCommand {
   }
   static override flags = {
     ...connectionFlags,
-    ...loadFlags({routesDefault: 'every PHP server block'}),
+    ...loadFlags({routesDefault: 'every PHP server block', helpGroup: 'LOAD'}),
   }
 
   async run(): Promise<void> {
