@@ -17,6 +17,7 @@ export const ExitCode = {
   CRITICAL_UNFIXED: 9,
   HOST_MISMATCH: 10,
   VERIFY_FAILED: 11,
+  ROLLOUT_STOPPED: 12,
   USAGE: 64,
   BAD_INPUT: 65,
   INTERRUPTED: 130,
@@ -37,6 +38,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   9: '`plan --detailed-exitcode`: a critical finding is left unfixed (no change proposed for it)',
   10: '`apply`: a host is not the one the plan was made on (its host key differs); nothing run',
   11: '`verify`: a request got a 5xx answer or none (connection error, timeout)',
+  12: '`apply --serial`/`--max-fail-percentage`: the rollout stopped; hosts it had not started were skipped, untouched',
   64: 'usage error: unknown command or flag, bad argument, target or inventory name',
   65: 'bad input file: plan file missing, unreadable or invalid; policy file; inventory syntax or script',
   130: 'interrupted (Ctrl-C); transactions already started finish on their hosts on their own',
@@ -89,12 +91,15 @@ export function planExitCode(input: PlanExitInput): ExitCodeValue {
 
 /**
  * apply and rollback: the most serious outcome decides. 0 only when every host converged and
- * verified (skipped hosts do not count). A host that is not the planned one outranks a rollback.
+ * verified (hosts left out by --limit do not count). A host that is not the planned one outranks
+ * a rollback; a rollout that stopped (hosts `not-started`) outranks the failures that stopped it,
+ * since the fleet is left half done.
  */
 export function applyExitCode(hosts: readonly HostExit[]): ExitCodeValue {
   const statuses = new Set(hosts.map((host) => host.status))
   if (statuses.has('rollback-failed')) return ExitCode.ROLLBACK_FAILED
   if (hosts.some((host) => HOST_MISMATCH_CODES.has(host.errorCode ?? ''))) return ExitCode.HOST_MISMATCH
+  if (statuses.has('not-started')) return ExitCode.ROLLOUT_STOPPED
   if (statuses.has('rolled-back')) return ExitCode.ROLLED_BACK
   if (statuses.has('refused-stale')) return ExitCode.STALE_PLAN
   if (statuses.has('locked')) return ExitCode.LOCKED

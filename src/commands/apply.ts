@@ -4,6 +4,7 @@ import {applyPlan, type ApplyPlanOptions} from '../cli/apply-plan.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {connectionFlags} from '../cli/connection-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
+import {loadFlags, loadFromFlags} from '../cli/load-flags.js'
 import {planTargets, rejectTargetsWithPlan} from '../cli/plan-targets.js'
 import {planningFlags, policyFromFlags} from '../cli/planning-flags.js'
 import {canPrompt, promptLine} from '../cli/prompt.js'
@@ -14,6 +15,8 @@ import {planHosts} from '../plan/plan-hosts.js'
 import {applyHostExits, applyJson, renderApplyText, type ApplyOutcome, type ApplyReport} from '../render/apply-text.js'
 import {renderPlanText} from '../render/plan-text.js'
 import {paintErr} from '../render/style.js'
+import {parseSerial} from '../rollout/batches.js'
+import {parseFailPercentage} from '../rollout/decision.js'
 import {progressMode, type RunHostsOptions} from '../run/host-runner.js'
 
 export default class Apply extends BaseCommand {
@@ -30,7 +33,12 @@ export default class Apply extends BaseCommand {
       'it half done: stale check (every fingerprinted file and state) → lock → backup → write (temp file + rename, ' +
       'symlinks kept) → php-fpm -t / nginx -t → php-fpm start/restart/reload, wait for its socket/port → nginx reload ' +
       '→ FastCGI and HTTP probes → commit, or roll everything back.',
-    exitCodesHelp([0, 3, 4, 5, 6, 7, 8, 10, 130]),
+    'With --verify, each host that committed is retested under load as `fpmfix verify` does (the plan’s probe ' +
+      'routes, or --url); a retest that does not pass rolls the change back. --serial applies the hosts in batches, ' +
+      'in plan order: a batch starts only once every host of the previous one has ended, and only while the failed ' +
+      'share of the hosts attempted so far is within --max-fail-percentage (default with --serial: 0, the first ' +
+      'failure stops the rollout). Hosts a stopped rollout did not start are skipped, never contacted.',
+    exitCodesHelp([0, 3, 4, 5, 6, 7, 8, 10, 12, 130]),
   ].join('\n\n')
   static override usage = ['<%= command.id %> PLANFILE [-l PATTERN] [FLAGS]', '<%= command.id %> [TARGETS...] [FLAGS]']
   static override examples = [
@@ -44,6 +52,10 @@ export default class Apply extends BaseCommand {
       description: 'Unattended, with an explicit health check URL',
       command:
         '<%= config.bin %> <%= command.id %> -i hosts.ini web --auto-approve --probe-url http://127.0.0.1/health.php',
+    },
+    {
+      description: 'One canary host, then a quarter of the fleet at a time, each retested under load before the next',
+      command: '<%= config.bin %> <%= command.id %> web.plan.json --serial 1,25% --verify --duration 30',
     },
     {
       description: 'Remove the lock of a transaction whose process is gone',
@@ -67,6 +79,26 @@ export default class Apply extends BaseCommand {
     'force-unlock': Flags.string({
       description: 'Remove the host lock held by this transaction id when its process is gone.',
     }),
+    serial: Flags.string({
+      description:
+        'Apply in batches of N hosts, N% of them, or a list (1,25%,100%: the last value repeats), in plan order; ' +
+        'a batch starts when the previous one has ended within --max-fail-percentage.',
+      helpGroup: 'ROLLOUT',
+    }),
+    'max-fail-percentage': Flags.string({
+      description:
+        'Stop starting hosts once more than this share of the hosts attempted so far failed [default with --serial: 0].',
+      helpGroup: 'ROLLOUT',
+    }),
+    verify: Flags.boolean({
+      description: 'Retest each host under load once it committed (as fpmfix verify); a failed retest rolls it back.',
+      helpGroup: 'ROLLOUT',
+    }),
+    ...loadFlags({
+      routesDefault: 'the plan’s HTTP probe routes',
+      helpGroup: 'RETEST (--verify)',
+      dependsOn: ['verify'],
+    }),
     ...planningFlags,
   }
 
@@ -79,10 +111,11 @@ export default class Apply extends BaseCommand {
     let report: ApplyReport
     if (first !== undefined && looksLikePlanFile(first)) {
       rejectTargetsWithPlan(first, rest)
+      const options = this.applyOptions(flags, progress)
       const plan = await loadPlan(first)
       const {targets, skipped, overrides} = await planTargets(plan, flags)
       if (!flags.quiet) for (const line of overrides) process.stderr.write(`${paintErr('yellow', 'note:')} ${line}\n`)
-      report = {plan, skipped, outcomes: await applyPlan(plan, targets, this.applyOptions(flags, progress))}
+      report = {plan, skipped, ...(await applyPlan(plan, targets, options))}
     } else {
       const planned = await this.planFirst(argv as string[], flags, progress)
       if (planned === undefined) return
@@ -93,13 +126,26 @@ export default class Apply extends BaseCommand {
     this.setExit(applyExitCode(applyHostExits(report)))
   }
 
+  /** What apply does on each host, from the flags; bad --serial or --url values are refused before any host is touched. */
   private applyOptions(flags: ApplyFlags, progress: RunHostsOptions['progress']): ApplyPlanOptions {
+    const given = flags['max-fail-percentage']
+    const maxFailPercentage =
+      given === undefined ? (flags.serial === undefined ? undefined : 0) : parseFailPercentage(given)
+    const {requests, load, from} = loadFromFlags(flags)
     return {
       flags,
       forks: flags.forks,
       progress,
       probeUrls: flags['probe-url'] ?? [],
       forceUnlock: flags['force-unlock'],
+      rollout:
+        maxFailPercentage === undefined
+          ? undefined
+          : {
+              steps: flags.serial === undefined ? [] : parseSerial(flags.serial),
+              policy: {...(flags.serial === undefined ? {} : {serial: flags.serial}), maxFailPercentage},
+            },
+      retest: flags.verify ? {requests, load, from} : undefined,
     }
   }
 
@@ -118,6 +164,7 @@ export default class Apply extends BaseCommand {
         },
       )
     }
+    const options = this.applyOptions(flags, progress)
     const policy = await policyFromFlags(flags)
     const targets = await targetsFromCli(words, flags)
     const plan = await planHosts(targets, {
@@ -137,7 +184,7 @@ export default class Apply extends BaseCommand {
     }
     const byName = new Map(plan.hosts.map((host) => [host.name, host]))
     const planned = targets.filter((target) => byName.get(target.name)?.status !== 'failed')
-    const outcomes = await applyPlan(plan, planned, this.applyOptions(flags, progress))
+    const applied = await applyPlan(plan, planned, options)
     const failures: ApplyOutcome[] = targets.flatMap((target) => {
       const error = byName.get(target.name)?.error
       if (byName.get(target.name)?.status !== 'failed' || error === undefined) return []
@@ -147,7 +194,7 @@ export default class Apply extends BaseCommand {
       })
       return [{target, ok: false as const, error: failure, durationMs: 0}]
     })
-    return {plan, outcomes: [...outcomes, ...failures]}
+    return {plan, ...applied, outcomes: [...applied.outcomes, ...failures]}
   }
 }
 

@@ -1,17 +1,14 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {connectionFlags} from '../cli/connection-flags.js'
 import {targetsFromCli, withHost} from '../cli/hosts.js'
+import {loadFlags, loadFromFlags} from '../cli/load-flags.js'
 import {exitCodesHelp, verifyExitCode} from '../exit-codes.js'
 import {progressMode, runHosts} from '../run/host-runner.js'
 import {verifyHostExit} from '../verify/report.js'
 import {renderVerifyText, verifyJson} from '../verify/render.js'
-import {parseRouteRequest} from '../verify/routes.js'
-import type {LoadSpec} from '../verify/types.js'
 import {verifyHost} from '../verify/verify-host.js'
-
-const DEFAULT_DURATION_S = 10
 
 export default class Verify extends BaseCommand {
   static override summary =
@@ -47,59 +44,14 @@ export default class Verify extends BaseCommand {
   }
   static override flags = {
     ...connectionFlags,
-    url: Flags.string({
-      description:
-        'Route to load, repeatable: /PATH (on the first PHP server block) or http://NAME[:PORT]/PATH (NAME is the Host header; the host itself is dialled). Default: every PHP server block.',
-      multiple: true,
-      helpGroup: 'LOAD',
-    }),
-    requests: Flags.integer({
-      char: 'n',
-      description: 'Requests per route (with --duration, whichever ends first).',
-      min: 1,
-      max: 100_000_000,
-      helpGroup: 'LOAD',
-    }),
-    duration: Flags.integer({
-      char: 'd',
-      description: `Seconds per route (default ${DEFAULT_DURATION_S} unless --requests is given).`,
-      min: 1,
-      max: 3600,
-      helpGroup: 'LOAD',
-    }),
-    concurrency: Flags.integer({
-      char: 'c',
-      description: 'Connections sending requests at the same time, per route.',
-      default: 10,
-      min: 1,
-      max: 512,
-      helpGroup: 'LOAD',
-    }),
-    timeout: Flags.integer({
-      description: 'Seconds a request may take before it counts as a timeout.',
-      default: 30,
-      min: 1,
-      max: 3600,
-      helpGroup: 'LOAD',
-    }),
-    'from-here': Flags.boolean({
-      description: 'Send the requests from this machine instead of from each host.',
-      helpGroup: 'LOAD',
-    }),
+    ...loadFlags({routesDefault: 'every PHP server block', helpGroup: 'LOAD'}),
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Verify)
     this.jsonMode = flags.json
     this.verboseMode = flags.verbose
-    const requests = (flags.url ?? []).map(parseRouteRequest)
-    const duration = flags.duration ?? (flags.requests === undefined ? DEFAULT_DURATION_S : undefined)
-    const load: LoadSpec = {
-      concurrency: flags.concurrency,
-      ...(flags.requests === undefined ? {} : {requests: flags.requests}),
-      ...(duration === undefined ? {} : {durationMs: duration * 1000}),
-      timeoutMs: flags.timeout * 1000,
-    }
+    const {requests, load, from} = loadFromFlags(flags)
     const targets = await targetsFromCli(argv as string[], flags)
     const progress = progressMode(flags)
     const outcomes = await runHosts(
@@ -108,7 +60,7 @@ export default class Verify extends BaseCommand {
         withHost(target, flags, (transport) =>
           verifyHost(transport, target, requests, {
             load,
-            from: flags['from-here'] ? 'here' : 'host',
+            from,
             // Plain lines from hosts running side by side need the host's name on each.
             step: progress === 'lines' ? (text) => step(`${target.name}: ${text}`) : step,
           }),

@@ -89,6 +89,12 @@ describe('apply: the most serious outcome decides', () => {
     [[host('locked'), host('failed', 'EXEC_FAILED')], 7],
     [[host('failed', 'SSH_CONNECT_TIMEOUT'), host('skipped')], 8],
     [[host('failed', 'SSH_CONNECT_TIMEOUT'), host('applied')], 3],
+    // A rollout that stopped with hosts it never started: the fleet is half done, whatever stopped it.
+    [[host('applied'), host('refused-stale'), host('not-started')], 12],
+    [[host('rolled-back'), host('not-started'), host('skipped')], 12],
+    [[host('failed', 'SSH_CONNECT_REFUSED'), host('not-started')], 12],
+    [[host('rollback-failed'), host('not-started')], 5],
+    [[host('failed', 'PLAN_HOSTKEY_MISMATCH'), host('not-started')], 10],
   ] as const)('%j → %i', (hosts, code) => {
     expect(applyExitCode(hosts)).toBe(code)
   })
