@@ -148,11 +148,11 @@ export async function applyPlan(
           }
         }
         transactionStarted(host.name)
-        let result: ApplyResult
+        let result: ApplyResult | undefined
         try {
           result = await applyHostPlan(transport, host, optionsFor(host, options, step, tree))
         } finally {
-          transactionEnded(host.name)
+          transactionEnded(host.name, result?.status === 'applied')
         }
         if (options.retest === undefined) return result
         // The transaction's end shows before the retest runs.

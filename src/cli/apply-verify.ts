@@ -15,7 +15,7 @@ import type {Transport} from '../transport/transport.js'
 import {phpCliCandidates, type RouteRequest} from '../verify/routes.js'
 import type {LoadOrigin, LoadSpec} from '../verify/types.js'
 import {loadRoutes, routesOnHost} from '../verify/verify-host.js'
-import {transactionEnded, transactionStarted} from './interrupt.js'
+import {retestEnded, retestStarted, transactionEnded, transactionStarted} from './interrupt.js'
 
 /** What `apply --verify` loads each host with once it committed: verify's --url routes, load and origin. */
 export interface RetestOptions {
@@ -75,10 +75,11 @@ export async function retestCommitted(
 ): Promise<RetestedResult> {
   const txid = retestedTransaction(result)
   if (txid === undefined) return result
-  const verify = await retest(transport, target, host, options, step)
+  retestStarted(target.name)
+  const verify = await retest(transport, target, host, options, step).finally(() => retestEnded(target.name))
   if (verify.status === 'passed') return {...result, verify}
   step?.('rolling back')
-  let undo: ApplyResult
+  let undo: ApplyResult | undefined
   try {
     undo = await rollbackLast(transport, {
       host: target.name,
@@ -89,7 +90,8 @@ export async function retestCommitted(
     const failure = toFpmfixError(error)
     undo = {status: 'failed', failedStep: UNDO_STEP, output: failure.message, steps: []}
   } finally {
-    transactionEnded(target.name)
+    // The host stays changed unless the undo went through.
+    transactionEnded(target.name, undo?.status !== 'undone')
   }
   return afterFailedRetest(result, verify, undo)
 }
