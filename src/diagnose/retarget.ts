@@ -1,22 +1,11 @@
 import type {Pairing} from '../facts/pairing.js'
+import {nginxAddress} from '../model/address.js'
 import type {Remedy} from '../model/finding.js'
 import type {Address} from '../model/facts.js'
 
-export type NginxSet = Extract<Remedy, {kind: 'nginx-set'}>
+export {nginxAddress}
 
-/** How nginx spells a pool's address in fastcgi_pass / upstream server / set (the pool's own path spelling). */
-export function nginxAddress(address: Address): string {
-  if (address.kind === 'unix') return `unix:${address.path}`
-  const host =
-    address.host === undefined || ['0.0.0.0', '*'].includes(address.host)
-      ? '127.0.0.1'
-      : address.host === '::'
-        ? '[::1]'
-        : address.host.includes(':')
-          ? `[${address.host}]`
-          : address.host
-  return `${host}:${address.port}`
-}
+export type NginxSet = Extract<Remedy, {kind: 'nginx-set'}>
 
 /**
  * The edits that make one place of nginx's config send to `address` instead: the upstream `server`
