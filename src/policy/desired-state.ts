@@ -178,9 +178,7 @@ export function desiredState(
         notes.push(`not carried to php ${shortVersion(entry.target.install)} pool ${entry.target.name}: ${dropped}`)
   }
   const moves = poolMoves(move?.moves ?? [], wanted, views)
-  const moved = nginxMoves(pairings, sources.nginx, moves, (target) =>
-    poolChanges.get(`${target.install.id}\0${target.pool}`),
-  )
+  const moved = nginxMoves(pairings, moves, (target) => poolChanges.get(`${target.install.id}\0${target.pool}`))
   changes.push(...moved.changes)
   if (moved.blocked.length > 0) changes.push({drift: moved.blocked, remedies: []})
   if (move !== undefined) {

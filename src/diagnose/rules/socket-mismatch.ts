@@ -2,7 +2,7 @@ import {allPools, formatAddress, groupByAddress, isListening, type Pairing, type
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Address} from '../../model/facts.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
-import {retarget} from '../retarget.js'
+import {retarget} from '../../remedy/retarget.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {pairingsScope, uniqueBy} from '../scope.js'
 
@@ -93,7 +93,7 @@ function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]
     const {pool, install} = choice.pool
     const version = install.version ? ` (php ${install.version})` : ''
     const reason = `point nginx at the live pool ${pool.name}`
-    const edits = places.map((place) => retarget(place, pool.listen.value!, reason))
+    const edits = places.map((place) => retarget(place, {to: pool.listen.value!, reason, reach: 'sole-value'}))
     const refusals = edits.flatMap((edit) => ('refused' in edit ? [edit.refused] : []))
     summary += `; the live pool ${pool.name}${version} listens at ${formatAddress(pool.listen.value)}`
     if (refusals.length > 0) {
