@@ -1,6 +1,7 @@
 import {destinationsOf, ipFamily, listenerAccepts, loopbackSource, normalizeHost} from '../facts/ip-address.js'
 import {formatAddress, sitesForPool, type Pairing, type PoolRef} from '../facts/pairing.js'
 import type {Evidence, Finding} from '../model/finding.js'
+import {fpmService} from '../remedy/service.js'
 import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from './evidence.js'
 import type {RuleContext} from './rule.js'
 import {poolScope} from './scope.js'
@@ -92,12 +93,7 @@ export function allowedClientsFindings(context: RuleContext): Finding[] {
           value: [...entries, ...refused].join(','),
           reason: `let nginx (${refused.join(', ')}) in; every other address stays refused`,
         },
-        {
-          kind: 'service',
-          target: {kind: 'php-fpm', install: install.id},
-          action: 'reload',
-          reason: 'php-fpm hands listen.allowed_clients to new workers',
-        },
+        fpmService(install.id, 'reload', 'php-fpm hands listen.allowed_clients to new workers'),
       ],
     })
   }

@@ -5,6 +5,7 @@ import {allPools, sitesForPool, unixKey, type Pairing, type PoolRef} from '../fa
 import type {Remedy} from '../model/finding.js'
 import type {HostFacts, UserFact} from '../model/facts.js'
 import {retarget} from '../remedy/retarget.js'
+import {fpmService, nginxService} from '../remedy/service.js'
 
 export interface SocketMove {
   path: string
@@ -100,13 +101,8 @@ export function planSocketMove(
         reason: `a socket directory ${worker.name} can search (${reachable.why})`,
       },
       ...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])),
-      {
-        kind: 'service',
-        target: {kind: 'php-fpm', install: ref.install.id},
-        action: 'restart',
-        reason: `create the socket at ${path}`,
-      },
-      {kind: 'service', target: {kind: 'nginx'}, action: 'reload', reason: `send to the pool at ${path}`},
+      fpmService(ref.install.id, 'restart', `create the socket at ${path}`),
+      nginxService('reload', `send to the pool at ${path}`),
     ],
   }
 }

@@ -4,6 +4,7 @@ import type {Address, FpmInstallFacts, PoolFacts} from '../model/facts.js'
 import type {Remedy} from '../model/finding.js'
 import type {DriftItem} from '../model/plan.js'
 import {retarget} from '../remedy/retarget.js'
+import {nginxService} from '../remedy/service.js'
 import type {DesiredChange} from './desired-change.js'
 import {shortVersion} from './pool-view.js'
 
@@ -64,10 +65,7 @@ export function nginxMoves(
       movedBy.set(pairing, change)
       continue
     }
-    const remedies: Remedy[] = [
-      ...spots,
-      {kind: 'service', target: {kind: 'nginx'}, action: 'reload', reason: 'send PHP requests to the new version'},
-    ]
+    const remedies: Remedy[] = [...spots, nginxService('reload', 'send PHP requests to the new version')]
     const pool = poolChange(move.to)
     const created: DesiredChange = {drift: [item], remedies, ...(pool === undefined ? {} : {requires: [pool]})}
     bySpot.set(key, created)

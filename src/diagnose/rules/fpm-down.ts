@@ -2,7 +2,8 @@ import {formatAddress, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
-import {pmRepairRemedies} from '../pm-repair.js'
+import {pmRepairRemedies} from '../../remedy/pm-repair.js'
+import {fpmService} from '../../remedy/service.js'
 import {poolScope} from '../scope.js'
 
 /**
@@ -72,12 +73,13 @@ function downFinding(context: RuleContext, ref: PoolRef, sites: Parameters<typeo
   evidence.push(...logEvidence(events))
   const canStart = install.test.ok || remedies.length > 0
   if (canStart) {
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'php-fpm', install: install.id},
-      action: install.running ? 'restart' : 'start',
-      reason: `bring pool ${pool.name} back at ${formatAddress(address)}`,
-    })
+    remedies.push(
+      fpmService(
+        install.id,
+        install.running ? 'restart' : 'start',
+        `bring pool ${pool.name} back at ${formatAddress(address)}`,
+      ),
+    )
   }
   const refusal = install.test.ok ? '' : `; \`php-fpm -t\` fails: ${install.test.errors[0] ?? 'see evidence'}`
   return {

@@ -3,6 +3,7 @@ import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Address} from '../../model/facts.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
 import {retarget} from '../../remedy/retarget.js'
+import {nginxService} from '../../remedy/service.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {pairingsScope, uniqueBy} from '../scope.js'
 
@@ -99,12 +100,10 @@ function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]
     if (refusals.length > 0) {
       summary += `, but the address comes from ${group[0]!.site.raw}: ${[...new Set(refusals)].join('; ')} — change it where that variable is set`
     } else {
-      remedies.push(...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])), {
-        kind: 'service',
-        target: {kind: 'nginx'},
-        action: 'reload',
-        reason: 'load the corrected FastCGI address',
-      })
+      remedies.push(
+        ...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])),
+        nginxService('reload', 'load the corrected FastCGI address'),
+      )
     }
   } else if (choice.ambiguous.length > 1) {
     const candidates = choice.ambiguous.map((ref) => `${ref.pool.name} at ${formatAddress(ref.pool.listen.value)}`)

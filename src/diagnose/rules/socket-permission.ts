@@ -2,6 +2,7 @@ import {canConnectUnix, mayAccess} from '../../facts/access.js'
 import {sitesForPool, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {HostFacts, UserFact} from '../../model/facts.js'
+import {fpmService} from '../../remedy/service.js'
 import {allowedClientsFindings} from '../allowed-clients.js'
 import {planSocketMove} from '../socket-move.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
@@ -128,21 +129,11 @@ function permissionFinding(
       set('listen.mode', `0${mode.toString(8)}`, 'owner and group only, nobody else (never 0666)')
   }
   if (remedies.length > granted) {
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'php-fpm', install: install.id},
-      action: 'restart',
-      reason: 'listen.* only takes effect when php-fpm re-creates the socket',
-    })
+    remedies.push(fpmService(install.id, 'restart', 'listen.* only takes effect when php-fpm re-creates the socket'))
   } else if (!dirBlocked && stat?.uid !== facts.users.get(pool.listenOwner.value)?.uid) {
     // The config is already right: the socket on disk was changed by hand; a restart re-creates it.
     summary += '; the pool config already allows it, the socket on disk differs (changed by hand?)'
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'php-fpm', install: install.id},
-      action: 'restart',
-      reason: 're-create the socket with the configured owner/group/mode',
-    })
+    remedies.push(fpmService(install.id, 'restart', 're-create the socket with the configured owner/group/mode'))
   }
   return {
     id: 'socket-permission',

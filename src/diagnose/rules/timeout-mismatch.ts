@@ -4,6 +4,7 @@ import type {NginxErrorEvent} from '../../logs/nginx-error-log.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {FastcgiSite} from '../../model/facts.js'
 import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
+import {fpmService, nginxService} from '../../remedy/service.js'
 import {setOrInsert} from '../nginx-setting.js'
 import {planReadTimeout, type PhpLimit} from '../read-timeout.js'
 import type {Rule, RuleContext} from '../rule.js'
@@ -69,12 +70,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
         reason: `let requests run as long as nginx waits (fastcgi_read_timeout ${readTimeout}s)`,
       },
       ...executionTimeRemedy(ref, readTimeout),
-      {
-        kind: 'service',
-        target: {kind: 'php-fpm', install: install.id},
-        action: 'reload',
-        reason: 'apply the new request timeout',
-      },
+      fpmService(install.id, 'reload', 'apply the new request timeout'),
     ]
     findings.push({
       id: 'timeout-mismatch',
@@ -172,21 +168,10 @@ function readTimeoutFinding(
           `wait as long as requests of pool ${pool.name} run`,
         ),
       )
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'nginx'},
-      action: 'reload',
-      reason: 'load the longer fastcgi_read_timeout',
-    })
+    remedies.push(nginxService('reload', 'load the longer fastcgi_read_timeout'))
     const php = phpLimitRemedies(ref, wait, longest)
     remedies.push(...php)
-    if (php.length > 0)
-      remedies.push({
-        kind: 'service',
-        target: {kind: 'php-fpm', install: install.id},
-        action: 'reload',
-        reason: 'apply the new request limits',
-      })
+    if (php.length > 0) remedies.push(fpmService(install.id, 'reload', 'apply the new request limits'))
   }
   return {
     id: 'timeout-mismatch',

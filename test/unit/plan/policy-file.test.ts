@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {planBuffers} from '../../../src/diagnose/rules/header-buffer.js'
+import {planBuffers} from '../../../src/remedy/fastcgi-buffers.js'
 import {FpmfixError} from '../../../src/errors.js'
 import {DEFAULT_POLICY} from '../../../src/model/policy.js'
 import {loadPolicy, parsePolicy} from '../../../src/plan/policy-file.js'
