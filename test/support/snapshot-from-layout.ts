@@ -116,15 +116,17 @@ const DEBIAN_81: InstallSpec = {
 /** php8.2-fpm's systemd unit (ExecStartPost) links the default socket name to the www pool's socket. */
 const DEBIAN_LINKS = {'/run/php/php-fpm.sock': '/run/php/php8.2-fpm.sock'}
 
+const DEBIAN_PHP82: LayoutSpec = {
+  os: DEBIAN_OS,
+  initSystem: 'systemd',
+  nginxVersion: '1.22.1',
+  fpmLayout: 'debian-php82',
+  installs: [DEBIAN_82],
+  socketLinks: DEBIAN_LINKS,
+}
+
 const LAYOUTS: Record<LayoutName, LayoutSpec> = {
-  'debian-php82': {
-    os: DEBIAN_OS,
-    initSystem: 'systemd',
-    nginxVersion: '1.22.1',
-    fpmLayout: 'debian-php82',
-    installs: [DEBIAN_82],
-    socketLinks: DEBIAN_LINKS,
-  },
+  'debian-php82': DEBIAN_PHP82,
   'debian-multi-php': {
     os: DEBIAN_OS,
     initSystem: 'systemd',
@@ -224,14 +226,8 @@ const LAYOUTS: Record<LayoutName, LayoutSpec> = {
       }
     }),
   },
-  apps: {
-    os: DEBIAN_OS,
-    initSystem: 'systemd',
-    nginxVersion: '1.22.1',
-    fpmLayout: 'debian-php82',
-    installs: [DEBIAN_82],
-    socketLinks: DEBIAN_LINKS,
-  },
+  // The real-world site configs on Debian's php8.2-fpm host.
+  apps: DEBIAN_PHP82,
 }
 
 const BASE_USERS: PasswdEntry[] = [
