@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync} from 'node:fs'
 import {join, posix} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -30,6 +29,7 @@ import type {
   TcpListener,
   UnixListener,
 } from '../../src/model/snapshot.js'
+import {sha256} from './plan-document.js'
 import {
   findFastcgiPasses,
   formatNginxDump,
@@ -61,6 +61,15 @@ export type LayoutName =
   | 'debian-php-upgrade'
   | 'rhel-remi-multi'
   | 'alpine-multi-php'
+
+/** The distro layouts as packaged, one PHP site each: healthy as they come. */
+export const PACKAGED_LAYOUTS = [
+  'debian-php82',
+  'debian-multi-php',
+  'rhel-remi',
+  'alpine-php82',
+  'docker-php-fpm',
+] as const
 
 interface InstallSpec {
   serviceName: string
@@ -295,9 +304,7 @@ export interface LayoutOptions {
 
 export const DEFAULT_LOCAL_TIME = '2026-11-23 21:45:00'
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
-}
+export {sha256}
 
 /** A snapshot of a host set up like the fixture layout, with the given departures from it. */
 export function snapshotFromLayout(layout: LayoutName, options: LayoutOptions = {}): HostSnapshot {
