@@ -1,4 +1,4 @@
-import {canConnectUnix, mayAccess} from '../../facts/access.js'
+import {accountLookup, canConnectUnix, mayAccess} from '../../facts/access.js'
 import {sitesForPool, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {HostFacts, UserFact} from '../../model/facts.js'
@@ -9,15 +9,8 @@ import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statE
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
 
-export function lookups(facts: HostFacts) {
-  return {
-    gidOf: (name: string) => (/^\d+$/.test(name) ? Number(name) : facts.groups.get(name)?.gid),
-    uidOf: (name: string) => (/^\d+$/.test(name) ? Number(name) : facts.users.get(name)?.uid),
-  }
-}
-
 /** The nginx worker user as the host knows it, with every group it is in. */
-export function workerUser(facts: HostFacts): UserFact | undefined {
+function workerUser(facts: HostFacts): UserFact | undefined {
   const name = facts.nginx?.workerProcessUsers[0] ?? facts.nginx?.workerUser.value
   return name === undefined ? undefined : facts.users.get(name)
 }
@@ -38,12 +31,13 @@ function unixFindings(context: RuleContext): Finding[] {
   const {facts} = context
   const worker = workerUser(facts)
   if (worker === undefined) return []
+  const lookup = accountLookup(facts)
   const findings: Finding[] = []
   const seen = new Set<PoolRef['pool']>()
   for (const pairing of context.pairings) {
     const ref = pairing.pool
     if (ref === undefined || seen.has(ref.pool) || pairing.target.kind !== 'unix' || !pairing.listening) continue
-    const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookups(facts))
+    const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookup)
     if (verdict.ok) continue
     seen.add(ref.pool)
     findings.push(permissionFinding(context, pairing, ref, worker, verdict.reason, verdict.path))
@@ -99,11 +93,11 @@ function permissionFinding(
   let summary = `nginx (user ${worker.name}) cannot connect to ${path}: ${reason}`
   const dirBlocked = failingPath !== path
   const stat = facts.paths.get(path)
-  const {gidOf, uidOf} = lookups(facts)
+  const lookup = accountLookup(facts)
   // Behind a closed directory the socket itself may refuse the worker too: both are fixed in one plan.
-  const socketDenied = !dirBlocked || (stat?.exists === true && !mayAccess(stat, worker, 'w', gidOf, uidOf).ok)
+  const socketDenied = !dirBlocked || (stat?.exists === true && !mayAccess(stat, worker, 'w', lookup).ok)
   if (dirBlocked) {
-    const move = planSocketMove(facts, context.pairings, ref, worker, lookups(facts))
+    const move = planSocketMove(facts, context.pairings, ref, worker, lookup)
     if ('refused' in move) summary += `; the socket cannot be moved: ${move.refused}`
     else {
       summary += `; moving the pool's socket to ${move.path} (${move.why}), and nginx with it`
