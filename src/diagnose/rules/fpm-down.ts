@@ -1,4 +1,5 @@
-import {formatAddress, type PoolRef} from '../../facts/pairing.js'
+import {formatAddress, sitesForPool, type PoolRef} from '../../facts/pairing.js'
+import type {FastcgiSite} from '../../model/facts.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
@@ -19,12 +20,11 @@ export const fpmDown: Rule = {
       if (pairing.pool === undefined || pairing.listening || seen.has(pairing.pool.pool)) continue
       seen.add(pairing.pool.pool)
       const ref = pairing.pool
-      const sites = context.pairings.filter((other) => other.pool?.pool === ref.pool).map((other) => other.site)
       findings.push(
         downFinding(
           context,
           ref,
-          sites.map((site) => site),
+          sitesForPool(context.pairings, ref).map((other) => other.site),
         ),
       )
     }
@@ -32,7 +32,7 @@ export const fpmDown: Rule = {
   },
 }
 
-function downFinding(context: RuleContext, ref: PoolRef, sites: Parameters<typeof poolScope>[1]): Finding {
+function downFinding(context: RuleContext, ref: PoolRef, sites: FastcgiSite[]): Finding {
   const {install, pool} = ref
   const address = pool.listen.value!
   const evidence: Evidence[] = []

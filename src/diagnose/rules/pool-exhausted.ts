@@ -3,7 +3,7 @@ import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import {affordableChildren, growthCap, perWorkerKb as perWorker, pmNumbersOf} from '../../fpm/pm-sizing.js'
 import {pmRemedies} from '../../remedy/pm-repair.js'
 import {fpmService} from '../../remedy/service.js'
-import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
+import {configEvidence, currentFpmEvents, logEvidence, poolNginxEvents} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
 
@@ -33,10 +33,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
     install,
     (event) => event.kind === 'max-children-reached' && event.pool === pool.name,
   )
-  const queueFull = eventsForAddress(
-    currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 11, install.generation),
-    address,
-  )
+  const queueFull = poolNginxEvents(context, ref, (event) => event.kind === 'connect-failed' && event.errno === 11)
   const somaxconn = facts.somaxconn
   const backlogCapped = somaxconn !== undefined && pool.backlog.value > somaxconn
   if (reached.length === 0 && queueFull.length === 0) return undefined

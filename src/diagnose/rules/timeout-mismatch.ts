@@ -3,7 +3,7 @@ import type {FpmLogEvent} from '../../logs/fpm-log.js'
 import type {NginxErrorEvent} from '../../logs/nginx-error-log.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {FastcgiSite} from '../../model/facts.js'
-import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
+import {configEvidence, currentFpmEvents, droppedByUpstream, logEvidence, poolNginxEvents} from '../evidence.js'
 import {fpmService, nginxService} from '../../remedy/service.js'
 import {setOrInsert} from '../nginx-setting.js'
 import {planReadTimeout, type PhpLimit} from '../read-timeout.js'
@@ -37,14 +37,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
     install,
     (event) => event.kind === 'execution-timed-out' && event.pool === pool.name,
   )
-  const dropped = eventsForAddress(
-    currentNginxEvents(
-      context,
-      (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed',
-      install.generation,
-    ),
-    address,
-  )
+  const dropped = poolNginxEvents(context, ref, droppedByUpstream)
   const correlated = dropped.filter((event) => killed.some((kill) => near(kill, event)))
   const findings: Finding[] = []
   const base = (): Evidence[] => [
@@ -84,13 +77,10 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
     })
   }
 
-  const gaveUp = eventsForAddress(
-    currentNginxEvents(
-      context,
-      (event) => event.kind === 'timed-out' && event.action === 'reading response header from upstream',
-      install.generation,
-    ),
-    address,
+  const gaveUp = poolNginxEvents(
+    context,
+    ref,
+    (event) => event.kind === 'timed-out' && event.action === 'reading response header from upstream',
   )
   if (gaveUp.length > 0) findings.push(readTimeoutFinding(context, ref, sites, gaveUp, base()))
   return findings
