@@ -1,3 +1,4 @@
+import {compareVersionKeys} from '../../facts/install-version.js'
 import {allPools, formatAddress, groupByAddress, isListening, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Address} from '../../model/facts.js'
@@ -7,14 +8,6 @@ import {nginxService} from '../../remedy/service.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {pairingsScope, uniqueBy} from '../scope.js'
 
-function compareVersions(a: number[], b: number[]): number {
-  for (let index = 0; index < Math.max(a.length, b.length); index++) {
-    const diff = (a[index] ?? 0) - (b[index] ?? 0)
-    if (diff !== 0) return diff
-  }
-  return 0
-}
-
 /**
  * The pool nginx should use instead: the live pools, narrowed to the newest PHP version
  * (during an upgrade the running, newest pool is the truth), then to the pool whose name
@@ -23,9 +16,9 @@ function compareVersions(a: number[], b: number[]): number {
 export function chooseLivePool(live: PoolRef[], wanted: Address): {pool?: PoolRef; ambiguous: PoolRef[]} {
   if (live.length === 0) return {ambiguous: []}
   const newest = live.reduce((best, ref) =>
-    compareVersions(ref.install.versionKey, best.install.versionKey) > 0 ? ref : best,
+    compareVersionKeys(ref.install.versionKey, best.install.versionKey) > 0 ? ref : best,
   )
-  let candidates = live.filter((ref) => compareVersions(ref.install.versionKey, newest.install.versionKey) === 0)
+  let candidates = live.filter((ref) => compareVersionKeys(ref.install.versionKey, newest.install.versionKey) === 0)
   if (candidates.length > 1) {
     const wantedName =
       wanted.kind === 'unix'
