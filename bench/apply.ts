@@ -15,13 +15,12 @@
  *     load and no change (baseline) and with the same service action run by hand. Between
  *     rounds `fpmfix rollback` puts the pending change back.
  */
-import {execFile} from 'node:child_process'
 import {Agent, request} from 'node:http'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {parseArgs, promisify} from 'node:util'
+import {parseArgs} from 'node:util'
 import type {StepTiming} from '../src/apply/types.js'
 import {
   bigHeaders,
@@ -33,9 +32,10 @@ import {
   versionSocketMismatch,
 } from '../test/lab/lab/faults-502.js'
 import {httpGet} from '../test/lab/lab/http-probe.js'
-import {FPM_SERVICE, type Lab, type LabHost, startLab} from '../test/lab/lab/index.js'
+import {FPM_SERVICE, type Lab, type LabHost} from '../test/lab/lab/index.js'
 import {connectionArgs, type JsonApplyDocument, savePlan} from '../test/lab/support/apply-cli-helpers.js'
-import {describeRun, REPO_ROOT, runCli} from '../test/lab/support/run-cli.js'
+import {describeRun, runCli} from '../test/lab/support/run-cli.js'
+import {buildUnlessSkipped, integerOption, withLab} from './harness.js'
 import {describeSeries, median, type Series} from './measure.js'
 
 interface Options {
@@ -56,17 +56,11 @@ function readOptions(): Options {
       'keep-alive': {type: 'boolean', default: false},
     },
   })
-  const integer = (name: string, text: string, min: number, max: number): number => {
-    const value = Number(text)
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${text}`)
-    return value
-  }
   return {
-    rounds: integer('rounds', values.rounds, 1, 20),
+    rounds: integerOption('rounds', values.rounds, 1, 20),
     build: !values['skip-build'],
-    loadSeconds: integer('load-seconds', values['load-seconds'], 1, 30),
-    concurrency: integer('concurrency', values.concurrency, 1, 32),
+    loadSeconds: integerOption('load-seconds', values['load-seconds'], 1, 30),
+    concurrency: integerOption('concurrency', values.concurrency, 1, 32),
     keepAlive: values['keep-alive'],
   }
 }
@@ -352,15 +346,10 @@ function report(options: Options, convergence: Map<string, Convergence[]>, load:
 
 async function main(): Promise<void> {
   const options = readOptions()
-  if (options.build) {
-    process.stderr.write('building (npm run build)…\n')
-    await promisify(execFile)('npm', ['run', 'build'], {cwd: REPO_ROOT})
-  }
+  await buildUnlessSkipped(options.build)
   const dir = await mkdtemp(path.join(tmpdir(), 'fpmfix-bench-apply-'))
-  const lab = await startLab({hosts: CONVERGENCE_CASES.length + LOAD_CASES.length, namePrefix: 'benchapply'})
-  const stopOnSignal = (): void => void lab.stop().finally(() => process.exit(130))
-  process.once('SIGINT', stopOnSignal)
-  try {
+  const hosts = CONVERGENCE_CASES.length + LOAD_CASES.length
+  await withLab({hosts, namePrefix: 'benchapply'}, async (lab) => {
     const convergence = new Map<string, Convergence[]>()
     for (const [index, spec] of CONVERGENCE_CASES.entries()) {
       const host = lab.hosts[index]!
@@ -385,11 +374,7 @@ async function main(): Promise<void> {
       load.set(spec.label, rounds)
     }
     process.stdout.write(`${report(options, convergence, load)}\n`)
-  } finally {
-    process.off('SIGINT', stopOnSignal)
-    await lab.stop()
-    await rm(dir, {recursive: true, force: true})
-  }
+  }).finally(() => rm(dir, {recursive: true, force: true}))
 }
 
 await main()

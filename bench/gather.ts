@@ -16,21 +16,19 @@
  *
  * Needs root, the lab's packages, strace, GNU time (/usr/bin/time) and ansible-core.
  */
-import {execFile} from 'node:child_process'
 import {readFile, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {parseArgs, promisify} from 'node:util'
+import {parseArgs} from 'node:util'
 import {buildGatherScript, gather} from '../src/gather/index.js'
 import {newBoundary} from '../src/protocol/boundary.js'
 import {connectTransport} from '../src/transport/connect.js'
-import {type Lab, type LabHost, reloadNginx, startLab} from '../test/lab/lab/index.js'
+import {type Lab, type LabHost, reloadNginx} from '../test/lab/lab/index.js'
 import {gatherScriptV1} from '../test/support/gather-v1/index.js'
+import {CLI_ENTRY, REPO_ROOT} from '../test/lab/support/run-cli.js'
+import {buildUnlessSkipped, integerOption, withLab} from './harness.js'
 import {countProcesses, hostCpuPerRun, scriptCpuPerRun, type ProcessCount} from './host-cost.js'
 import {describeSeries, median, type Series, timedSpawn, type TimedRun} from './measure.js'
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const CLI = path.join(REPO_ROOT, 'bin', 'run.js')
 const PLAYBOOK = path.join(REPO_ROOT, 'bench', 'gather-playbook.yml')
 
 /** The minimal gather a user would type: the same facts, no framing, no fingerprints. */
@@ -63,17 +61,12 @@ function readOptions(): Options {
     if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--parts takes ${PARTS.join(',')}, not ${part}`)
     return part as Part
   })
-  const count = (text: string, flag: string): number => {
-    const value = Number(text)
-    if (!Number.isInteger(value) || value < 1 || value > 64) throw new Error(`${flag} takes 1 to 64, not ${text}`)
-    return value
-  }
   return {
     parts,
-    rounds: count(values.rounds, '--rounds'),
+    rounds: integerOption('rounds', values.rounds, 1, 64),
     build: !values['skip-build'],
-    scale: values.scale.split(',').map((size) => count(size, '--scale')),
-    fleet: count(values.fleet, '--fleet'),
+    scale: values.scale.split(',').map((size) => integerOption('scale', size, 1, 64)),
+    fleet: integerOption('fleet', values.fleet, 1, 64),
   }
 }
 
@@ -129,7 +122,7 @@ async function rawSsh(lab: Lab, hosts: LabHost[]): Promise<number> {
 
 /** `fpmfix plan` or `fpmfix facts` on every host of the inventory, all at once. */
 async function fpmfix(command: 'plan' | 'facts', lab: Lab, inventory: string, hosts: number): Promise<TimedRun> {
-  const args = [CLI, command, '-i', inventory, 'all', '--known-hosts', lab.knownHostsPath, '--json', '-q']
+  const args = [CLI_ENTRY, command, '-i', inventory, 'all', '--known-hosts', lab.knownHostsPath, '--json', '-q']
   const run = await timedSpawn(process.execPath, [...args, '-f', String(hosts)], {
     cwd: REPO_ROOT,
     env: quietEnv,
@@ -190,8 +183,7 @@ const ms = (seconds: number): string => `${(seconds * 1000).toFixed(1)} ms`
 
 async function hostPart(): Promise<string[]> {
   log('host: one idle lab host…')
-  const lab = await startLab({hosts: 1, namePrefix: 'bench-host'})
-  try {
+  return withLab({hosts: 1, namePrefix: 'bench-host'}, async (lab) => {
     const host = lab.hosts[0]!
     const counts = {
       fpmfix: await countProcesses(host, buildGatherScript(newBoundary())),
@@ -244,15 +236,12 @@ async function hostPart(): Promise<string[]> {
         `(${((session.fpmfix - session.empty) / (session.raw - session.empty)).toFixed(2)}× above an empty session)`,
       `  (CPU of every process of the host, sshd included; ${runs} runs each, mean)`,
     ]
-  } finally {
-    await lab.stop()
-  }
+  })
 }
 
 async function fleetPart(options: Options): Promise<string[]> {
   log(`fleet: ${options.fleet} lab hosts…`)
-  const lab = await startLab({hosts: options.fleet, namePrefix: 'bench-fleet'})
-  try {
+  return withLab({hosts: options.fleet, namePrefix: 'bench-fleet'}, async (lab) => {
     await breakHalf(lab.hosts)
     const figures: Record<'plan' | 'facts' | 'raw' | 'stock' | 'tuned', number[]> = {
       plan: [],
@@ -290,16 +279,13 @@ async function fleetPart(options: Options): Promise<string[]> {
         `tuned Ansible / fpmfix plan: ${(median(figures.tuned) / plan).toFixed(1)}×; ` +
         `stock Ansible / fpmfix plan: ${(median(figures.stock) / plan).toFixed(1)}×`,
     ]
-  } finally {
-    await lab.stop()
-  }
+  })
 }
 
 async function scalePart(options: Options): Promise<string[]> {
   const largest = Math.max(...options.scale)
   log(`scale: ${largest} lab hosts…`)
-  const lab = await startLab({hosts: largest, namePrefix: 'bench-scale'})
-  try {
+  return withLab({hosts: largest, namePrefix: 'bench-scale'}, async (lab) => {
     await breakHalf(lab.hosts)
     const inventory = async (size: number): Promise<string> => {
       const file = path.join(lab.root, `inventory-${size}.ini`)
@@ -328,17 +314,12 @@ async function scalePart(options: Options): Promise<string[]> {
       )
     }
     return [`fpmfix plan with -f equal to the host count, one run each (every other host answering 502)`, ...lines]
-  } finally {
-    await lab.stop()
-  }
+  })
 }
 
 async function main(): Promise<void> {
   const options = readOptions()
-  if (options.build) {
-    log('building (npm run build)…')
-    await promisify(execFile)('npm', ['run', 'build'], {cwd: REPO_ROOT})
-  }
+  await buildUnlessSkipped(options.build)
   const report: string[] = []
   if (options.parts.includes('host')) report.push(...(await hostPart()), '')
   if (options.parts.includes('fleet')) report.push(...(await fleetPart(options)), '')

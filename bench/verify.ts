@@ -17,9 +17,10 @@ import {execFile} from 'node:child_process'
 import {parseArgs, promisify} from 'node:util'
 
 import type {RouteReport, VerifyReport} from '../src/verify/types.js'
-import {type Lab, type LabHost, startLab} from '../test/lab/lab/index.js'
+import type {Lab, LabHost} from '../test/lab/lab/index.js'
 import {connectionArgs} from '../test/lab/support/apply-cli-helpers.js'
-import {describeRun, REPO_ROOT, runCli} from '../test/lab/support/run-cli.js'
+import {describeRun, runCli} from '../test/lab/support/run-cli.js'
+import {buildUnlessSkipped, integerOption, withLab} from './harness.js'
 import {median, timedSpawn} from './measure.js'
 
 const TARGET_RATIO = 0.8
@@ -43,17 +44,11 @@ function readOptions(): Options {
       'skip-build': {type: 'boolean', default: false},
     },
   })
-  const integer = (name: string, text: string, min: number, max: number): number => {
-    const value = Number(text)
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${text}`)
-    return value
-  }
   if (!values.path.startsWith('/')) throw new Error(`--path must start with /, not ${values.path}`)
   return {
-    rounds: integer('rounds', values.rounds, 1, 20),
-    seconds: integer('seconds', values.seconds, 1, 60),
-    concurrency: values.concurrency.split(',').map((text) => integer('concurrency', text.trim(), 1, 512)),
+    rounds: integerOption('rounds', values.rounds, 1, 20),
+    seconds: integerOption('seconds', values.seconds, 1, 60),
+    concurrency: values.concurrency.split(',').map((text) => integerOption('concurrency', text.trim(), 1, 512)),
     path: values.path,
     build: !values['skip-build'],
   }
@@ -167,13 +162,10 @@ function report(
 
 async function main(): Promise<number> {
   const options = readOptions()
-  if (options.build) await promisify(execFile)('npm', ['run', 'build'], {cwd: REPO_ROOT})
+  await buildUnlessSkipped(options.build)
   const withWrk = await hasWrk()
   if (!withWrk) process.stderr.write('wrk not found (Debian: apt-get install -y wrk); measuring verify alone.\n')
-  const lab = await startLab({hosts: 1, namePrefix: 'benchverify'})
-  const stopOnSignal = (): void => void lab.stop().finally(() => process.exit(130))
-  process.once('SIGINT', stopOnSignal)
-  try {
+  return withLab({hosts: 1, namePrefix: 'benchverify'}, async (lab) => {
     const host = lab.hosts[0]!
     const tools: Tool[] = withWrk ? ['wrk', 'host', 'here'] : ['host', 'here']
     const results = new Map<number, Array<Partial<Record<Tool, Figure>>>>()
@@ -197,10 +189,7 @@ async function main(): Promise<number> {
     const {text, ok} = report(options, host, results, withWrk)
     process.stdout.write(`${text}\n`)
     return ok ? 0 : 1
-  } finally {
-    process.off('SIGINT', stopOnSignal)
-    await lab.stop()
-  }
+  })
 }
 
 process.exitCode = await main()

@@ -1,7 +1,8 @@
 import {destinationsOf, ipFamily, listenerAccepts, loopbackSource, normalizeHost} from '../facts/ip-address.js'
 import {formatAddress, sitesForPool, type Pairing, type PoolRef} from '../facts/pairing.js'
 import type {Evidence, Finding} from '../model/finding.js'
-import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from './evidence.js'
+import {fpmService} from '../remedy/service.js'
+import {configEvidence, currentFpmEvents, droppedByUpstream, logEvidence, poolNginxEvents} from './evidence.js'
 import type {RuleContext} from './rule.js'
 import {poolScope} from './scope.js'
 
@@ -51,16 +52,10 @@ export function allowedClientsFindings(context: RuleContext): Finding[] {
       drops.map((event) => event.client!),
     ).filter((source) => !allowed.has(source))
     if (refused.length === 0) continue
-    const resets = eventsForAddress(
-      currentNginxEvents(
-        context,
-        // A drop reads as a reset or as an early close, depending on when php-fpm closes.
-        (event) =>
-          (event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed') &&
-          event.action === 'reading response header from upstream',
-        install.generation,
-      ),
-      pool.listen.value,
+    const resets = poolNginxEvents(
+      context,
+      ref,
+      (event) => droppedByUpstream(event) && event.action === 'reading response header from upstream',
     )
     const evidence: Evidence[] = [
       configEvidence(`[${pool.name}] listen.allowed_clients`, pool.allowedClients, pool.allowedClients.value.join(',')),
@@ -92,12 +87,7 @@ export function allowedClientsFindings(context: RuleContext): Finding[] {
           value: [...entries, ...refused].join(','),
           reason: `let nginx (${refused.join(', ')}) in; every other address stays refused`,
         },
-        {
-          kind: 'service',
-          target: {kind: 'php-fpm', install: install.id},
-          action: 'reload',
-          reason: 'php-fpm hands listen.allowed_clients to new workers',
-        },
+        fpmService(install.id, 'reload', 'php-fpm hands listen.allowed_clients to new workers'),
       ],
     })
   }

@@ -4,7 +4,7 @@ import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
 import type {Evidence} from '../model/finding.js'
 import type {Address, FpmInstallFacts, PathStat, Sourced} from '../model/facts.js'
 import {formatMode} from '../facts/access.js'
-import {addressMatches} from '../facts/pairing.js'
+import {addressMatches, type PoolRef} from '../facts/pairing.js'
 import type {RuleContext} from './rule.js'
 
 type LogEvent = NginxErrorEvent | FpmLogEvent
@@ -62,6 +62,22 @@ export function currentFpmEvents(
 
 export function eventsForAddress(events: NginxErrorEvent[], address: Address): NginxErrorEvent[] {
   return events.filter((event) => event.upstream !== undefined && addressMatches(event.upstream, address))
+}
+
+/** Current nginx lines about one pool's address, none from before the pool's own generation. */
+export function poolNginxEvents(
+  context: RuleContext,
+  ref: PoolRef,
+  predicate: (event: NginxErrorEvent) => boolean,
+): NginxErrorEvent[] {
+  const address = ref.pool.listen.value
+  if (address === undefined) return []
+  return eventsForAddress(currentNginxEvents(context, predicate, ref.install.generation), address)
+}
+
+/** php-fpm closed a connection nginx was using: nginx reads a reset or an early close, depending on when. */
+export function droppedByUpstream(event: NginxErrorEvent): boolean {
+  return event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed'
 }
 
 /** At most `limit` log lines as evidence, newest last, with a count of the rest. */

@@ -4,7 +4,8 @@ import {canReachDirectory, type AccountLookup} from '../facts/access.js'
 import {allPools, sitesForPool, unixKey, type Pairing, type PoolRef} from '../facts/pairing.js'
 import type {Remedy} from '../model/finding.js'
 import type {HostFacts, UserFact} from '../model/facts.js'
-import {retarget} from './retarget.js'
+import {retarget} from '../remedy/retarget.js'
+import {fpmService, nginxService} from '../remedy/service.js'
 
 export interface SocketMove {
   path: string
@@ -81,7 +82,9 @@ export function planSocketMove(
   const path = freePath(facts, reachable.dir, ref, listen.path)
   if (path === undefined) return {refused: `every candidate socket name in ${reachable.dir} is taken`}
   const reason = `the pool's socket moves to ${path}`
-  const edits = sitesForPool(pairings, ref).map((pairing) => retarget(pairing, {kind: 'unix', path}, reason))
+  const edits = sitesForPool(pairings, ref).map((pairing) =>
+    retarget(pairing, {to: {kind: 'unix', path}, reason, reach: 'sole-value'}),
+  )
   const refused = edits.flatMap((edit) => ('refused' in edit ? [edit.refused] : []))
   if (refused.length > 0)
     return {refused: `nginx's address for the pool cannot be changed with it: ${[...new Set(refused)].join('; ')}`}
@@ -98,13 +101,8 @@ export function planSocketMove(
         reason: `a socket directory ${worker.name} can search (${reachable.why})`,
       },
       ...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])),
-      {
-        kind: 'service',
-        target: {kind: 'php-fpm', install: ref.install.id},
-        action: 'restart',
-        reason: `create the socket at ${path}`,
-      },
-      {kind: 'service', target: {kind: 'nginx'}, action: 'reload', reason: `send to the pool at ${path}`},
+      fpmService(ref.install.id, 'restart', `create the socket at ${path}`),
+      nginxService('reload', `send to the pool at ${path}`),
     ],
   }
 }

@@ -1,4 +1,17 @@
-import type {AclEntry, PathStat, UserFact} from '../model/facts.js'
+import type {AclEntry, HostFacts, PathStat, UserFact} from '../model/facts.js'
+
+export interface AccountLookup {
+  gidOf: (name: string) => number | undefined
+  uidOf: (name: string) => number | undefined
+}
+
+/** User and group ids by name (or a numeric id as written), as the host's accounts give them. */
+export function accountLookup(facts: Pick<HostFacts, 'users' | 'groups'>): AccountLookup {
+  return {
+    gidOf: (name) => (/^\d+$/.test(name) ? Number(name) : facts.groups.get(name)?.gid),
+    uidOf: (name) => (/^\d+$/.test(name) ? Number(name) : facts.users.get(name)?.uid),
+  }
+}
 
 export type AccessVerdict = {ok: true} | {ok: false; path: string; reason: string}
 
@@ -21,8 +34,7 @@ export function mayAccess(
   stat: PathStat,
   user: UserFact,
   want: Perm,
-  groupIdOf: (name: string) => number | undefined,
-  uidOf: (name: string) => number | undefined,
+  lookup: AccountLookup,
 ): {ok: boolean; why: string} {
   if (user.uid === 0) return {ok: true, why: 'root'}
   const mode = stat.mode ?? 0
@@ -34,7 +46,7 @@ export function mayAccess(
     return {ok: modeAllows(mode, 6, want), why: `owner ${stat.owner ?? stat.uid} has ${describeBits(mode, 6)}`}
   }
   const namedUser = acl.find(
-    (entry) => entry.tag === 'user' && entry.qualifier !== undefined && uidOf(entry.qualifier) === user.uid,
+    (entry) => entry.tag === 'user' && entry.qualifier !== undefined && lookup.uidOf(entry.qualifier) === user.uid,
   )
   if (namedUser)
     return {
@@ -44,7 +56,7 @@ export function mayAccess(
   const inOwningGroup = stat.gid !== undefined && user.gids.includes(stat.gid)
   const namedGroups = acl.filter(
     (entry) =>
-      entry.tag === 'group' && entry.qualifier !== undefined && user.gids.includes(groupIdOf(entry.qualifier) ?? -1),
+      entry.tag === 'group' && entry.qualifier !== undefined && user.gids.includes(lookup.gidOf(entry.qualifier) ?? -1),
   )
   if (inOwningGroup || namedGroups.length > 0) {
     // With an ACL mask present, the owning group's bits in the mode ARE the mask; the real group perms live in the ACL.
@@ -72,11 +84,6 @@ export function parentDirectories(path: string): string[] {
   return dirs
 }
 
-export interface AccountLookup {
-  gidOf: (name: string) => number | undefined
-  uidOf: (name: string) => number | undefined
-}
-
 /** Search (x) on each of `dirs` the gather examined, outermost first; the first one refused fails. */
 function searchDirectories(
   dirs: string[],
@@ -88,7 +95,7 @@ function searchDirectories(
   for (const dir of dirs) {
     const stat = paths.get(dir)
     if (stat === undefined || !stat.exists) continue
-    const verdict = mayAccess(stat, user, 'x', lookup.gidOf, lookup.uidOf)
+    const verdict = mayAccess(stat, user, 'x', lookup)
     checked.push(`${dir}: ${verdict.why}`)
     if (!verdict.ok)
       return {ok: false, path: dir, reason: `${user.name} cannot search directory ${dir}: ${verdict.why}`}
@@ -133,7 +140,7 @@ export function canConnectUnix(
   if (!dirs.ok) return {...dirs, checked}
   const socket = paths.get(path)
   if (socket === undefined || !socket.exists) return {ok: false, path, reason: `${path} does not exist`, checked}
-  const verdict = mayAccess(socket, user, 'w', lookup.gidOf, lookup.uidOf)
+  const verdict = mayAccess(socket, user, 'w', lookup)
   checked.push(`${path}: ${verdict.why}`)
   if (!verdict.ok)
     return {ok: false, path, reason: `${user.name} has no write permission on ${path}: ${verdict.why}`, checked}

@@ -1,6 +1,7 @@
 import {parseFpmLog, type FpmLogEvent} from '../logs/fpm-log.js'
 import {parseHostClock} from '../logs/log-time.js'
 import {parseNginxErrorLog} from '../logs/nginx-error-log.js'
+import {listenAll} from '../model/address.js'
 import type {AclEntry, FpmInstallFacts, GroupFact, HostFacts, NginxFacts, PathStat, UserFact} from '../model/facts.js'
 import type {HostSnapshot, ProcessInfo, PathStat as RawStat} from '../model/snapshot.js'
 import {parseNginxDump, type NginxConfig} from '../nginx/index.js'
@@ -139,7 +140,7 @@ function tcpListenerHost(
   address: string,
   source: HostSnapshot['listeners']['source'],
 ): {host?: string; v6only?: boolean} {
-  if (address === '*' || address === '') return {}
+  if (listenAll(address) === 'any') return {}
   if (address === '::') return {host: '::', v6only: source === 'ss'}
   return {host: address}
 }

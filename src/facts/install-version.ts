@@ -49,6 +49,15 @@ export function versionKeyOf(version: string | undefined): number[] {
     .filter((part) => !Number.isNaN(part))
 }
 
+/** Order two version keys (`[8, 2]` < `[8, 10]`); a missing part counts as 0, so `[8, 2]` equals `[8, 2, 0]`. */
+export function compareVersionKeys(a: readonly number[], b: readonly number[]): number {
+  for (let index = 0; index < Math.max(a.length, b.length); index++) {
+    const diff = (a[index] ?? 0) - (b[index] ?? 0)
+    if (diff !== 0) return diff
+  }
+  return 0
+}
+
 /**
  * An install is the version its layout names (`php-fpm8.1`, `/etc/php/8.1`, `php81`, `php81-php-fpm`,
  * `php-fpm81`): that is what its service, pools and sockets belong to. `-v` fills in the patch level

@@ -1,13 +1,12 @@
 import {isIP} from 'node:net'
 
+import {listenAll} from '../model/address.js'
+
 /**
  * TCP addresses as the kernel pairs them: which listener accepts a connection nginx makes.
  * Names other than localhost are not resolved here (a container's `php:9000` is only known
  * to reach a wildcard listener).
  */
-
-const WILDCARD_V4 = '0.0.0.0'
-const WILDCARD_V6 = '::'
 
 /** `[::1]` → `::1`, `fe80::1%eth0` → `fe80::1`, `::ffff:127.0.0.1` → `127.0.0.1`, IPv6 in its shortest form. */
 export function normalizeHost(host: string): string {
@@ -60,11 +59,12 @@ export function destinationsOf(host: string): string[] {
  * same — `[::1]` and `127.0.0.1` are two listeners.
  */
 export function listenerAccepts(listen: {host?: string; v6only?: boolean}, destination: string): boolean {
-  if (listen.host === undefined || listen.host === '*') return true
-  const bound = normalizeHost(listen.host)
+  const bound = listen.host === undefined ? undefined : normalizeHost(listen.host)
+  const all = listenAll(bound)
   const family = ipFamily(destination)
-  if (bound === WILDCARD_V4) return family !== 6
-  if (bound === WILDCARD_V6) return family !== 4 || listen.v6only !== true
+  if (all === 'any') return true
+  if (all === 4) return family !== 6
+  if (all === 6) return family !== 4 || listen.v6only !== true
   return bound === normalizeHost(destination)
 }
 

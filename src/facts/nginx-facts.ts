@@ -61,12 +61,13 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
       ? {
           variable: {
             expr: target.expr,
-            sources: target.sources.map(({variable, kind, file, line, value}) => ({
+            sources: target.sources.map(({variable, kind, file, line, value, entries}) => ({
               variable,
               kind,
               file,
               line,
               ...(value === undefined ? {} : {value}),
+              ...(entries === undefined ? {} : {entries: entries.map((entry) => ({...entry}))}),
             })),
           },
         }

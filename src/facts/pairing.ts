@@ -1,11 +1,10 @@
+import {hostPort} from '../model/address.js'
 import type {Address, FastcgiSite, FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
 import {destinationsOf, listenerAccepts, normalizeHost} from './ip-address.js'
 
 export function formatAddress(address: Address | undefined): string {
   if (address === undefined) return '(none)'
-  if (address.kind === 'unix') return `unix:${address.path}`
-  const host = address.host === undefined ? '*' : address.host.includes(':') ? `[${address.host}]` : address.host
-  return `${host}:${address.port}`
+  return address.kind === 'unix' ? `unix:${address.path}` : hostPort(address.host ?? '*', address.port)
 }
 
 /** Where a unix address resolves on the host: the key two spellings of one socket share. */

@@ -1,3 +1,4 @@
+import {listenAll} from '../model/address.js'
 import type {ListenAddress} from './types.js'
 
 /** C atoi: optional sign and leading digits; anything else stops it (0 when none). */
@@ -60,8 +61,7 @@ function parseTcpListen(value: string): ListenAddress | undefined {
 }
 
 function tcp(host: string, port: string): ListenAddress {
-  const all = host === '' || host === '*'
-  return all ? {kind: 'tcp', port: Number(port)} : {kind: 'tcp', host, port: Number(port)}
+  return listenAll(host) === 'any' ? {kind: 'tcp', port: Number(port)} : {kind: 'tcp', host, port: Number(port)}
 }
 
 /** Split a comma-separated list (`listen.acl_users`, `listen.allowed_clients`). */

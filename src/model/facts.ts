@@ -77,7 +77,10 @@ export interface FastcgiSite {
       kind: 'set' | 'map' | 'geo' | 'split_clients'
       file: string
       line: number
+      /** What a `set` assigns, as written. */
       value?: string
+      /** A map, geo or split_clients block's entries, each with where it is written. */
+      entries?: Array<{key: string; value: string; file: string; line: number}>
     }>
   }
   unresolved: boolean

@@ -1,3 +1,5 @@
+import {hostPort} from '../model/address.js'
+
 export type NginxAddress = {kind: 'unix'; path: string} | {kind: 'tcp'; host: string; port: number}
 
 export type ParsedAddress = NginxAddress | {kind: 'invalid'; value: string; reason: string}
@@ -42,5 +44,5 @@ function invalid(value: string, reason: string): ParsedAddress {
 /** The address as nginx writes it in logs and config: `unix:/run/x.sock`, `127.0.0.1:9000`, `[::1]:9000`. */
 export function formatNginxAddress(address: NginxAddress): string {
   if (address.kind === 'unix') return `unix:${address.path}`
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`
+  return hostPort(address.host, address.port)
 }

@@ -16,7 +16,7 @@ export {isGlob as isNginxGlob, globMatch as matchNginxGlob} from '../util/glob.j
 export {walkNginx, directiveAt, ancestorsAt, childrenNamed, type WalkContext} from './walk.js'
 export {parseNginxAddress, formatNginxAddress, type NginxAddress, type ParsedAddress} from './address.js'
 export {findUpstreams, type UpstreamBlock, type UpstreamServer} from './upstream.js'
-export {variablesIn, variableValues, type VariableSource, type VariableValues} from './variables.js'
+export {variablesIn, variableValues, type VariableEntry, type VariableSource, type VariableValues} from './variables.js'
 export {findFastcgiPasses, type FastcgiPass, type FastcgiTarget, type LiteralTarget} from './fastcgi-pass.js'
 export {
   effectiveDirective,

@@ -8,6 +8,15 @@ export interface VariableSource {
   line: number
   /** What a `set` assigns, as written. */
   value?: string
+  /** A map, geo or split_clients block's entries: each one's key and value as written, and where. */
+  entries?: VariableEntry[]
+}
+
+export interface VariableEntry {
+  key: string
+  value: string
+  file: string
+  line: number
 }
 
 export interface VariableValues {
@@ -105,10 +114,16 @@ function valuesFromDefiningBlocks(config: NginxConfig, name: string): VariableVa
       const kind = block.name
       if (kind !== 'map' && kind !== 'geo' && kind !== 'split_clients') continue
       if (block.args.at(-1) !== variable) continue
-      sources.push({variable, kind, file: block.file, line: block.line})
       const entries = (block.children ?? []).filter(
         (entry) => entry.args[0] !== undefined && !SKIPPED_ENTRIES[kind].has(entry.name),
       )
+      sources.push({
+        variable,
+        kind,
+        file: block.file,
+        line: block.line,
+        entries: entries.map((entry) => ({key: entry.name, value: entry.args[0]!, file: entry.file, line: entry.line})),
+      })
       values.push(...entries.map((entry) => entry.args[0]!))
       const hasDefault = entries.some((entry) => entry.name === (kind === 'split_clients' ? '*' : 'default'))
       if (!hasDefault) values.push('')

@@ -49,22 +49,19 @@ export function collectRemedies(findings: Finding[], desired: Remedy[] = []): Co
       if (!existing.reasons.includes(remedy.reason)) existing.reasons.push(remedy.reason)
     }
   }
-  for (const remedy of findings.flatMap((finding) => finding.remedies)) {
-    if (remedy.kind === 'fpm-set') {
+  /** `decided`: the policy states it, so it replaces what a finding asked for the same setting. */
+  const add = (remedy: Remedy, decided: boolean) => {
+    if (remedy.kind === 'service') addService(remedy)
+    else if (remedy.kind === 'fpm-pool') fpmPools.set(`${remedy.install}\0${remedy.pool}`, remedy)
+    else if (remedy.kind === 'fpm-set') {
       const existing = fpm.get(fpmKey(remedy))
       const numeric = /^\d+$/.test(remedy.value) && existing !== undefined && /^\d+$/.test(existing.value)
-      if (existing === undefined || (numeric && Number(remedy.value) > Number(existing.value)))
+      if (decided || existing === undefined || (numeric && Number(remedy.value) > Number(existing.value)))
         fpm.set(fpmKey(remedy), remedy)
-    } else if (remedy.kind === 'service') addService(remedy)
-    else if (remedy.kind === 'fpm-pool') fpmPools.set(`${remedy.install}\0${remedy.pool}`, remedy)
-    else if (!nginx.has(nginxKey(remedy))) nginx.set(nginxKey(remedy), remedy)
+    } else if (decided || !nginx.has(nginxKey(remedy))) nginx.set(nginxKey(remedy), remedy)
   }
-  for (const remedy of desired) {
-    if (remedy.kind === 'fpm-set') fpm.set(fpmKey(remedy), remedy)
-    else if (remedy.kind === 'service') addService(remedy)
-    else if (remedy.kind === 'fpm-pool') fpmPools.set(`${remedy.install}\0${remedy.pool}`, remedy)
-    else nginx.set(nginxKey(remedy), remedy)
-  }
+  for (const remedy of findings.flatMap((finding) => finding.remedies)) add(remedy, false)
+  for (const remedy of desired) add(remedy, true)
   return {
     fpm: [...fpm.values()],
     fpmPools: [...fpmPools.values()],

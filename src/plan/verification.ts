@@ -1,5 +1,5 @@
 import {pairSites} from '../facts/pairing.js'
-import {dialable} from '../model/address.js'
+import {dialable, dialHost, hostPort} from '../model/address.js'
 import type {FastcgiSite, HostFacts, PoolFacts} from '../model/facts.js'
 import type {HostPlan, ServiceAction} from '../model/plan.js'
 import type {
@@ -38,18 +38,15 @@ function fastcgiProbe(pool: PoolFacts): FastcgiProbe | undefined {
 /** A server block without `listen` listens on *:80 (nginx run as root, as a web server is). */
 const DEFAULT_LISTENS = [['80']]
 
-/** `http://127.0.0.1:PORT/` for a server's first plain-HTTP `listen`. */
-export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
+/** What apply's HTTP probe, and verify's default route, request from a server. */
+export const PROBE_PATH = '/index.php'
+
+/** Where a server is reached over plain HTTP: its first plain-HTTP `listen`, dialled by the listen-all rule, and the Host header to send. */
+export function serverDial(site: FastcgiSite): {dial: {host: string; port: number}; hostHeader?: string} | undefined {
   for (const args of site.serverListens.length > 0 ? site.serverListens : DEFAULT_LISTENS) {
     if (args.includes('ssl') || args.includes('quic') || args[0] === undefined || args[0].startsWith('unix:')) continue
-    const match = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(args[0])
+    const match = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d+)$/.exec(args[0])
     if (!match) continue
-    const host =
-      match[1] === undefined || match[1] === '*' || match[1] === '0.0.0.0'
-        ? '127.0.0.1'
-        : match[1] === '[::]'
-          ? '[::1]'
-          : match[1]
     // `.example.com` stands for example.com and its subdomains; send the plain name.
     const name = site.server
       .split(' ')
@@ -57,9 +54,23 @@ export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
       .find(
         (candidate) => candidate !== '_' && candidate !== '' && !candidate.includes('*') && !candidate.startsWith('~'),
       )
-    return {url: `http://${host}:${match[2]}/index.php`, ...(name === undefined ? {} : {hostHeader: name})}
+    return {
+      dial: {host: dialHost(match[1] ?? match[2]), port: Number(match[3])},
+      ...(name === undefined ? {} : {hostHeader: name}),
+    }
   }
   return undefined
+}
+
+/** `http://127.0.0.1:PORT/index.php` for a server's first plain-HTTP `listen`. */
+export function probeUrlFor(site: FastcgiSite): HttpProbe | undefined {
+  const server = serverDial(site)
+  if (server === undefined) return undefined
+  const {dial, hostHeader} = server
+  return {
+    url: `http://${hostPort(dial.host, dial.port)}${PROBE_PATH}`,
+    ...(hostHeader === undefined ? {} : {hostHeader}),
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import {parseListen} from '../fpm/index.js'
 import type {DesiredState} from '../model/desired.js'
 import type {Address, FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
 import type {Policy} from '../model/policy.js'
+import {fpmService} from '../remedy/service.js'
 import {globMatch} from '../util/glob.js'
 import {isDropped, reportOnly, withoutRefused, type DesiredChange} from './desired-change.js'
 import {nginxDrift} from './nginx-drift.js'
@@ -133,12 +134,7 @@ function retire(
   return {
     drift: [item],
     remedies: [
-      {
-        kind: 'service',
-        target: {kind: 'php-fpm', install: install.id},
-        action: 'stop',
-        reason: `retire php ${shortVersion(install)}: nginx no longer sends to its pools`,
-      },
+      fpmService(install.id, 'stop', `retire php ${shortVersion(install)}: nginx no longer sends to its pools`),
     ],
     // Its pools are carried first and every site on them moved: nothing is lost when it stops.
     requires: [...new Set([...carriedBy, ...sites.map((pairing) => movedBy.get(pairing)!)])],
@@ -178,9 +174,7 @@ export function desiredState(
         notes.push(`not carried to php ${shortVersion(entry.target.install)} pool ${entry.target.name}: ${dropped}`)
   }
   const moves = poolMoves(move?.moves ?? [], wanted, views)
-  const moved = nginxMoves(pairings, sources.nginx, moves, (target) =>
-    poolChanges.get(`${target.install.id}\0${target.pool}`),
-  )
+  const moved = nginxMoves(pairings, moves, (target) => poolChanges.get(`${target.install.id}\0${target.pool}`))
   changes.push(...moved.changes)
   if (moved.blocked.length > 0) changes.push({drift: moved.blocked, remedies: []})
   if (move !== undefined) {

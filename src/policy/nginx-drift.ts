@@ -1,10 +1,17 @@
-import {formatSize, planBuffers} from '../diagnose/rules/header-buffer.js'
 import {describeSite} from '../facts/pairing.js'
 import type {DesiredValue} from '../model/desired.js'
 import type {FastcgiSite, Sourced} from '../model/facts.js'
 import type {Remedy} from '../model/finding.js'
 import type {DriftItem} from '../model/plan.js'
-import {childrenNamed, fastcgiBuffersProblem, formatNginxDuration, type NginxConfig} from '../nginx/index.js'
+import {
+  childrenNamed,
+  fastcgiBuffersProblem,
+  formatNginxDuration,
+  formatNginxSize,
+  type NginxConfig,
+} from '../nginx/index.js'
+import {planBuffers} from '../remedy/fastcgi-buffers.js'
+import {nginxService} from '../remedy/service.js'
 import type {DesiredChange} from './desired-change.js'
 import {nginxArgs, readNginxSetting, type NginxSettingName} from './nginx-values.js'
 
@@ -33,8 +40,8 @@ function same(a: number | Buffers, b: number | Buffers): boolean {
 }
 
 function show(name: NginxSettingName, value: number | Buffers): string {
-  if (typeof value !== 'number') return `${value.count} ${formatSize(value.size)}`
-  return name.endsWith('_timeout') ? formatNginxDuration(value) : formatSize(value)
+  if (typeof value !== 'number') return `${value.count} ${formatNginxSize(value.size)}`
+  return name.endsWith('_timeout') ? formatNginxDuration(value) : formatNginxSize(value)
 }
 
 /** What a site needs besides the policy's values so `nginx -t` accepts its buffers (the header-buffer repair's own adjustment). */
@@ -137,10 +144,7 @@ export function nginxDrift(
       }
       changes.set(key, {
         drift: [item],
-        remedies: [
-          remedy,
-          {kind: 'service', target: {kind: 'nginx'}, action: 'reload', reason: 'load the desired FastCGI settings'},
-        ],
+        remedies: [remedy, nginxService('reload', 'load the desired FastCGI settings')],
       })
     }
   }

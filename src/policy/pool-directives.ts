@@ -1,3 +1,4 @@
+import {compareVersionKeys} from '../facts/install-version.js'
 import {ARRAY_OPTIONS, POOL_OPTIONS, type OptionKind} from '../fpm/options.js'
 
 /**
@@ -24,14 +25,6 @@ const SINCE: Readonly<Record<string, string>> = {
 /** The oldest PHP version whose pool directives fpmfix knows. */
 export const OLDEST_KNOWN = '5.6'
 const OLDEST_KEY = [5, 6]
-
-export function compareVersionKeys(a: readonly number[], b: readonly number[]): number {
-  for (let index = 0; index < Math.max(a.length, b.length); index++) {
-    const diff = (a[index] ?? 0) - (b[index] ?? 0)
-    if (diff !== 0) return diff
-  }
-  return 0
-}
 
 /** A pool directive name as php-fpm matches it: option names lower-cased, `name[key]` → `name`. */
 export function directiveName(key: string): string {

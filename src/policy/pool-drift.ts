@@ -1,11 +1,12 @@
-import {pmComplaint} from '../diagnose/pm-repair.js'
 import type {PolicyLine} from '../model/desired.js'
 import type {FpmInstallFacts, HostFacts, PoolFacts} from '../model/facts.js'
 import type {Remedy, ServiceActionKind} from '../model/finding.js'
 import type {DriftItem} from '../model/plan.js'
 import type {Policy} from '../model/policy.js'
-import {consistentPm, pmNumbersOf, type PmNumbers} from '../fpm/pm-sizing.js'
+import {pmNumbersOf, type PmNumbers} from '../fpm/pm-sizing.js'
 import {atoi} from '../fpm/values.js'
+import {pmComplaint, pmRemedies} from '../remedy/pm-repair.js'
+import {fpmService} from '../remedy/service.js'
 import {autoChildren, type AutoSharers} from './auto-children.js'
 import type {DesiredChange} from './desired-change.js'
 import {directiveName} from './pool-directives.js'
@@ -119,8 +120,14 @@ export function poolChange(target: PoolTarget, wanted: WantedSetting[], context:
     const complaint = pmComplaint(base, numbers)
     if (complaint !== undefined) {
       const stated = wanted.find((setting) => PM_FIELDS[setting.key] !== undefined)
-      const fixes = Object.entries(consistentPm(numbers, numbers.maxChildren))
-      if (fixes.some(([key]) => final.has(key))) {
+      const fixes = pmRemedies(
+        install.id,
+        name,
+        numbers,
+        numbers.maxChildren,
+        `keep php-fpm's pm checks passing (${complaint})`,
+      )
+      if (fixes.some((fix) => final.has(fix.key))) {
         // The policy's own pm values are what php-fpm would refuse with this pool's others: nothing is changed.
         const why = `php-fpm would refuse them with this pool's other pm settings: ${complaint}`
         const items: DriftItem[] =
@@ -136,16 +143,7 @@ export function poolChange(target: PoolTarget, wanted: WantedSetting[], context:
               ]
         return {drift: [...items.map((item) => ({...item, unresolved: why})), ...unresolved], remedies: []}
       }
-      for (const [key, value] of fixes) {
-        remedies.push({
-          kind: 'fpm-set',
-          install: install.id,
-          pool: name,
-          key,
-          value: String(value),
-          reason: `keep php-fpm's pm checks passing (${complaint})`,
-        })
-      }
+      remedies.push(...fixes)
     }
   }
   if (target.create !== undefined) {
@@ -173,12 +171,11 @@ function serviceRemedy(target: PoolTarget, remedies: Remedy[]): Remedy {
   const keys = remedies.flatMap((remedy) => (remedy.kind === 'fpm-set' ? [remedy.key] : []))
   const recreate = target.view !== undefined && !keys.includes('listen') && keys.some((key) => RECREATE_KEYS.has(key))
   const action: ServiceActionKind = !target.install.running ? 'start' : recreate ? 'restart' : 'reload'
-  return {
-    kind: 'service',
-    target: {kind: 'php-fpm', install: target.install.id},
+  return fpmService(
+    target.install.id,
     action,
-    reason: recreate
+    recreate
       ? 'listen.* only takes effect when php-fpm re-creates the socket'
       : `load pool ${target.name}'s desired settings`,
-  }
+  )
 }

@@ -1,5 +1,6 @@
 import {posix} from 'node:path'
 
+import {compareVersionKeys} from '../facts/install-version.js'
 import {addressMatches, formatAddress, type Pairing} from '../facts/pairing.js'
 import {parseListen, type FpmConfigSource} from '../fpm/index.js'
 import type {DesiredPhp} from '../model/desired.js'
@@ -11,7 +12,6 @@ import {reportOnly, type DesiredChange} from './desired-change.js'
 import {addressFor, addressSpace, claim} from './listen-address.js'
 import type {PoolMove} from './nginx-moves.js'
 import type {PoolTarget, WantedSetting} from './pool-drift.js'
-import {compareVersionKeys} from './pool-directives.js'
 import {shortVersion, type PoolView} from './pool-view.js'
 
 /** The pools of the target version with what each must carry, and what nginx must move where. */

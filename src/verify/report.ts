@@ -1,12 +1,9 @@
 import type {HostExit} from '../exit-codes.js'
+import {hostPort} from '../model/address.js'
 import type {HostOutcome} from '../run/host-runner.js'
 import {latencySummary} from './latency.js'
 import type {HttpTarget} from './load-here.js'
 import type {LoadSample, RouteReport, RouteSpec, VerifyReport} from './types.js'
-
-function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
-}
 
 /** One route's figures from what its load run measured. Passed only when every request got a non-5xx answer. */
 export function routeReport(route: RouteSpec, dial: HttpTarget, sample: LoadSample): RouteReport {
@@ -22,7 +19,7 @@ export function routeReport(route: RouteSpec, dial: HttpTarget, sample: LoadSamp
   return {
     url: route.url,
     hostHeader: route.hostHeader,
-    connect: formatHostPort(dial.host, dial.port),
+    connect: hostPort(dial.host, dial.port),
     source: route.source,
     ...(route.fastcgiPass === undefined ? {} : {fastcgiPass: route.fastcgiPass}),
     requests: sample.requests,

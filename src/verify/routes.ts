@@ -1,7 +1,8 @@
 import {FpmfixError} from '../errors.js'
+import {bracketHost, hostPort} from '../model/address.js'
 import type {FastcgiSite} from '../model/facts.js'
 import type {HostTarget} from '../model/target.js'
-import {probeUrlFor} from '../plan/verification.js'
+import {PROBE_PATH, serverDial} from '../plan/verification.js'
 import type {HttpTarget} from './load-here.js'
 import type {RouteSpec} from './types.js'
 
@@ -43,30 +44,24 @@ interface Server {
   site: string
 }
 
-function bare(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
-}
-
 function hostHeaderFor(name: string, port: number): string {
-  const host = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name
-  return port === 80 ? host : `${host}:${port}`
+  return port === 80 ? bracketHost(name) : hostPort(name, port)
 }
 
 /** Every plain-HTTP server block that passes to PHP, once, addressed as apply's HTTP probe addresses it. */
 function serversOf(sites: readonly FastcgiSite[]): Server[] {
   const servers: Server[] = []
   for (const site of sites) {
-    const probe = probeUrlFor(site)
-    if (probe === undefined) continue
-    const url = new URL(probe.url)
-    const dial = {host: bare(url.hostname), port: Number(url.port === '' ? 80 : url.port)}
-    const key = `${dial.host} ${dial.port} ${probe.hostHeader ?? ''}`
-    if (servers.some((server) => `${server.dial.host} ${server.dial.port} ${server.hostHeader ?? ''}` === key)) continue
+    const server = serverDial(site)
+    if (server === undefined) continue
+    const {dial, hostHeader} = server
+    const key = `${dial.host} ${dial.port} ${hostHeader ?? ''}`
+    if (servers.some((known) => `${known.dial.host} ${known.dial.port} ${known.hostHeader ?? ''}` === key)) continue
     servers.push({
       dial,
-      ...(probe.hostHeader === undefined ? {} : {hostHeader: probe.hostHeader}),
+      ...(hostHeader === undefined ? {} : {hostHeader}),
       names: site.server.split(' ').filter((name) => name !== ''),
-      path: url.pathname,
+      path: PROBE_PATH,
       site: `${site.file}:${site.line}`,
     })
   }

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {ApplyOptions} from '../../src/apply/index.js'
 import {buildTxSpec, startTransaction} from '../../src/apply/index.js'
@@ -7,7 +6,10 @@ import {readStateFingerprints} from '../../src/plan/state-fingerprints.js'
 import {createLocalTransport} from '../../src/transport/local.js'
 import type {Transport} from '../../src/transport/transport.js'
 import {shellJoin, shellQuote} from '../../src/util/shell-quote.js'
+import {fileChange, hostPlan as planOf} from '../support/plan-document.js'
 import {FPM_SERVICE, FPM_SOCKET, type LabHost} from './lab/index.js'
+
+export {sha256} from '../support/plan-document.js'
 
 export const FPM_INSTALL = '/usr/sbin/php-fpm8.2'
 export const FPM_MAIN_CONFIG = '/etc/php/8.2/fpm/php-fpm.conf'
@@ -23,10 +25,6 @@ export function nsenterTransport(host: LabHost): Transport {
       local.exec(shellJoin(['nsenter', '-t', host.hostPid, '-m', '-p', '-u', '--', 'sh', '-c', command]), options),
     close: () => local.close(),
   }
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
 }
 
 export interface FileFacts {
@@ -56,17 +54,7 @@ export async function changeFile(
   viaSymlink?: string,
 ): Promise<FileChange> {
   const before = await host.readFile(path)
-  const after = edit(before)
-  return {
-    path,
-    ...(viaSymlink ? {viaSymlink} : {}),
-    before,
-    after,
-    beforeSha256: sha256(before),
-    afterSha256: sha256(after),
-    diff: '',
-    reasons: ['lab test'],
-  }
+  return fileChange(path, before, edit(before), viaSymlink)
 }
 
 export function fileFingerprint(change: FileChange): Fingerprint {
@@ -85,16 +73,7 @@ export function hostPlan(
   actions: ServiceAction[],
   fingerprints: Fingerprint[],
 ): HostPlan {
-  return {
-    name: host.name,
-    address: '127.0.0.1',
-    status: 'changes',
-    findings: [],
-    changes,
-    actions,
-    fingerprints,
-    notes: [],
-  }
+  return planOf({name: host.name, address: '127.0.0.1'}, {changes, actions, fingerprints})
 }
 
 export function fpmAction(action: ServiceAction['action']): ServiceAction {

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync} from 'node:fs'
 import {join, posix} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -30,6 +29,7 @@ import type {
   TcpListener,
   UnixListener,
 } from '../../src/model/snapshot.js'
+import {sha256} from './plan-document.js'
 import {
   findFastcgiPasses,
   formatNginxDump,
@@ -61,6 +61,15 @@ export type LayoutName =
   | 'debian-php-upgrade'
   | 'rhel-remi-multi'
   | 'alpine-multi-php'
+
+/** The distro layouts as packaged, one PHP site each: healthy as they come. */
+export const PACKAGED_LAYOUTS = [
+  'debian-php82',
+  'debian-multi-php',
+  'rhel-remi',
+  'alpine-php82',
+  'docker-php-fpm',
+] as const
 
 interface InstallSpec {
   serviceName: string
@@ -116,15 +125,17 @@ const DEBIAN_81: InstallSpec = {
 /** php8.2-fpm's systemd unit (ExecStartPost) links the default socket name to the www pool's socket. */
 const DEBIAN_LINKS = {'/run/php/php-fpm.sock': '/run/php/php8.2-fpm.sock'}
 
+const DEBIAN_PHP82: LayoutSpec = {
+  os: DEBIAN_OS,
+  initSystem: 'systemd',
+  nginxVersion: '1.22.1',
+  fpmLayout: 'debian-php82',
+  installs: [DEBIAN_82],
+  socketLinks: DEBIAN_LINKS,
+}
+
 const LAYOUTS: Record<LayoutName, LayoutSpec> = {
-  'debian-php82': {
-    os: DEBIAN_OS,
-    initSystem: 'systemd',
-    nginxVersion: '1.22.1',
-    fpmLayout: 'debian-php82',
-    installs: [DEBIAN_82],
-    socketLinks: DEBIAN_LINKS,
-  },
+  'debian-php82': DEBIAN_PHP82,
   'debian-multi-php': {
     os: DEBIAN_OS,
     initSystem: 'systemd',
@@ -224,14 +235,8 @@ const LAYOUTS: Record<LayoutName, LayoutSpec> = {
       }
     }),
   },
-  apps: {
-    os: DEBIAN_OS,
-    initSystem: 'systemd',
-    nginxVersion: '1.22.1',
-    fpmLayout: 'debian-php82',
-    installs: [DEBIAN_82],
-    socketLinks: DEBIAN_LINKS,
-  },
+  // The real-world site configs on Debian's php8.2-fpm host.
+  apps: DEBIAN_PHP82,
 }
 
 const BASE_USERS: PasswdEntry[] = [
@@ -299,9 +304,7 @@ export interface LayoutOptions {
 
 export const DEFAULT_LOCAL_TIME = '2026-11-23 21:45:00'
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
-}
+export {sha256}
 
 /** A snapshot of a host set up like the fixture layout, with the given departures from it. */
 export function snapshotFromLayout(layout: LayoutName, options: LayoutOptions = {}): HostSnapshot {

@@ -1,6 +1,6 @@
 import type {Evidence, Finding} from '../../model/finding.js'
 import type {Rule, RuleContext} from '../rule.js'
-import {pmRepairRemedies} from '../pm-repair.js'
+import {pmRepairRemedies} from '../../remedy/pm-repair.js'
 import {hostScope} from '../scope.js'
 
 /**

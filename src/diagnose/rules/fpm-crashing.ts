@@ -1,6 +1,6 @@
 import {allPools, sitesForPool} from '../../facts/pairing.js'
 import type {Finding} from '../../model/finding.js'
-import {currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
+import {currentFpmEvents, droppedByUpstream, logEvidence, poolNginxEvents} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
 
@@ -36,17 +36,7 @@ export const fpmCrashing: Rule = {
       const emergency = currentFpmEvents(context, ref.install, (event) => event.kind === 'emergency-restart', {
         sinceGeneration: false,
       })
-      const dropped =
-        pool.listen.value === undefined
-          ? []
-          : eventsForAddress(
-              currentNginxEvents(
-                context,
-                (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed',
-                ref.install.generation,
-              ),
-              pool.listen.value,
-            )
+      const dropped = poolNginxEvents(context, ref, droppedByUpstream)
       const signals = [...new Set(crashes.map((event) => event.signalName))].join(', ')
       const killed = crashes.every((event) => event.signalName === 'SIGKILL')
       findings.push({

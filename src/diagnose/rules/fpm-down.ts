@@ -1,8 +1,10 @@
-import {formatAddress, type PoolRef} from '../../facts/pairing.js'
+import {formatAddress, sitesForPool, type PoolRef} from '../../facts/pairing.js'
+import type {FastcgiSite} from '../../model/facts.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
-import {pmRepairRemedies} from '../pm-repair.js'
+import {pmRepairRemedies} from '../../remedy/pm-repair.js'
+import {fpmService} from '../../remedy/service.js'
 import {poolScope} from '../scope.js'
 
 /**
@@ -18,12 +20,11 @@ export const fpmDown: Rule = {
       if (pairing.pool === undefined || pairing.listening || seen.has(pairing.pool.pool)) continue
       seen.add(pairing.pool.pool)
       const ref = pairing.pool
-      const sites = context.pairings.filter((other) => other.pool?.pool === ref.pool).map((other) => other.site)
       findings.push(
         downFinding(
           context,
           ref,
-          sites.map((site) => site),
+          sitesForPool(context.pairings, ref).map((other) => other.site),
         ),
       )
     }
@@ -31,7 +32,7 @@ export const fpmDown: Rule = {
   },
 }
 
-function downFinding(context: RuleContext, ref: PoolRef, sites: Parameters<typeof poolScope>[1]): Finding {
+function downFinding(context: RuleContext, ref: PoolRef, sites: FastcgiSite[]): Finding {
   const {install, pool} = ref
   const address = pool.listen.value!
   const evidence: Evidence[] = []
@@ -72,12 +73,13 @@ function downFinding(context: RuleContext, ref: PoolRef, sites: Parameters<typeo
   evidence.push(...logEvidence(events))
   const canStart = install.test.ok || remedies.length > 0
   if (canStart) {
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'php-fpm', install: install.id},
-      action: install.running ? 'restart' : 'start',
-      reason: `bring pool ${pool.name} back at ${formatAddress(address)}`,
-    })
+    remedies.push(
+      fpmService(
+        install.id,
+        install.running ? 'restart' : 'start',
+        `bring pool ${pool.name} back at ${formatAddress(address)}`,
+      ),
+    )
   }
   const refusal = install.test.ok ? '' : `; \`php-fpm -t\` fails: ${install.test.errors[0] ?? 'see evidence'}`
   return {

@@ -1,5 +1,6 @@
 import type {Evidence, Finding} from '../../model/finding.js'
 import type {NginxFacts} from '../../model/facts.js'
+import {nginxService} from '../../remedy/service.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {hostScope} from '../scope.js'
 
@@ -62,16 +63,7 @@ export const nginxDown: Rule = {
         scope: hostScope(`nginx (${nginx.binary})`),
         summary,
         evidence: stoppedEvidence(nginx),
-        remedies: canStart
-          ? [
-              {
-                kind: 'service',
-                target: {kind: 'nginx'},
-                action: 'start',
-                reason: 'nginx is stopped; its config tests fine',
-              },
-            ]
-          : [],
+        remedies: canStart ? [nginxService('start', 'nginx is stopped; its config tests fine')] : [],
       },
     ]
   },

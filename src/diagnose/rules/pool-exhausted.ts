@@ -1,13 +1,9 @@
 import {allPools, formatAddress, unixKey, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
-import {
-  affordableChildren,
-  consistentPm,
-  growthCap,
-  perWorkerKb as perWorker,
-  pmNumbersOf,
-} from '../../fpm/pm-sizing.js'
-import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
+import {affordableChildren, growthCap, perWorkerKb as perWorker, pmNumbersOf} from '../../fpm/pm-sizing.js'
+import {pmRemedies} from '../../remedy/pm-repair.js'
+import {fpmService} from '../../remedy/service.js'
+import {configEvidence, currentFpmEvents, logEvidence, poolNginxEvents} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
 
@@ -37,10 +33,7 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
     install,
     (event) => event.kind === 'max-children-reached' && event.pool === pool.name,
   )
-  const queueFull = eventsForAddress(
-    currentNginxEvents(context, (event) => event.kind === 'connect-failed' && event.errno === 11, install.generation),
-    address,
-  )
+  const queueFull = poolNginxEvents(context, ref, (event) => event.kind === 'connect-failed' && event.errno === 11)
   const somaxconn = facts.somaxconn
   const backlogCapped = somaxconn !== undefined && pool.backlog.value > somaxconn
   if (reached.length === 0 && queueFull.length === 0) return undefined
@@ -98,16 +91,8 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
     )
     const target = Math.min(affordable, growthCap(pool.maxChildren.value, sizing))
     if (target > pool.maxChildren.value) {
-      for (const [key, value] of Object.entries(consistentPm(pmNumbersOf(pool), target))) {
-        remedies.push({
-          kind: 'fpm-set',
-          install: install.id,
-          pool: pool.name,
-          key,
-          value: String(value),
-          reason: `memory allows ${target} children of ~${Math.round(perWorkerKb / 1024)} MiB with a reserve`,
-        })
-      }
+      const reason = `memory allows ${target} children of ~${Math.round(perWorkerKb / 1024)} MiB with a reserve`
+      remedies.push(...pmRemedies(install.id, pool.name, pmNumbersOf(pool), target, reason))
     } else {
       notes.push(
         `memory does not allow more than ${pool.maxChildren.value} children; the fix is faster requests or more RAM`,
@@ -126,14 +111,11 @@ function exhaustion(context: RuleContext, ref: PoolRef): Finding | undefined {
   }
   if (remedies.length > 0) {
     const needsRestart = remedies.some((remedy) => remedy.kind === 'fpm-set' && remedy.key === 'listen.backlog')
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'php-fpm', install: install.id},
-      action: needsRestart ? 'restart' : 'reload',
-      reason: needsRestart
-        ? 'listen.backlog applies when the socket is re-created'
-        : 'apply the new process-manager limits',
-    })
+    remedies.push(
+      needsRestart
+        ? fpmService(install.id, 'restart', 'listen.backlog applies when the socket is re-created')
+        : fpmService(install.id, 'reload', 'apply the new process-manager limits'),
+    )
   }
   const what = queueFull.length > 0 ? `${queueFull.length} connections refused with EAGAIN (listen queue full)` : ''
   const why = reached.length > 0 ? `max_children (${pool.maxChildren.value}) reached ${reached.length} time(s)` : ''

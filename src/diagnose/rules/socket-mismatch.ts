@@ -1,18 +1,12 @@
+import {compareVersionKeys} from '../../facts/install-version.js'
 import {allPools, formatAddress, groupByAddress, isListening, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Address} from '../../model/facts.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
-import {retarget} from '../retarget.js'
+import {retarget} from '../../remedy/retarget.js'
+import {nginxService} from '../../remedy/service.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {pairingsScope, uniqueBy} from '../scope.js'
-
-function compareVersions(a: number[], b: number[]): number {
-  for (let index = 0; index < Math.max(a.length, b.length); index++) {
-    const diff = (a[index] ?? 0) - (b[index] ?? 0)
-    if (diff !== 0) return diff
-  }
-  return 0
-}
 
 /**
  * The pool nginx should use instead: the live pools, narrowed to the newest PHP version
@@ -22,9 +16,9 @@ function compareVersions(a: number[], b: number[]): number {
 export function chooseLivePool(live: PoolRef[], wanted: Address): {pool?: PoolRef; ambiguous: PoolRef[]} {
   if (live.length === 0) return {ambiguous: []}
   const newest = live.reduce((best, ref) =>
-    compareVersions(ref.install.versionKey, best.install.versionKey) > 0 ? ref : best,
+    compareVersionKeys(ref.install.versionKey, best.install.versionKey) > 0 ? ref : best,
   )
-  let candidates = live.filter((ref) => compareVersions(ref.install.versionKey, newest.install.versionKey) === 0)
+  let candidates = live.filter((ref) => compareVersionKeys(ref.install.versionKey, newest.install.versionKey) === 0)
   if (candidates.length > 1) {
     const wantedName =
       wanted.kind === 'unix'
@@ -93,18 +87,16 @@ function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]
     const {pool, install} = choice.pool
     const version = install.version ? ` (php ${install.version})` : ''
     const reason = `point nginx at the live pool ${pool.name}`
-    const edits = places.map((place) => retarget(place, pool.listen.value!, reason))
+    const edits = places.map((place) => retarget(place, {to: pool.listen.value!, reason, reach: 'sole-value'}))
     const refusals = edits.flatMap((edit) => ('refused' in edit ? [edit.refused] : []))
     summary += `; the live pool ${pool.name}${version} listens at ${formatAddress(pool.listen.value)}`
     if (refusals.length > 0) {
       summary += `, but the address comes from ${group[0]!.site.raw}: ${[...new Set(refusals)].join('; ')} — change it where that variable is set`
     } else {
-      remedies.push(...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])), {
-        kind: 'service',
-        target: {kind: 'nginx'},
-        action: 'reload',
-        reason: 'load the corrected FastCGI address',
-      })
+      remedies.push(
+        ...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])),
+        nginxService('reload', 'load the corrected FastCGI address'),
+      )
     }
   } else if (choice.ambiguous.length > 1) {
     const candidates = choice.ambiguous.map((ref) => `${ref.pool.name} at ${formatAddress(ref.pool.listen.value)}`)

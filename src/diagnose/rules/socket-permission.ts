@@ -1,22 +1,16 @@
-import {canConnectUnix, mayAccess} from '../../facts/access.js'
+import {accountLookup, canConnectUnix, mayAccess} from '../../facts/access.js'
 import {sitesForPool, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {HostFacts, UserFact} from '../../model/facts.js'
+import {fpmService} from '../../remedy/service.js'
 import {allowedClientsFindings} from '../allowed-clients.js'
 import {planSocketMove} from '../socket-move.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
 
-export function lookups(facts: HostFacts) {
-  return {
-    gidOf: (name: string) => (/^\d+$/.test(name) ? Number(name) : facts.groups.get(name)?.gid),
-    uidOf: (name: string) => (/^\d+$/.test(name) ? Number(name) : facts.users.get(name)?.uid),
-  }
-}
-
 /** The nginx worker user as the host knows it, with every group it is in. */
-export function workerUser(facts: HostFacts): UserFact | undefined {
+function workerUser(facts: HostFacts): UserFact | undefined {
   const name = facts.nginx?.workerProcessUsers[0] ?? facts.nginx?.workerUser.value
   return name === undefined ? undefined : facts.users.get(name)
 }
@@ -37,12 +31,13 @@ function unixFindings(context: RuleContext): Finding[] {
   const {facts} = context
   const worker = workerUser(facts)
   if (worker === undefined) return []
+  const lookup = accountLookup(facts)
   const findings: Finding[] = []
   const seen = new Set<PoolRef['pool']>()
   for (const pairing of context.pairings) {
     const ref = pairing.pool
     if (ref === undefined || seen.has(ref.pool) || pairing.target.kind !== 'unix' || !pairing.listening) continue
-    const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookups(facts))
+    const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookup)
     if (verdict.ok) continue
     seen.add(ref.pool)
     findings.push(permissionFinding(context, pairing, ref, worker, verdict.reason, verdict.path))
@@ -98,11 +93,11 @@ function permissionFinding(
   let summary = `nginx (user ${worker.name}) cannot connect to ${path}: ${reason}`
   const dirBlocked = failingPath !== path
   const stat = facts.paths.get(path)
-  const {gidOf, uidOf} = lookups(facts)
+  const lookup = accountLookup(facts)
   // Behind a closed directory the socket itself may refuse the worker too: both are fixed in one plan.
-  const socketDenied = !dirBlocked || (stat?.exists === true && !mayAccess(stat, worker, 'w', gidOf, uidOf).ok)
+  const socketDenied = !dirBlocked || (stat?.exists === true && !mayAccess(stat, worker, 'w', lookup).ok)
   if (dirBlocked) {
-    const move = planSocketMove(facts, context.pairings, ref, worker, lookups(facts))
+    const move = planSocketMove(facts, context.pairings, ref, worker, lookup)
     if ('refused' in move) summary += `; the socket cannot be moved: ${move.refused}`
     else {
       summary += `; moving the pool's socket to ${move.path} (${move.why}), and nginx with it`
@@ -128,21 +123,11 @@ function permissionFinding(
       set('listen.mode', `0${mode.toString(8)}`, 'owner and group only, nobody else (never 0666)')
   }
   if (remedies.length > granted) {
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'php-fpm', install: install.id},
-      action: 'restart',
-      reason: 'listen.* only takes effect when php-fpm re-creates the socket',
-    })
+    remedies.push(fpmService(install.id, 'restart', 'listen.* only takes effect when php-fpm re-creates the socket'))
   } else if (!dirBlocked && stat?.uid !== facts.users.get(pool.listenOwner.value)?.uid) {
     // The config is already right: the socket on disk was changed by hand; a restart re-creates it.
     summary += '; the pool config already allows it, the socket on disk differs (changed by hand?)'
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'php-fpm', install: install.id},
-      action: 'restart',
-      reason: 're-create the socket with the configured owner/group/mode',
-    })
+    remedies.push(fpmService(install.id, 'restart', 're-create the socket with the configured owner/group/mode'))
   }
   return {
     id: 'socket-permission',

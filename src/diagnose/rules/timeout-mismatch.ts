@@ -3,7 +3,8 @@ import type {FpmLogEvent} from '../../logs/fpm-log.js'
 import type {NginxErrorEvent} from '../../logs/nginx-error-log.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {FastcgiSite} from '../../model/facts.js'
-import {configEvidence, currentFpmEvents, currentNginxEvents, eventsForAddress, logEvidence} from '../evidence.js'
+import {configEvidence, currentFpmEvents, droppedByUpstream, logEvidence, poolNginxEvents} from '../evidence.js'
+import {fpmService, nginxService} from '../../remedy/service.js'
 import {setOrInsert} from '../nginx-setting.js'
 import {planReadTimeout, type PhpLimit} from '../read-timeout.js'
 import type {Rule, RuleContext} from '../rule.js'
@@ -36,14 +37,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
     install,
     (event) => event.kind === 'execution-timed-out' && event.pool === pool.name,
   )
-  const dropped = eventsForAddress(
-    currentNginxEvents(
-      context,
-      (event) => event.kind === 'reset-by-peer' || event.kind === 'prematurely-closed',
-      install.generation,
-    ),
-    address,
-  )
+  const dropped = poolNginxEvents(context, ref, droppedByUpstream)
   const correlated = dropped.filter((event) => killed.some((kill) => near(kill, event)))
   const findings: Finding[] = []
   const base = (): Evidence[] => [
@@ -69,12 +63,7 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
         reason: `let requests run as long as nginx waits (fastcgi_read_timeout ${readTimeout}s)`,
       },
       ...executionTimeRemedy(ref, readTimeout),
-      {
-        kind: 'service',
-        target: {kind: 'php-fpm', install: install.id},
-        action: 'reload',
-        reason: 'apply the new request timeout',
-      },
+      fpmService(install.id, 'reload', 'apply the new request timeout'),
     ]
     findings.push({
       id: 'timeout-mismatch',
@@ -88,13 +77,10 @@ function timeoutFindings(context: RuleContext, ref: PoolRef): Finding[] {
     })
   }
 
-  const gaveUp = eventsForAddress(
-    currentNginxEvents(
-      context,
-      (event) => event.kind === 'timed-out' && event.action === 'reading response header from upstream',
-      install.generation,
-    ),
-    address,
+  const gaveUp = poolNginxEvents(
+    context,
+    ref,
+    (event) => event.kind === 'timed-out' && event.action === 'reading response header from upstream',
   )
   if (gaveUp.length > 0) findings.push(readTimeoutFinding(context, ref, sites, gaveUp, base()))
   return findings
@@ -172,21 +158,10 @@ function readTimeoutFinding(
           `wait as long as requests of pool ${pool.name} run`,
         ),
       )
-    remedies.push({
-      kind: 'service',
-      target: {kind: 'nginx'},
-      action: 'reload',
-      reason: 'load the longer fastcgi_read_timeout',
-    })
+    remedies.push(nginxService('reload', 'load the longer fastcgi_read_timeout'))
     const php = phpLimitRemedies(ref, wait, longest)
     remedies.push(...php)
-    if (php.length > 0)
-      remedies.push({
-        kind: 'service',
-        target: {kind: 'php-fpm', install: install.id},
-        action: 'reload',
-        reason: 'apply the new request limits',
-      })
+    if (php.length > 0) remedies.push(fpmService(install.id, 'reload', 'apply the new request limits'))
   }
   return {
     id: 'timeout-mismatch',

@@ -1,5 +1,4 @@
 import {type ChildProcess, spawn} from 'node:child_process'
-import {createHash} from 'node:crypto'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {createServer, type ServerResponse} from 'node:http'
 import {tmpdir} from 'node:os'
@@ -9,6 +8,7 @@ import type {HostPlan, PlanDocument, PlanSummary} from '../../../src/model/plan.
 import {isFinalState} from '../../../src/protocol/journal.js'
 import {shellQuote} from '../../../src/util/shell-quote.js'
 import {type DocumentKind, schemaProblems} from '../../support/json-schemas.js'
+import {sha256} from '../../support/plan-document.js'
 import {JOURNAL, LOCK_DIR} from '../apply-lab-helpers.js'
 import type {Lab, LabHost} from '../lab/index.js'
 import {waitFor} from '../lab/wait.js'
@@ -47,9 +47,7 @@ export interface SavedPlan {
   saved: HostPlan
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
-}
+export {sha256}
 
 /** What plan (and apply TARGET, facts, rollback) need to reach lab hosts; apply PLANFILE needs none of it. */
 export function connectionArgs(lab: Lab): string[] {

@@ -1,12 +1,10 @@
-import {createHash} from 'node:crypto'
 import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {FileChange, Fingerprint, HostPlan, ServiceAction} from '../../../src/model/plan.js'
+import {fileChange, hostPlan} from '../../support/plan-document.js'
 
-export function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex')
-}
+export {sha256} from '../../support/plan-document.js'
 
 const temps: string[] = []
 
@@ -37,26 +35,9 @@ export function fakeNginx(bin: string, name: string, code: number, output: strin
 }
 
 export function change(path: string, before: string | undefined, after: string): FileChange {
-  return {
-    path,
-    before: before ?? '',
-    after,
-    beforeSha256: before === undefined ? 'absent' : sha256(before),
-    afterSha256: sha256(after),
-    diff: '',
-    reasons: ['test'],
-  }
+  return fileChange(path, before, after)
 }
 
 export function plan(changes: FileChange[], fingerprints: Fingerprint[] = [], actions: ServiceAction[] = []): HostPlan {
-  return {
-    name: 'scratch',
-    address: 'localhost',
-    status: 'changes',
-    findings: [],
-    changes,
-    actions,
-    fingerprints,
-    notes: [],
-  }
+  return hostPlan({name: 'scratch', address: 'localhost'}, {changes, fingerprints, actions})
 }

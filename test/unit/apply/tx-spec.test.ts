@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {buildTxSpec, isTxid, newTxid, transactionStepList} from '../../../src/apply/index.js'
 import {ipv4Hex, normalizeExpectation} from '../../../src/apply/tx-spec.js'
-import {FpmfixError} from '../../../src/errors.js'
+import {fpmfixError} from '../../support/fpmfix-error.js'
 import {change, plan, sha256} from './support.js'
 
 const fpm = {
@@ -11,16 +11,6 @@ const fpm = {
   reason: 'r',
 }
 const nginx = {target: {kind: 'nginx' as const}, service: 'nginx', action: 'reload' as const, reason: 'r'}
-
-function invalidPlanError(run: () => unknown): FpmfixError {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(FpmfixError)
-    return error as FpmfixError
-  }
-  throw new Error('expected an error')
-}
 
 describe('buildTxSpec', () => {
   it('turns fingerprints and change preconditions into one list of checks, sharing an equal fingerprint', () => {
@@ -139,24 +129,24 @@ describe('buildTxSpec', () => {
 
   it('rejects a plan whose content does not match its hashes', () => {
     const edit = {...change('/etc/nginx/nginx.conf', 'a\n', 'b\n'), after: 'tampered\n'}
-    expect(invalidPlanError(() => buildTxSpec(plan([edit])))).toMatchObject({
+    expect(fpmfixError(() => buildTxSpec(plan([edit])))).toMatchObject({
       code: 'PLAN_FILE_INVALID',
       message: expect.stringContaining('does not match its afterSha256'),
     })
   })
 
   it('rejects paths with a newline, relative paths, duplicate changes and unknown state keys', () => {
-    expect(invalidPlanError(() => buildTxSpec(plan([change('/etc/nginx/a\nb.conf', 'a', 'b')]))).code).toBe(
+    expect(fpmfixError(() => buildTxSpec(plan([change('/etc/nginx/a\nb.conf', 'a', 'b')]))).code).toBe(
       'PLAN_FILE_INVALID',
     )
-    expect(invalidPlanError(() => buildTxSpec(plan([change('nginx.conf', 'a', 'b')]))).code).toBe('PLAN_FILE_INVALID')
+    expect(fpmfixError(() => buildTxSpec(plan([change('nginx.conf', 'a', 'b')]))).code).toBe('PLAN_FILE_INVALID')
     const twice = change('/etc/a.conf', 'a', 'b')
-    expect(invalidPlanError(() => buildTxSpec(plan([twice, twice]))).message).toContain('changes /etc/a.conf twice')
+    expect(fpmfixError(() => buildTxSpec(plan([twice, twice]))).message).toContain('changes /etc/a.conf twice')
     expect(
-      invalidPlanError(() => buildTxSpec(plan([], [{kind: 'state', key: 'pid:/run/x.pid', sha256: 'x'}]))).message,
+      fpmfixError(() => buildTxSpec(plan([], [{kind: 'state', key: 'pid:/run/x.pid', sha256: 'x'}]))).message,
     ).toContain('unknown state fingerprint key')
     expect(
-      invalidPlanError(() =>
+      fpmfixError(() =>
         buildTxSpec(
           plan([change('/etc/a.conf', 'a', 'b')], [{kind: 'file', key: '/etc/a.conf', sha256: sha256('other')}]),
         ),
@@ -165,17 +155,17 @@ describe('buildTxSpec', () => {
   })
 
   it('rejects bad apply options with a hint to fix them', () => {
-    const badMode = invalidPlanError(() =>
+    const badMode = fpmfixError(() =>
       buildTxSpec(plan([], [], [fpm]), {
         fpm: {'/usr/sbin/php-fpm8.2': {expect: [{socket: {path: '/run/x.sock', mode: 'rw-rw----'}}]}},
       }),
     )
     expect(badMode).toMatchObject({code: 'PLAN_FILE_INVALID', hint: 'Fix the apply options.'})
     expect(
-      invalidPlanError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'https://example.org/'}]}})).message,
+      fpmfixError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'https://example.org/'}]}})).message,
     ).toContain('HTTP probe URL')
     expect(
-      invalidPlanError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'http://127.0.0.1/', hostHeader: 'a b'}]}}))
+      fpmfixError(() => buildTxSpec(plan([]), {probes: {http: [{url: 'http://127.0.0.1/', hostHeader: 'a b'}]}}))
         .message,
     ).toContain('Host header')
   })

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {pmSettingsOf, validatePmSettings} from '../../../src/fpm/index.js'
-import {FIXTURES, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
+import {FIXTURES, PACKAGED_LAYOUTS, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {findingsOf, onlyFinding, planFor, poolAfter} from './support/pipeline.js'
 
 /** Real `nginx -T` stderr on the Debian tree with an unknown directive (see captures/README.md). */
@@ -92,12 +92,9 @@ describe('config-invalid', () => {
   })
 
   describe('negative', () => {
-    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)(
-      'healthy %s: none',
-      (layout) => {
-        expect(findingsOf(planFor(snapshotFromLayout(layout)), 'config-invalid')).toEqual([])
-      },
-    )
+    it.each(PACKAGED_LAYOUTS)('healthy %s: none', (layout) => {
+      expect(findingsOf(planFor(snapshotFromLayout(layout)), 'config-invalid')).toEqual([])
+    })
 
     it('no verdict (php-fpm -tt not captured: Alpine has no capture) is not a failure', () => {
       const snapshot = snapshotFromLayout('alpine-php82')

@@ -1,28 +1,26 @@
 import {describe, expect, it} from 'vitest'
 
 import {DEFAULT_LOCAL_TIME, snapshotFromLayout, type LayoutOptions} from '../../support/snapshot-from-layout.js'
-import {captured, lines, minutesBefore, restamp, restampTogether} from './support/captured-logs.js'
+import {
+  captured,
+  EXHAUSTED_CAPTURE_POOL,
+  exhaustionCapture,
+  lines,
+  minutesBefore,
+  restamp,
+} from './support/captured-logs.js'
 import {findingsOf, planFor, problems, WINDOW_MINUTES} from './support/pipeline.js'
 
-const EXHAUSTED_POOL: LayoutOptions['fpm'] = [
-  {pool: 'www', key: 'pm.max_children', value: '2'},
-  {pool: 'www', key: 'pm.max_spare_servers', value: '2'},
-  {pool: 'www', key: 'listen.backlog', value: '1'},
-]
-
-function exhaustion(minutesAgo: number) {
-  return restampTogether(
-    {
-      nginx: captured('nginx-error-exhausted.log', /\(11: Resource temporarily unavailable\)/),
-      fpm: captured('php8.2-fpm-exhausted.log', /server reached pm\.max_children/),
-    },
-    minutesBefore(DEFAULT_LOCAL_TIME, minutesAgo),
-  )
-}
+const exhaustion = (minutesAgo: number) => exhaustionCapture(minutesBefore(DEFAULT_LOCAL_TIME, minutesAgo))
 
 function exhaustedHost(minutesAgo: number, options: LayoutOptions = {}) {
   const logs = exhaustion(minutesAgo)
-  return snapshotFromLayout('debian-php82', {fpm: EXHAUSTED_POOL, nginxLog: logs.nginx, fpmLog: logs.fpm, ...options})
+  return snapshotFromLayout('debian-php82', {
+    fpm: EXHAUSTED_CAPTURE_POOL,
+    nginxLog: logs.nginx,
+    fpmLog: logs.fpm,
+    ...options,
+  })
 }
 
 describe('currency: only log lines about the running configs, inside the window, count', () => {
@@ -48,7 +46,7 @@ describe('currency: only log lines about the running configs, inside the window,
     )
     const masterPid = Number(/pid (\d+)/.exec(reload[0]!)![1])
     const snapshot = snapshotFromLayout('debian-php82', {
-      fpm: EXHAUSTED_POOL,
+      fpm: EXHAUSTED_CAPTURE_POOL,
       nginxLog: logs.nginx,
       fpmLog: logs.fpm + lines(reload),
       masterPids: {'php8.2-fpm': masterPid},

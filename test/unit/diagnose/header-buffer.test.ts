@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {planBuffers} from '../../../src/diagnose/rules/header-buffer.js'
+import {planBuffers} from '../../../src/remedy/fastcgi-buffers.js'
 import type {HostSnapshot} from '../../../src/model/snapshot.js'
 import {parseNginxDump, type NginxConfig} from '../../../src/nginx/index.js'
 import {DEFAULT_LOCAL_TIME, snapshotFromLayout} from '../../support/snapshot-from-layout.js'

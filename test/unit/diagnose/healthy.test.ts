@@ -3,14 +3,12 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {parseGatherOutput} from '../../../src/gather/parse-gather-output.js'
-import {DEFAULT_LOCAL_TIME, FIXTURES, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
+import {DEFAULT_LOCAL_TIME, FIXTURES, PACKAGED_LAYOUTS, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {captured, minutesBefore, restampTogether} from './support/captured-logs.js'
 import {planFor, problems, WINDOW_MINUTES} from './support/pipeline.js'
 
-const HEALTHY = ['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const
-
 describe('healthy hosts', () => {
-  it.each(HEALTHY)('%s as packaged, everything running: no problem, nothing to do', (layout) => {
+  it.each(PACKAGED_LAYOUTS)('%s as packaged, everything running: no problem, nothing to do', (layout) => {
     const plan = planFor(snapshotFromLayout(layout))
     expect(problems(plan)).toEqual([])
     expect(plan.changes).toEqual([])
@@ -19,7 +17,7 @@ describe('healthy hosts', () => {
     expect(plan.status).toBe('unchanged')
   })
 
-  it.each(HEALTHY)('%s with every captured failure in its logs, but from before the window', (layout) => {
+  it.each(PACKAGED_LAYOUTS)('%s with every captured failure in its logs, but from before the window', (layout) => {
     const logs = restampTogether(
       {
         nginx: [...captured('nginx-error-mixed.log'), ...captured('nginx-error-exhausted.log')],

@@ -3,30 +3,20 @@ import {describe, expect, it} from 'vitest'
 import {pmSettingsOf, validatePmSettings} from '../../../src/fpm/index.js'
 import type {HostSnapshot} from '../../../src/model/snapshot.js'
 import {affordableChildren} from '../../../src/fpm/pm-sizing.js'
-import {DEFAULT_LOCAL_TIME, snapshotFromLayout, type LayoutOptions} from '../../support/snapshot-from-layout.js'
-import {captured, minutesBefore, restampTogether} from './support/captured-logs.js'
+import {DEFAULT_LOCAL_TIME, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
+import {
+  captured,
+  EAGAIN,
+  EXHAUSTED_CAPTURE_POOL,
+  exhaustionCapture,
+  MAX_CHILDREN_REACHED,
+  minutesBefore,
+  restampTogether,
+} from './support/captured-logs.js'
 import {changeOf, findingsOf, lineChanges, onlyFinding, planFor, poolAfter} from './support/pipeline.js'
 
 const DEBIAN_POOL = '/etc/php/8.2/fpm/pool.d/www.conf'
-const EAGAIN = /\(11: Resource temporarily unavailable\)/
-const REACHED = /server reached pm\.max_children/
-
-/** The capture ran a www pool with pm.max_children = 2 and listen.backlog = 1. */
-const CAPTURED_POOL: LayoutOptions['fpm'] = [
-  {pool: 'www', key: 'pm.max_children', value: '2'},
-  {pool: 'www', key: 'pm.max_spare_servers', value: '2'},
-  {pool: 'www', key: 'listen.backlog', value: '1'},
-]
-
-function exhaustedLogs(withEagain: boolean) {
-  return restampTogether(
-    {
-      nginx: withEagain ? captured('nginx-error-exhausted.log', EAGAIN) : [],
-      fpm: captured('php8.2-fpm-exhausted.log', REACHED),
-    },
-    minutesBefore(DEFAULT_LOCAL_TIME, 3),
-  )
-}
+const exhaustedLogs = (withEagain: boolean) => exhaustionCapture(minutesBefore(DEFAULT_LOCAL_TIME, 3), withEagain)
 
 /** What the host can afford for the pool, from the snapshot's own memory and worker figures. */
 function budget(snapshot: HostSnapshot, service: string, pool: string): number {
@@ -45,7 +35,11 @@ function budget(snapshot: HostSnapshot, service: string, pool: string): number {
 describe('pool-exhausted', () => {
   describe('Debian: "server reached pm.max_children" and EAGAIN connect failures (real capture)', () => {
     const logs = exhaustedLogs(true)
-    const snapshot = snapshotFromLayout('debian-php82', {fpm: CAPTURED_POOL, nginxLog: logs.nginx, fpmLog: logs.fpm})
+    const snapshot = snapshotFromLayout('debian-php82', {
+      fpm: EXHAUSTED_CAPTURE_POOL,
+      nginxLog: logs.nginx,
+      fpmLog: logs.fpm,
+    })
     const plan = planFor(snapshot)
 
     it('is critical and counts the refused connections', () => {
@@ -83,7 +77,7 @@ describe('pool-exhausted', () => {
 
     it('reads the kernel listen queue of the pool socket as evidence, since php-fpm logs no overflow', () => {
       const queued = snapshotFromLayout('debian-php82', {
-        fpm: CAPTURED_POOL,
+        fpm: EXHAUSTED_CAPTURE_POOL,
         nginxLog: logs.nginx,
         fpmLog: logs.fpm,
         edit: (draft) => {
@@ -108,7 +102,7 @@ describe('pool-exhausted', () => {
 
   it('max_children reached without EAGAIN → warning (requests queue, nothing failed yet); a reload applies it', () => {
     const logs = exhaustedLogs(false)
-    const snapshot = snapshotFromLayout('debian-php82', {fpm: CAPTURED_POOL, fpmLog: logs.fpm})
+    const snapshot = snapshotFromLayout('debian-php82', {fpm: EXHAUSTED_CAPTURE_POOL, fpmLog: logs.fpm})
     const plan = planFor(snapshot)
     const finding = onlyFinding(plan, 'pool-exhausted')
     expect(finding.severity).toBe('warning')
@@ -122,7 +116,7 @@ describe('pool-exhausted', () => {
   it('when memory does not allow more children, only the backlog changes and the summary says why', () => {
     const logs = exhaustedLogs(true)
     const snapshot = snapshotFromLayout('debian-php82', {
-      fpm: CAPTURED_POOL,
+      fpm: EXHAUSTED_CAPTURE_POOL,
       nginxLog: logs.nginx,
       fpmLog: logs.fpm,
       memory: {memTotalKb: 1_009_152, memAvailableKb: 198_000},
@@ -144,7 +138,7 @@ describe('pool-exhausted', () => {
         nginx: captured('nginx-error-exhausted.log', EAGAIN).map((line) =>
           line.replaceAll('/run/php/php8.2-fpm.sock', shopSocket),
         ),
-        fpm: captured('php8.2-fpm-exhausted.log', REACHED).map((line) =>
+        fpm: captured('php8.2-fpm-exhausted.log', MAX_CHILDREN_REACHED).map((line) =>
           line.replace(
             '[pool www] server reached pm.max_children setting (2)',
             '[pool shop] server reached max_children setting (10)',

@@ -8,7 +8,7 @@ import {
   parseNginxDuration,
   type NginxConfig,
 } from '../../../src/nginx/index.js'
-import {DEFAULT_LOCAL_TIME, sha256, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
+import {DEFAULT_LOCAL_TIME, sha256, PACKAGED_LAYOUTS, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {captured, minutesBefore, restampTogether} from './support/captured-logs.js'
 import {DEFAULT_POLICY} from '../../../src/model/policy.js'
 import {planFromSnapshot} from '../../../src/plan/plan-from-snapshot.js'
@@ -211,12 +211,9 @@ describe('timeout-mismatch', () => {
   })
 
   describe('negative', () => {
-    it.each(['debian-php82', 'debian-multi-php', 'rhel-remi', 'alpine-php82', 'docker-php-fpm'] as const)(
-      'healthy %s: none',
-      (layout) => {
-        expect(findingsOf(planFor(snapshotFromLayout(layout)), 'timeout-mismatch')).toEqual([])
-      },
-    )
+    it.each(PACKAGED_LAYOUTS)('healthy %s: none', (layout) => {
+      expect(findingsOf(planFor(snapshotFromLayout(layout)), 'timeout-mismatch')).toEqual([])
+    })
 
     it('a short request_terminate_timeout that killed nothing is not reported', () => {
       const plan = planFor(

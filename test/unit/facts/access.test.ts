@@ -49,30 +49,30 @@ describe('unix socket access', () => {
       {tag: 'other' as const, perms: '---'},
     ]
     const stat = socket({uid: 0, gid: 0, owner: 'root', group: 'root', acl})
-    expect(mayAccess(stat, nginx, 'w', lookup.gidOf, lookup.uidOf).ok).toBe(true)
-    expect(mayAccess(stat, wwwData, 'w', lookup.gidOf, lookup.uidOf).ok).toBe(false)
+    expect(mayAccess(stat, nginx, 'w', lookup).ok).toBe(true)
+    expect(mayAccess(stat, wwwData, 'w', lookup).ok).toBe(false)
     const masked = socket({
       uid: 0,
       gid: 0,
       acl: acl.map((entry) => (entry.tag === 'mask' ? {...entry, perms: 'r--'} : entry)),
     })
-    expect(mayAccess(masked, nginx, 'w', lookup.gidOf, lookup.uidOf).ok).toBe(false)
+    expect(mayAccess(masked, nginx, 'w', lookup).ok).toBe(false)
   })
 
   it('uses supplementary groups and named group entries', () => {
     const member: UserFact = {name: 'nginx', uid: 101, gid: 101, gids: [101, 2000]}
-    expect(mayAccess(socket({gid: 2000, group: 'web'}), member, 'w', lookup.gidOf, lookup.uidOf).ok).toBe(true)
+    expect(mayAccess(socket({gid: 2000, group: 'web'}), member, 'w', lookup).ok).toBe(true)
     const acl = [
       {tag: 'group' as const, qualifier: 'web', perms: 'rw-'},
       {tag: 'group' as const, perms: '---'},
       {tag: 'mask' as const, perms: 'rw-'},
     ]
-    expect(mayAccess(socket({uid: 0, gid: 0, acl}), member, 'w', lookup.gidOf, lookup.uidOf).ok).toBe(true)
+    expect(mayAccess(socket({uid: 0, gid: 0, acl}), member, 'w', lookup).ok).toBe(true)
   })
 
   it('treats root as always allowed and a missing socket as a refusal', () => {
     const root: UserFact = {name: 'root', uid: 0, gid: 0, gids: [0]}
-    expect(mayAccess(socket({mode: 0o600, uid: 33}), root, 'w', lookup.gidOf, lookup.uidOf).ok).toBe(true)
+    expect(mayAccess(socket({mode: 0o600, uid: 33}), root, 'w', lookup).ok).toBe(true)
     expect(canConnectUnix('/run/php/x.sock', wwwData, table(dir('/')), lookup)).toMatchObject({
       ok: false,
       reason: '/run/php/x.sock does not exist',

@@ -4,16 +4,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {loadInventory, parseHostList, resolveTargets} from '../../../src/inventory/index.js'
+import {fpmfixRejection} from '../../support/fpmfix-error.js'
 import {fixturePath} from './fixture.js'
-
-async function rejection(promise: Promise<unknown>): Promise<{code?: string; message: string; hint?: string}> {
-  try {
-    await promise
-  } catch (error) {
-    return error as {code?: string; message: string; hint?: string}
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('loadInventory', () => {
   let directory: string
@@ -32,7 +24,7 @@ describe('loadInventory', () => {
   })
 
   it('reports a missing file with a hint about host lists', async () => {
-    const error = await rejection(loadInventory(join(directory, 'nope.ini')))
+    const error = await fpmfixRejection(loadInventory(join(directory, 'nope.ini')))
     expect(error.code).toBe('INVENTORY_NOT_FOUND')
     expect(error.message).toBe(`inventory file ${join(directory, 'nope.ini')} does not exist`)
     expect(error.hint).toContain("-i 'web1,web2,'")
@@ -72,13 +64,13 @@ describe('loadInventory', () => {
   it('refuses a #! script that is not executable, saying how to fix it', async () => {
     const path = join(directory, 'dynamic.py')
     await writeFile(path, '#!/usr/bin/env python3\nprint("{}")\n', {mode: 0o644})
-    const error = await rejection(loadInventory(path))
+    const error = await fpmfixRejection(loadInventory(path))
     expect(error.code).toBe('INVENTORY_SCRIPT')
     expect(error.hint).toContain(`chmod +x ${path}`)
   })
 
   it('rejects a directory, pointing at the file inside', async () => {
-    const error = await rejection(loadInventory(directory))
+    const error = await fpmfixRejection(loadInventory(directory))
     expect(error.code).toBe('INVENTORY_NOT_FOUND')
     expect(error.hint).toContain('DIR/hosts')
   })

@@ -117,8 +117,19 @@ describe('findFastcgiPasses on each layout', () => {
   it('apps: a map lists every possible target, upstream names included', () => {
     const tenant = passes('apps').find((pass) => pass.file.endsWith('/multi-tenant'))!
     const target = tenant.target as Extract<FastcgiTarget, {kind: 'variable'}>
+    const file = '/etc/nginx/sites-enabled/multi-tenant'
     expect(target.sources).toEqual([
-      {variable: '$php_backend', kind: 'map', file: '/etc/nginx/sites-enabled/multi-tenant', line: 2},
+      {
+        variable: '$php_backend',
+        kind: 'map',
+        file,
+        line: 2,
+        entries: [
+          {key: 'default', value: 'php82', file, line: 4},
+          {key: 'legacy.tenant.example', value: 'unix:/run/php/php7.4-fpm.sock', file, line: 5},
+          {key: '*.beta.tenant.example', value: '127.0.0.1:9083', file, line: 6},
+        ],
+      },
     ])
     expect(
       target.resolved!.map((resolved) => (resolved.kind === 'upstream' ? `upstream ${resolved.name}` : resolved)),

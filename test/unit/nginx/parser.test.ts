@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {FpmfixError} from '../../../src/errors.js'
+import {type FpmfixError} from '../../../src/errors.js'
 import {parseNginxFile, unescapeNginxWord, type NginxDirective} from '../../../src/nginx/index.js'
+import {fpmfixError} from '../../support/fpmfix-error.js'
 
 const parse = (text: string): NginxDirective[] => parseNginxFile('/etc/nginx/test.conf', text)
 const only = (text: string): NginxDirective => {
@@ -10,15 +11,7 @@ const only = (text: string): NginxDirective => {
   return directive!
 }
 
-function parseError(text: string): FpmfixError {
-  try {
-    parse(text)
-  } catch (error) {
-    expect(error).toBeInstanceOf(FpmfixError)
-    return error as FpmfixError
-  }
-  throw new Error('expected a parse error')
-}
+const parseError = (text: string): FpmfixError => fpmfixError(() => parse(text))
 
 describe('tokenizer', () => {
   it('unquotes single and double quoted arguments and keeps their raw text', () => {

@@ -4,7 +4,7 @@ import {pmSettingsOf, validatePmSettings} from '../../../src/fpm/index.js'
 import type {Finding, Remedy} from '../../../src/model/finding.js'
 import {collectRemedies} from '../../../src/plan/collect-remedies.js'
 import {DEFAULT_LOCAL_TIME, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
-import {captured, minutesBefore, restampTogether} from '../diagnose/support/captured-logs.js'
+import {exhaustionCapture, minutesBefore} from '../diagnose/support/captured-logs.js'
 import {findingsOf, planFor, poolAfter} from '../diagnose/support/pipeline.js'
 
 const INSTALL = '/usr/sbin/php-fpm8.2'
@@ -19,13 +19,7 @@ function fpmSet(key: string, value: string, reason: string, where: {install?: st
 
 describe('collectRemedies', () => {
   describe('a pm repair (php-fpm -t fails) and a memory-based raise (pool exhausted) on the same pool', () => {
-    const logs = restampTogether(
-      {
-        nginx: captured('nginx-error-exhausted.log', /\(11: /),
-        fpm: captured('php8.2-fpm-exhausted.log', /server reached pm\.max_children/),
-      },
-      minutesBefore(DEFAULT_LOCAL_TIME, 2),
-    )
+    const logs = exhaustionCapture(minutesBefore(DEFAULT_LOCAL_TIME, 2))
     const snapshot = snapshotFromLayout('debian-php82', {
       fpmLayout: 'fpm-invalid',
       nginxLog: logs.nginx,

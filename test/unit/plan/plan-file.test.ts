@@ -3,9 +3,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {FpmfixError} from '../../../src/errors.js'
-import {PLAN_FORMAT_VERSION, summarize, type PlanDocument} from '../../../src/model/plan.js'
+import {PLAN_FORMAT_VERSION, type PlanDocument} from '../../../src/model/plan.js'
 import {loadPlan, parsePlan, planAgeHours, savePlan} from '../../../src/plan/plan-file.js'
+import {fpmfixError, fpmfixRejection} from '../../support/fpmfix-error.js'
+import {planDocument} from '../../support/plan-document.js'
 import {snapshotFromLayout} from '../../support/snapshot-from-layout.js'
 import {planFor} from '../diagnose/support/pipeline.js'
 
@@ -13,33 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fpmfix-plan-file-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
 const host = planFor(snapshotFromLayout('debian-php82', {fpmLayout: 'fpm-invalid', stopped: ['php8.2-fpm']}))
-const plan: PlanDocument = {
-  formatVersion: PLAN_FORMAT_VERSION,
-  kind: 'fpmfix-plan',
-  createdAt: '2026-11-23T21:45:00.000Z',
-  fpmfixVersion: '0.0.0-test',
-  hosts: [host],
-  summary: summarize([host]),
-}
-
-async function rejection(promise: Promise<unknown>): Promise<FpmfixError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  expect(error).toBeInstanceOf(FpmfixError)
-  return error as FpmfixError
-}
-
-function thrown(run: () => unknown): FpmfixError {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(FpmfixError)
-    return error as FpmfixError
-  }
-  throw new Error('expected an error')
-}
+const plan: PlanDocument = planDocument([host])
 
 describe('plan file', () => {
   it('saves and loads back the same plan: changes with their bytes, actions, fingerprints', async () => {
@@ -59,14 +34,14 @@ describe('plan file', () => {
   })
 
   it('a missing file: PLAN_FILE_NOT_FOUND (exit 65), with a hint to make a plan first', async () => {
-    const error = await rejection(loadPlan(join(dir, 'nope.plan')))
+    const error = await fpmfixRejection(loadPlan(join(dir, 'nope.plan')))
     expect(error.code).toBe('PLAN_FILE_NOT_FOUND')
     expect(error.message).toBe(`plan file ${join(dir, 'nope.plan')} not found`)
     expect(error.hint).toContain('-o PLANFILE')
   })
 
   it('a directory: PLAN_FILE_NOT_FOUND saying it is a directory', async () => {
-    const error = await rejection(loadPlan(dir))
+    const error = await fpmfixRejection(loadPlan(dir))
     expect(error.code).toBe('PLAN_FILE_NOT_FOUND')
     expect(error.message).toBe(`${dir} is a directory, not a plan file`)
   })
@@ -74,13 +49,13 @@ describe('plan file', () => {
   it('not JSON: PLAN_FILE_INVALID naming the file', async () => {
     const path = join(dir, 'garbage.plan')
     writeFileSync(path, 'diff --git a/x b/x\n')
-    const error = await rejection(loadPlan(path))
+    const error = await fpmfixRejection(loadPlan(path))
     expect(error.code).toBe('PLAN_FILE_INVALID')
     expect(error.message).toContain(`${path} is not a plan file`)
   })
 
   it('JSON that is not an fpmfix plan (e.g. the --json output): PLAN_FILE_INVALID', () => {
-    const error = thrown(() =>
+    const error = fpmfixError(() =>
       parsePlan(JSON.stringify({formatVersion: 1, hosts: [], summary: plan.summary}), 'out.json'),
     )
     expect(error.code).toBe('PLAN_FILE_INVALID')
@@ -88,7 +63,9 @@ describe('plan file', () => {
   })
 
   it('another format version: PLAN_FILE_VERSION, telling both versions and what to do', () => {
-    const error = thrown(() => parsePlan(JSON.stringify({...plan, formatVersion: PLAN_FORMAT_VERSION + 1}), 'new.plan'))
+    const error = fpmfixError(() =>
+      parsePlan(JSON.stringify({...plan, formatVersion: PLAN_FORMAT_VERSION + 1}), 'new.plan'),
+    )
     expect(error.code).toBe('PLAN_FILE_VERSION')
     expect(error.message).toBe(
       `new.plan has plan format ${PLAN_FORMAT_VERSION + 1}; this fpmfix reads format ${PLAN_FORMAT_VERSION}`,
@@ -98,10 +75,10 @@ describe('plan file', () => {
 
   it('a host entry without its changes, actions or fingerprints: PLAN_FILE_INVALID pointing at it', () => {
     const {fingerprints: _dropped, ...incomplete} = host
-    const error = thrown(() => parsePlan(JSON.stringify({...plan, hosts: [host, incomplete]}), 'cut.plan'))
+    const error = fpmfixError(() => parsePlan(JSON.stringify({...plan, hosts: [host, incomplete]}), 'cut.plan'))
     expect(error.code).toBe('PLAN_FILE_INVALID')
     expect(error.message).toBe('cut.plan: hosts[1] is missing name, changes, actions or fingerprints')
-    expect(thrown(() => parsePlan(JSON.stringify({...plan, hosts: undefined}), 'cut.plan')).message).toBe(
+    expect(fpmfixError(() => parsePlan(JSON.stringify({...plan, hosts: undefined}), 'cut.plan')).message).toBe(
       'cut.plan has no "hosts" list',
     )
   })

@@ -4,23 +4,16 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {planBuffers} from '../../../src/diagnose/rules/header-buffer.js'
-import {FpmfixError} from '../../../src/errors.js'
+import {planBuffers} from '../../../src/remedy/fastcgi-buffers.js'
+import {type FpmfixError} from '../../../src/errors.js'
 import {DEFAULT_POLICY} from '../../../src/model/policy.js'
 import {loadPolicy, parsePolicy} from '../../../src/plan/policy-file.js'
+import {fpmfixError} from '../../support/fpmfix-error.js'
 import {affordableChildren} from '../../../src/fpm/pm-sizing.js'
 
 const shipped = readFileSync(new URL('../../../plans/default.ini', import.meta.url), 'utf8')
 
-function policyError(text: string): FpmfixError {
-  try {
-    parsePolicy(text, 'fleet.ini')
-  } catch (error) {
-    if (error instanceof FpmfixError) return error
-    throw error
-  }
-  throw new Error('expected the policy to be refused')
-}
+const policyError = (text: string): FpmfixError => fpmfixError(() => parsePolicy(text, 'fleet.ini'))
 
 describe('policy files', () => {
   it('ships plans/default.ini with exactly the built-in values', () => {

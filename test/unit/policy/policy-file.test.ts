@@ -1,23 +1,16 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
-import {FpmfixError} from '../../../src/errors.js'
+import {type FpmfixError} from '../../../src/errors.js'
 import {POOL_OPTIONS} from '../../../src/fpm/options.js'
 import {DEFAULT_POLICY} from '../../../src/model/policy.js'
 import {parsePolicy} from '../../../src/plan/policy-file.js'
+import {fpmfixError} from '../../support/fpmfix-error.js'
 import {directiveSince, knownToVersion} from '../../../src/policy/index.js'
 
 const shipped = (name: string) => readFileSync(new URL(`../../../plans/${name}`, import.meta.url), 'utf8')
 
-function refusal(text: string): FpmfixError {
-  try {
-    parsePolicy(text, 'fleet.ini')
-  } catch (error) {
-    if (error instanceof FpmfixError) return error
-    throw error
-  }
-  throw new Error(`expected the policy to be refused:\n${text}`)
-}
+const refusal = (text: string): FpmfixError => fpmfixError(() => parsePolicy(text, 'fleet.ini'))
 
 describe('desired-state policy files', () => {
   it('ships upgrade-php.ini and capacity.ini as valid policies stating a desired state', () => {

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {formatNaive, parseFpmTime, parseHostClock, parseNginxTime} from '../../../../src/logs/log-time.js'
-import {FIXTURES} from '../../../support/snapshot-from-layout.js'
+import {FIXTURES, type LayoutOptions} from '../../../support/snapshot-from-layout.js'
 
 const NGINX_STAMP = /^(\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2})/
 const FPM_STAMP = /^\[(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2})\]/
@@ -63,6 +63,28 @@ export function minutesBefore(localTime: string, minutes: number): string {
   const time = parseHostClock(localTime)
   if (time === undefined) throw new Error(`not a host clock time: ${localTime}`)
   return formatNaive(time - minutes * 60_000)
+}
+
+/** nginx's EAGAIN connect failures and php-fpm's "server reached pm.max_children" in the exhaustion capture. */
+export const EAGAIN = /\(11: Resource temporarily unavailable\)/
+export const MAX_CHILDREN_REACHED = /server reached pm\.max_children/
+
+/** The pool the exhaustion capture ran: www with pm.max_children = 2 and listen.backlog = 1. */
+export const EXHAUSTED_CAPTURE_POOL: LayoutOptions['fpm'] = [
+  {pool: 'www', key: 'pm.max_children', value: '2'},
+  {pool: 'www', key: 'pm.max_spare_servers', value: '2'},
+  {pool: 'www', key: 'listen.backlog', value: '1'},
+]
+
+/** The exhaustion capture moved so its newest line is at `newestAt`; without nginx's EAGAIN lines when `eagain` is false. */
+export function exhaustionCapture(newestAt: string, eagain = true): {nginx: string; fpm: string} {
+  return restampTogether(
+    {
+      nginx: eagain ? captured('nginx-error-exhausted.log', EAGAIN) : [],
+      fpm: captured('php8.2-fpm-exhausted.log', MAX_CHILDREN_REACHED),
+    },
+    newestAt,
+  )
 }
 
 export function lines(list: string[]): string {

@@ -3,7 +3,6 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, vi} from 'vitest'
-import {FpmfixError} from '../../../../../src/errors.js'
 import {connectSsh, type SshConnectOptions} from '../../../../../src/transport/ssh/ssh-transport.js'
 import type {Transport} from '../../../../../src/transport/transport.js'
 import {startFakeSshd, type FakeSshd, type FakeSshdOptions} from './fake-sshd.js'
@@ -27,15 +26,7 @@ export function opensshFingerprint(publicKeyLine: string, dir: string): string {
 }
 
 /** Await a promise that must reject with an FpmfixError and return it. */
-export async function fpmfixFailure(promise: Promise<unknown>): Promise<FpmfixError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof FpmfixError) return error
-    throw error
-  }
-  throw new Error('expected an FpmfixError, but the promise resolved')
-}
+export {fpmfixRejection as fpmfixFailure} from '../../../../support/fpmfix-error.js'
 
 export interface LabHost {
   server: FakeSshd

@@ -1,8 +1,10 @@
+import {consistentPm, pmNumbersOf, type PmNumbers} from '../fpm/pm-sizing.js'
 import {validatePmSettings} from '../fpm/index.js'
 import type {ProcessManager} from '../fpm/types.js'
 import type {Remedy} from '../model/finding.js'
 import type {FpmInstallFacts, PoolFacts} from '../model/facts.js'
-import {consistentPm, pmNumbersOf, type PmNumbers} from '../fpm/pm-sizing.js'
+
+type FpmSet = Extract<Remedy, {kind: 'fpm-set'}>
 
 const MANAGERS = new Set(['static', 'dynamic', 'ondemand'])
 
@@ -21,24 +23,31 @@ export function pmComplaint(pool: PoolFacts, numbers: PmNumbers): string | undef
   })?.message
 }
 
+/** The fpm-set remedies that give pool `pool` `children` workers and pm numbers php-fpm accepts with it (see consistentPm). */
+export function pmRemedies(
+  install: string,
+  pool: string,
+  numbers: PmNumbers,
+  children: number,
+  reason: string,
+): FpmSet[] {
+  return Object.entries(consistentPm(numbers, children)).map(([key, value]) => ({
+    kind: 'fpm-set',
+    install,
+    pool,
+    key,
+    value: String(value),
+    reason,
+  }))
+}
+
 /** fpm-set remedies that make each pool's pm settings pass php-fpm's own checks, keeping max_children. */
 export function pmRepairRemedies(install: FpmInstallFacts, why: string): Remedy[] {
-  const remedies: Remedy[] = []
-  for (const pool of install.pools) {
+  return install.pools.flatMap((pool) => {
     const numbers = pmNumbersOf(pool)
     const complaint = pmComplaint(pool, numbers)
-    if (complaint === undefined) continue
+    if (complaint === undefined) return []
     const children = numbers.maxChildren >= 1 ? numbers.maxChildren : 5
-    for (const [key, value] of Object.entries(consistentPm(numbers, children))) {
-      remedies.push({
-        kind: 'fpm-set',
-        install: install.id,
-        pool: pool.name,
-        key,
-        value: String(value),
-        reason: `${why}: ${complaint}`,
-      })
-    }
-  }
-  return remedies
+    return pmRemedies(install.id, pool.name, numbers, children, `${why}: ${complaint}`)
+  })
 }
