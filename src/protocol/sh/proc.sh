@@ -82,41 +82,65 @@ proc_masters_scan() {
   done
 }
 
-# PROC_EXES gets one "PID BINARY" line per php-fpm master of PROC_MASTERS whose binary can be
-# read ("(deleted)" dropped), from one stat of their /proc/PID/exe links (GNU: `NAME -> TARGET`
-# with QUOTING_STYLE=literal; BusyBox: `'NAME' -> 'TARGET'`). Read once per scan.
-proc_master_exes() {
-  [ -z "$PROC_EXES_READ" ] || return 0
-  PROC_EXES_READ=1
-  set --
-  mx_left=$PROC_MASTERS
-  while [ -n "$mx_left" ]; do
-    mx_line=${mx_left%%"$NL"*}
-    mx_left=${mx_left#*"$NL"}
-    case $mx_line in 'fpm '*) set -- "$@" "/proc/${mx_line#fpm }/exe" ;; esac
+# PROC_EXE_LINKS gets the /proc/PID/exe link of every php-fpm master of PROC_MASTERS, one a line.
+proc_exe_links() {
+  PROC_EXE_LINKS=
+  el_left=$PROC_MASTERS
+  while [ -n "$el_left" ]; do
+    el_line=${el_left%%"$NL"*}
+    el_left=${el_left#*"$NL"}
+    case $el_line in 'fpm '*) PROC_EXE_LINKS=$PROC_EXE_LINKS/proc/${el_line#fpm }/exe$NL ;; esac
   done
-  [ $# -gt 0 ] || return 0
-  if ! command -v stat >/dev/null 2>&1; then
-    for mx_link; do
-      mx_pid=${mx_link#/proc/}
-      mx_pid=${mx_pid%/exe}
-      mx_exe=$(proc_exe "$mx_pid")
-      [ -z "$mx_exe" ] || PROC_EXES=$PROC_EXES$mx_pid' '$mx_exe$NL
-    done
-    return 0
-  fi
-  mx_out=$(QUOTING_STYLE=literal stat -c '%N' -- "$@" 2>/dev/null)
-  while [ -n "$mx_out" ]; do
-    mx_line=${mx_out%%"$NL"*}
-    case $mx_out in *"$NL"*) mx_out=${mx_out#*"$NL"} ;; *) mx_out= ;; esac
-    case $mx_line in
-      "'/proc/"*"/exe' -> '"*"'") mx_pid=${mx_line#"'/proc/"} mx_exe=${mx_line#*"/exe' -> '"} mx_exe=${mx_exe%"'"} ;;
-      /proc/*"/exe -> "*) mx_pid=${mx_line#/proc/} mx_exe=${mx_line#*"/exe -> "} ;;
+}
+
+# proc_exes_from TEXT: PROC_EXES gets one "PID BINARY" line ("(deleted)" dropped) per line of
+# TEXT that is stat's %N of a /proc/PID/exe link (GNU: `NAME -> TARGET` with
+# QUOTING_STYLE=literal; BusyBox: `'NAME' -> 'TARGET'`); other lines are passed over.
+proc_exes_from() {
+  PROC_EXES=
+  PROC_EXES_READ=1
+  ef_left=$1
+  while [ -n "$ef_left" ]; do
+    ef_line=${ef_left%%"$NL"*}
+    case $ef_left in *"$NL"*) ef_left=${ef_left#*"$NL"} ;; *) ef_left= ;; esac
+    case $ef_line in
+      "'/proc/"*"/exe' -> '"*"'") ef_pid=${ef_line#"'/proc/"} ef_exe=${ef_line#*"/exe' -> '"} ef_exe=${ef_exe%"'"} ;;
+      /proc/*"/exe -> "*) ef_pid=${ef_line#/proc/} ef_exe=${ef_line#*"/exe -> "} ;;
       *) continue ;;
     esac
-    mx_pid=${mx_pid%%/*}
-    PROC_EXES=$PROC_EXES$mx_pid' '${mx_exe% (deleted)}$NL
+    ef_pid=${ef_pid%%/*}
+    case $ef_pid in '' | *[!0-9]*) continue ;; esac
+    PROC_EXES=$PROC_EXES$ef_pid' '${ef_exe% (deleted)}$NL
   done
+}
+
+# PROC_EXES gets the binaries of the php-fpm masters of PROC_MASTERS whose links can be read,
+# from one stat of their /proc/PID/exe links (readlink of each without stat). Read once per scan.
+proc_master_exes() {
+  [ -z "$PROC_EXES_READ" ] || return 0
+  proc_exe_links
+  if ! command -v stat >/dev/null 2>&1; then
+    mx_text=
+    mx_left=$PROC_EXE_LINKS
+    while [ -n "$mx_left" ]; do
+      mx_link=${mx_left%%"$NL"*}
+      mx_left=${mx_left#*"$NL"}
+      mx_exe=$(readlink "$mx_link" 2>/dev/null)
+      [ -z "$mx_exe" ] || mx_text="$mx_text$mx_link -> $mx_exe$NL"
+    done
+    proc_exes_from "$mx_text"
+    return 0
+  fi
+  set -f
+  mx_ifs=$IFS
+  IFS=$NL
+  # shellcheck disable=SC2086 # one link a line
+  set -- $PROC_EXE_LINKS
+  IFS=$mx_ifs
+  set +f
+  mx_text=
+  [ $# -eq 0 ] || mx_text=$(QUOTING_STYLE=literal stat -c '%N' -- "$@" 2>/dev/null)
+  proc_exes_from "$mx_text"
 }
 
 # SM_PIDS gets the space-separated pids of the service's masters among PROC_MASTERS, ascending.

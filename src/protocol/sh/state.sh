@@ -8,7 +8,7 @@
 # with the key's canonical line, or "1 " for a key it does not know (said on stderr).
 #   socket:PATH   "<type> <owner> <group> <mode> <inode>" of the path, or "absent"
 #   service:NAME  "running <master pid>…" (ascending) or "stopped"; nginx when NAME names it, else php-fpm
-# One stat for every socket and one scan of /proc for every service, however many keys.
+# One scan of /proc and one stat for every key, however many.
 state_lines() {
   STATE_LINES=
   sl_keys=$1
@@ -23,10 +23,26 @@ state_lines() {
       service:?*) sl_services=1 ;;
     esac
   done
-  # A record per path that exists: its name, then its line (keys hold no newline).
+  # The masters' binaries come from the same stat as the sockets: after the sockets, the exe
+  # links of the php-fpm masters. A record of three lines per path that exists: its name, its
+  # state line and its %N (keys hold no newline).
+  if [ -n "$sl_services" ]; then
+    proc_masters_scan
+    proc_exe_links
+    set -f
+    sl_ifs=$IFS
+    IFS=$NL
+    # shellcheck disable=SC2086 # one link a line
+    set -- "$@" $PROC_EXE_LINKS
+    IFS=$sl_ifs
+    set +f
+  fi
   sl_stats=$NL
-  [ $# -eq 0 ] || sl_stats=$NL$(stat -c "%n$NL%F %U %G %a %i" -- "$@" 2>/dev/null)$NL
-  [ -z "$sl_services" ] || proc_masters_scan
+  if [ $# -gt 0 ] && command -v stat >/dev/null 2>&1; then
+    sl_stats=$NL$(QUOTING_STYLE=literal stat -c "%n$NL%F %U %G %a %i$NL%N" -- "$@" 2>/dev/null)$NL
+    # What the sockets leave of it is the masters' exe links (without stat, service_masters_of reads them).
+    [ -z "$sl_services" ] || proc_exes_from "$sl_stats"
+  fi
   sl_left=$sl_keys
   while [ -n "$sl_left" ]; do
     sl_key=${sl_left%%"$NL"*}
@@ -39,6 +55,7 @@ state_lines() {
           "$NL$sl_path$NL"*)
             sl_stats=${sl_stats#"$NL$sl_path$NL"}
             STATE_LINES="${STATE_LINES}0 ${sl_stats%%"$NL"*}$NL"
+            sl_stats=${sl_stats#*"$NL"}
             sl_stats=$NL${sl_stats#*"$NL"}
             ;;
           *) STATE_LINES="${STATE_LINES}0 absent$NL" ;;
