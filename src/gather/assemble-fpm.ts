@@ -43,7 +43,8 @@ function assembleInstall(
   const id = section.tag
   const values = parseKeyValues(section.content)
   const binary = values.get('binary') ?? section.arg
-  const versionLine = index.command('fpm-v', id)?.stdout.split('\n')[0]?.trim()
+  const carried = index.command('fpm-version', id)?.stdout.trim()
+  const versionLine = carried ? `PHP ${carried}` : index.command('fpm-v', id)?.stdout.split('\n')[0]?.trim()
   const configSection = index.first('fpm-conf', id)
   const mainConfigPath = configSection?.arg ?? values.get('layout_conf') ?? ''
   const serviceName = values.get('service') ?? 'php-fpm'

@@ -10,6 +10,8 @@ export interface GatherOptions {
   timeoutMs?: number
   /** Host name for error messages. */
   host?: string
+  /** fpmfix's state directory on the host, whose journal the gather reads (default /var/lib/fpmfix). */
+  stateDir?: string
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000
@@ -19,7 +21,7 @@ const STDERR_WARNING_LINES = 20
 export async function gather(transport: Transport, options: GatherOptions = {}): Promise<HostSnapshot> {
   const boundary = newBoundary()
   const result = await transport.exec('sh -s', {
-    stdin: buildGatherScript(boundary),
+    stdin: buildGatherScript(boundary, options.stateDir),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   })
   if (!result.stdout.includes(`${boundary} BEGIN `)) {

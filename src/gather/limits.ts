@@ -1,5 +1,5 @@
 /** Bumped whenever the sections the gather script prints change shape. */
-export const GATHER_SCRIPT_VERSION = 2
+export const GATHER_SCRIPT_VERSION = 3
 
 /** Size caps of what the gather brings back; the script gets them as data, the parser applies the per-role ones. */
 export const GATHER_LIMITS = {

@@ -6,6 +6,7 @@ import {assembleDirs, assembleListeners, assembleLogs, assembleSockets} from './
 import {readBatch} from './batch-results.js'
 import {GATHER_LIMITS} from './limits.js'
 import {parseGroups, parsePasswd} from './parse-accounts.js'
+import {parseJournal, parseStates} from './parse-live-state.js'
 import {
   cpusFrom,
   detectInitSystem,
@@ -16,7 +17,7 @@ import {
   parseMeminfo,
   toolsFrom,
 } from './parse-host.js'
-import {effectiveId, parseProcess, parsePsTable, statusFields} from './parse-processes.js'
+import {effectiveId, parseProcess, parsePsTable, procStatusLines, statusFields} from './parse-processes.js'
 import {splitSystemctlShow, type ServiceContext} from './parse-services.js'
 import {SectionIndex} from './section-index.js'
 import {optionalInt, parseKeyValues, splitSections} from '../protocol/frames.js'
@@ -70,9 +71,18 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
   const exe = (pid: number): string | undefined => index.batch.lstat.get(`/proc/${pid}/exe`)?.link
   const elapsed = new Map<number, number>()
   const processTable = parsePsTable(index.command('ps', '', GATHER_LIMITS.commandBytes)?.stdout ?? '', elapsed)
+  const status = procStatusLines(index.command('proc-status', '', GATHER_LIMITS.commandBytes)?.stdout ?? '')
   const processes = index
     .all('proc')
-    .map((section) => parseProcess(section, {users, groups, exe, elapsedSeconds: (pid) => elapsed.get(pid)}))
+    .map((section) =>
+      parseProcess(section, {
+        users,
+        groups,
+        exe,
+        elapsedSeconds: (pid) => elapsed.get(pid),
+        status: (pid) => status.get(pid),
+      }),
+    )
     .filter((process) => process !== undefined)
   const serviceNames = index.all('svc').map((section) => section.tag)
   const units = splitSystemctlShow(index.command('svc-systemd')?.stdout ?? '', serviceNames)
@@ -93,6 +103,8 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
     )
   const {logs, logTargets} = assembleLogs(index)
   const clock = parseHostClock(env.get('clock'))
+  const states = parseStates(sections)
+  const journal = parseJournal(sections)
 
   return {
     scriptVersion: optionalInt(env.get('script_version')) ?? 0,
@@ -134,6 +146,8 @@ export function parseGatherOutput(stdout: string, boundary: string): HostSnapsho
     groups,
     logs,
     logTargets,
+    ...(states === undefined ? {} : {states}),
+    ...(journal === undefined ? {} : {journal}),
     warnings,
     complete,
   }

@@ -32,6 +32,18 @@ export function classify(comm: string, cmdline: string): Pick<ProcessInfo, 'kind
   return {kind: 'other'}
 }
 
+/** `/proc/PID/status` and `smaps_rollup` lines as `grep -H` prints them (`/proc/PID/FILE:Key:\tvalue`), by pid. */
+export function procStatusLines(text: string): Map<number, string> {
+  const lines = new Map<number, string>()
+  for (const line of text.split('\n')) {
+    const match = /^\/proc\/(\d+)\/(?:status|smaps_rollup):(.*)$/.exec(line)
+    if (match === null) continue
+    const pid = Number(match[1])
+    lines.set(pid, `${lines.get(pid) ?? ''}${match[2]}\n`)
+  }
+  return lines
+}
+
 export interface ProcessContext {
   users: PasswdEntry[]
   groups: GroupEntry[]
@@ -39,14 +51,16 @@ export interface ProcessContext {
   exe: (pid: number) => string | undefined
   /** Seconds since the process started (`ps -o etimes`), by pid. */
   elapsedSeconds: (pid: number) => number | undefined
+  /** Its /proc/PID/status and smaps_rollup lines (see procStatusLines), by pid. */
+  status: (pid: number) => string | undefined
 }
 
-/** A `proc <pid>` section: kv lines (comm, ns, cmdline) plus /proc/PID/status and smaps_rollup lines. */
+/** A `proc <pid>` section (kv lines: comm, ns, cmdline) with its /proc/PID/status and smaps_rollup lines. */
 export function parseProcess(section: Section, context: ProcessContext): ProcessInfo | undefined {
   const pid = optionalInt(section.tag)
   if (pid === undefined) return undefined
   const values = parseKeyValues(section.content)
-  const status = statusFields(section.content)
+  const status = statusFields(context.status(pid) ?? '')
   const comm = values.get('comm') ?? ''
   const cmdline = (values.get('cmdline') ?? '').trimEnd()
   const {users, groups} = context

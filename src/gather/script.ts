@@ -1,5 +1,6 @@
 import {assertBoundary} from '../protocol/boundary.js'
 import {hostProgram} from '../protocol/host-program.js'
+import {DEFAULT_STATE_DIR} from '../protocol/journal.js'
 import {GATHER_LIMITS, GATHER_SCRIPT_VERSION} from './limits.js'
 
 export {GATHER_SCRIPT_VERSION} from './limits.js'
@@ -12,20 +13,25 @@ export {GATHER_SCRIPT_VERSION} from './limits.js'
  */
 const GATHER_FILES = [
   'protocol/sh/frame.sh',
+  'protocol/sh/proc.sh',
+  'protocol/sh/state.sh',
+  'protocol/sh/journal.sh',
   'gather/script/common.sh',
   'gather/script/host.sh',
   'gather/script/nginx.sh',
   'gather/script/fpm.sh',
   'gather/script/paths.sh',
   'gather/script/batch.sh',
+  'gather/script/live-state.sh',
   'gather/script/main.sh',
 ]
 
-/** The script with its run's section boundary and limits; send it to `sh -s` on stdin. */
-export function buildGatherScript(boundary: string): string {
+/** The script with its run's section boundary, limits and fpmfix state directory; send it to `sh -s` on stdin. */
+export function buildGatherScript(boundary: string, stateDir: string = DEFAULT_STATE_DIR): string {
   assertBoundary(boundary)
   return hostProgram(GATHER_FILES, {
     B: boundary,
+    STATE_DIR: stateDir,
     VERSION: String(GATHER_SCRIPT_VERSION),
     CAP_FILE: String(GATHER_LIMITS.fileBytes),
     CAP_CMD: String(GATHER_LIMITS.commandBytes),

@@ -173,7 +173,11 @@ export type FpmConfigSource = 'tt' | 'master' | 'tt-error' | 'layout'
 export interface FpmInstall {
   binary: string
   realBinary?: string
-  /** First line of `-v`, e.g. 'PHP 8.2.36 (fpm-fcgi) (built: …)'. */
+  /**
+   * The version the binary carries, `PHP 8.2.36` (PHP's X-Powered-By string in the binary, read
+   * without starting PHP), or for a binary without that string the first line of `-n -v`, e.g.
+   * 'PHP 8.2.36 (fpm-fcgi) (built: …)'.
+   */
   version?: string
   /** e.g. '8.2.36' */
   versionNumber?: string
@@ -270,6 +274,35 @@ export interface SocketStat extends PathStat {
   referencedBy: Array<'nginx' | 'fpm' | 'scan'>
 }
 
+/** Who holds the host's fpmfix lock (src/protocol/README.md, "Journal"). */
+export interface JournalLock {
+  txid: string
+  pid?: number
+  owner: string
+  started: string
+  /** The holding process is still running (false: a dead transaction's lock, which the next apply recovers). */
+  alive?: boolean
+}
+
+/** One fpmfix transaction as its journal shows it. */
+export interface JournalTransaction {
+  txid: string
+  /** Its process is running now. */
+  alive: boolean
+  /** Complete lines of its state file: the steps done, `rollback` when one started, then the final state. */
+  state: string[]
+  /** The final state (committed, rolled-back …), once the transaction is over. */
+  final?: string
+  /** The step that failed, when one did. */
+  failedStep?: string
+}
+
+/** The fpmfix journal on the host: the lock while held, and the newest transaction that did more than refuse. */
+export interface HostJournal {
+  lock?: JournalLock
+  latest?: JournalTransaction
+}
+
 export interface HostSnapshot {
   scriptVersion: number
   /** Host clock, ISO 8601 UTC. */
@@ -311,6 +344,14 @@ export interface HostSnapshot {
   groups: GroupEntry[]
   logs: LogTail[]
   logTargets: LogTarget[]
+  /**
+   * Canonical state lines (`state_line`, src/protocol/README.md "State keys") by state key, for
+   * every service found (`service:NAME`) and every unix socket a config names or /run holds
+   * (`socket:PATH`): what a plan's state fingerprints are made of. Absent when not read.
+   */
+  states?: Record<string, string>
+  /** The fpmfix journal, read in the same run; absent when not read. */
+  journal?: HostJournal
   /** Problems with the gathering itself (truncation, unreadable files, missing sections), not findings. */
   warnings: string[]
   /** The script ran to its end (the output was not cut short). */

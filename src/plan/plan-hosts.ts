@@ -3,12 +3,12 @@ import {gather} from '../gather/index.js'
 import {PLAN_FORMAT_VERSION, summarize, type HostPlan, type PlanDocument} from '../model/plan.js'
 import type {Policy} from '../model/policy.js'
 import type {HostTarget} from '../model/target.js'
-import {hostJournalNotes} from '../protocol/journal-status.js'
+import {hostJournalNotes, readHostJournal} from '../protocol/journal-status.js'
 import {runHosts, type RunHostsOptions} from '../run/host-runner.js'
 import type {Transport} from '../transport/transport.js'
 import {FPMFIX_VERSION} from '../version.js'
 import {planFromSnapshot} from './plan-from-snapshot.js'
-import {readStateFingerprints} from './state-fingerprints.js'
+import {snapshotStateFingerprints} from './state-fingerprints.js'
 
 export interface PlanHostsOptions extends RunHostsOptions {
   policy: Policy
@@ -29,7 +29,11 @@ export function failedHostPlan(target: HostTarget, error: FpmfixError): HostPlan
   }
 }
 
-/** Gather, diagnose and plan every host; a host that fails is reported in the plan, never dropped. */
+/**
+ * Gather, diagnose and plan every host; a host that fails is reported in the plan, never dropped.
+ * One exec per host: the gather also reads the journal and the state lines the fingerprints need
+ * (an exec more only for what it could not read).
+ */
 export async function planHosts(targets: HostTarget[], options: PlanHostsOptions): Promise<PlanDocument> {
   const outcomes = await runHosts(
     targets,
@@ -40,11 +44,9 @@ export async function planHosts(targets: HostTarget[], options: PlanHostsOptions
         step('diagnosing')
         const {plan, stateKeys} = planFromSnapshot(target, snapshot, {policy: options.policy})
         if (transport.connection !== undefined) plan.connection = transport.connection
-        plan.notes.push(...(await hostJournalNotes(transport)))
-        if (stateKeys.length > 0) {
-          step('fingerprinting state')
-          plan.fingerprints.push(...(await readStateFingerprints(transport, stateKeys)))
-        }
+        const journal = snapshot.journal ?? (await readHostJournal(transport))
+        if (journal !== undefined) plan.notes.push(...hostJournalNotes(journal))
+        plan.fingerprints.push(...(await snapshotStateFingerprints(snapshot, stateKeys, transport)))
         return plan
       }),
     options,

@@ -40,6 +40,15 @@ export function parseStateKey(key: string): StateKey {
   return {kind, subject}
 }
 
+export function isStateKey(key: string): boolean {
+  try {
+    parseStateKey(key)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** The canonical line from what state_line printed: what sh's `$(…)` keeps, i.e. without trailing newlines. */
 export function canonicalState(key: string, output: string): string {
   parseStateKey(key)

@@ -1,4 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {HostSnapshot} from '../../src/model/snapshot.js'
+import {hostJournal, readJournalStatus} from '../../src/protocol/journal-status.js'
+import {readStates} from '../../src/protocol/state-keys.js'
 import type {Transport} from '../../src/transport/transport.js'
 import {connectTransport} from '../../src/transport/connect.js'
 import {gatherBoth, normalizePair, planPair, type NormalizeOptions} from '../support/gather-compare.js'
@@ -28,11 +31,27 @@ import {type LayoutHostOptions, startLayoutHost} from './support/layout-host.js'
  */
 
 async function expectSameGather(transport: Transport, options: NormalizeOptions = {}): Promise<void> {
-  const pair = normalizePair(await gatherBoth(transport), options)
+  const both = await gatherBoth(transport)
+  await expectProtocolReadings(transport, both.after)
+  const pair = normalizePair(both, options)
   expect(pair.after.complete).toBe(true)
   expect(pair.after).toEqual(pair.before)
   const plans = planPair(pair)
   expect(plans.after).toEqual(plans.before)
+}
+
+/**
+ * The state lines and the journal status the gather read in its run are what the host
+ * protocol's readers print in an exec of their own (state_report, as apply's stale check
+ * recomputes them; journal_status): every service found and every unix socket named or in /run.
+ */
+async function expectProtocolReadings(transport: Transport, snapshot: HostSnapshot): Promise<void> {
+  const states = snapshot.states ?? {}
+  const services = snapshot.services.map((service) => `service:${service.name}`)
+  const sockets = snapshot.sockets.map((socket) => `socket:${socket.path}`)
+  expect(Object.keys(states).sort()).toEqual([...services, ...sockets].sort())
+  expect(Object.fromEntries(await readStates(transport, Object.keys(states)))).toEqual(states)
+  expect(snapshot.journal).toEqual(hostJournal(await readJournalStatus(transport)))
 }
 
 const LAYOUT_CASES: Array<[string, LayoutHostOptions]> = [

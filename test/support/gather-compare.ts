@@ -20,7 +20,11 @@ import {gatherScriptV1, parseGatherOutputV1} from './gather-v1/index.js'
  * - `service NAME status` output and exit code (init scripts are no longer run);
  * - on a shared network (lab hosts), listeners no process of this host owns (other hosts');
  * - the time stamps of php-fpm -tt output, and in php-fpm's log the lines each gather's -tt
- *   appends to it (php-fpm logs its config test there too), with the log's size.
+ *   appends to it (php-fpm logs its config test there too), with the log's size;
+ * - the version line: `php-fpm -n -v`'s first line before, the version the binary carries
+ *   (`PHP 8.2.36`, read without starting PHP) now, which must be where that line starts;
+ * - the state lines and the journal status, which only the new gather reads (checked apart,
+ *   against what the host protocol's own readers print).
  */
 
 const FPM_STAMP = /^\[\d{2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2}(?:\.\d+)?\] /gm
@@ -75,6 +79,13 @@ export function normalizePair(pair: GatherPair, options: NormalizeOptions = {}):
   }
   after.memory = before.memory
   after.loadAverage = before.loadAverage
+  delete after.states
+  delete after.journal
+  for (const [index, install] of after.fpmInstalls.entries()) {
+    const old = before.fpmInstalls[index]
+    if (old?.version !== undefined && install.version !== undefined && old.version.startsWith(`${install.version} (`))
+      old.version = install.version
+  }
   const configTest = new Set([...ttLines(before), ...ttLines(after)].filter((line) => line !== ''))
   for (const snapshot of [before, after]) {
     for (const install of snapshot.fpmInstalls) install.tt.output = install.tt.output.replace(FPM_STAMP, '[time] ')

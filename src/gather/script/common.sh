@@ -15,6 +15,7 @@ export PATH
 # shellcheck disable=SC2034 # used by the collectors
 TAB='	'
 TMO=
+TM=
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -47,6 +48,8 @@ init_timeout() {
   which_into busybox
   if [ -n "$WHICH" ] && [ "$it_timeout" -ef "$WHICH" ]; then return 0; fi
   [ "$it_timeout" -ef /bin/busybox ] || TMO=30
+  # shellcheck disable=SC2034 # used by the collectors
+  TM=${TMO:+timeout $TMO}
 }
 tm() { if [ -n "$TMO" ]; then timeout "$TMO" "$@"; else "$@"; fi; }
 

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# php-fpm: every install, its -v and -tt, the main config and every file it includes, the
+# php-fpm: every install, its version and -tt, the main config and every file it includes, the
 # php.ini it loads and the scanned .ini files that set max_execution_time, its service, pidfile,
 # listen and log paths. (The globals set here are read by the other collector files.)
 # shellcheck disable=SC2034
@@ -235,14 +235,30 @@ fpm_install() {
   kv layout_conf "$FL_CONF"
   kv master_conf "$fi_master_conf"
   sec_end fpm - -
-  # -n: the version line needs no php.ini, and loading its extensions costs most of the run.
-  sec_begin cmd fpm-v "$fi_idx"
-  "$fi_bin" -n -v 2>/dev/null </dev/null
-  sec_end cmd "$?" -
-  if [ -n "$fi_master_conf" ] && [ -f "$fi_master_conf" ]; then
-    fi_tt=$(tm "$fi_bin" -y "$fi_master_conf" -tt 2>&1 </dev/null)
+  # The version PHP compiled into the binary (its X-Powered-By header string) is read without
+  # starting PHP; only a binary that does not carry it is asked with -v (-n: the version line
+  # needs no php.ini, and loading its extensions costs most of that run).
+  fi_version=$(grep -a -o -m 1 -e 'X-Powered-By: PHP/[0-9][^[:space:][:cntrl:]]*' -- "$fi_bin" 2>/dev/null </dev/null)
+  fi_version=${fi_version%%"$NL"*}
+  if [ -n "$fi_version" ]; then
+    sec_begin cmd fpm-version "$fi_idx"
+    printf '%s\n' "${fi_version#*PHP/}"
+    sec_end cmd 0 -
   else
-    fi_tt=$(tm "$fi_bin" -tt 2>&1 </dev/null)
+    sec_begin cmd fpm-v "$fi_idx"
+    "$fi_bin" -n -v 2>/dev/null </dev/null
+    sec_end cmd "$?" -
+  fi
+  # The config test looks up the pools' users and groups: under timeout only when those lookups
+  # can leave the host. (fi_tm unquoted: "timeout N" or nothing, so the command stays a simple
+  # one, which the subshell runs without a fork of its own.)
+  fi_tm=$TM
+  [ -z "$NSS_LOCAL" ] || fi_tm=
+  # shellcheck disable=SC2086
+  if [ -n "$fi_master_conf" ] && [ -f "$fi_master_conf" ]; then
+    fi_tt=$($fi_tm "$fi_bin" -y "$fi_master_conf" -tt 2>&1 </dev/null)
+  else
+    fi_tt=$($fi_tm "$fi_bin" -tt 2>&1 </dev/null)
   fi
   fi_rc=$?
   sec_begin tt "$fi_idx" "$fi_bin"

@@ -68,11 +68,14 @@ collect_tables() {
   } | head -c $((3 * CAP_CMD + 4096))
 }
 
-# Processes named nginx or php-fpm*: a section each from /proc, and the masters for later.
+# Processes named nginx or php-fpm*: a section each from /proc, and the masters for later. Their
+# status and smaps_rollup lines the parser needs come from one grep (the shell would read those
+# files a byte at a time).
 NGX_MASTER_PID=
 NGX_MASTER_TITLE=
 FPM_MASTERS=
 scan_processes() {
+  set --
   for sp_d in /proc/[0-9]*; do
     sp_comm=
     { read -r sp_comm <"$sp_d/comm"; } 2>/dev/null || continue
@@ -90,24 +93,8 @@ scan_processes() {
     kv comm "$sp_comm"
     kv ns "$sp_ns"
     kv cmdline "$sp_title"
-    # (Read up to the last line wanted: the shell reads these a byte at a time.)
-    while IFS= read -r sp_l; do
-      case $sp_l in
-        PPid:* | Uid:* | Gid:* | Groups:*) printf '%s\n' "$sp_l" ;;
-        VmRSS:*)
-          printf '%s\n' "$sp_l"
-          break
-          ;;
-      esac
-    done 2>/dev/null <"$sp_d/status"
-    while IFS= read -r sp_l; do
-      case $sp_l in Pss:*)
-        printf '%s\n' "$sp_l"
-        break
-        ;;
-      esac
-    done 2>/dev/null <"$sp_d/smaps_rollup"
     sec_end proc - -
+    set -- "$@" "$sp_d/status" "$sp_d/smaps_rollup"
     meta exe "$sp_d/exe" noreal
     # A container's daemons share /proc but not our files: their -c / -y paths mean nothing here.
     [ "$sp_ns" = same ] || continue
@@ -122,6 +109,10 @@ scan_processes() {
         ;;
     esac
   done
+  [ $# -gt 0 ] || return 0
+  sec_begin cmd proc-status ''
+  grep -H -e '^PPid:' -e '^Uid:' -e '^Gid:' -e '^Groups:' -e '^VmRSS:' -e '^Pss:' -- "$@" 2>/dev/null </dev/null
+  sec_end cmd "$?" -
 }
 
 # The pid file of a service: does it name a live process, and which.

@@ -19,6 +19,8 @@ main() {
   collect_listeners
   collect_logs
   batch
+  collect_states
+  collect_journal
   sec_begin 'done' - ''
   sec_end 'done' 0 -
 }

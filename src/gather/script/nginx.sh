@@ -138,7 +138,8 @@ collect_nginx() {
   sec_end nginx - -
   run_nginx
   cn_err=${NGX_RES%%"$NL$B rc="*}
-  cn_x=${NGX_RES#*"$NL$B rc="}
+  # (## scans from the end: # would take time quadratic in the length of nginx's stderr.)
+  cn_x=${NGX_RES##*"$NL$B rc="}
   case $cn_x in *"$NL"*) cn_x=${cn_x#*"$NL"} ;; *) cn_x= ;; esac
   sec_begin stderr nginx-T ''
   printf '%s' "$cn_err"

@@ -55,6 +55,8 @@ parents_of() {
   set +f
 }
 
+# SOCKETS gets every absolute socket path named or found, once each.
+SOCKETS=
 collect_sockets() {
   scan_sockets
   each socket_ref "$NGX_SOCKETS" nginx
@@ -70,9 +72,9 @@ collect_sockets() {
   IFS=$cs_ifs
   set +f
   uniq_into "$cs_abs"
-  cs_all=$UNIQ
-  each socket_meta "$cs_all"
-  parents_of "$cs_all"
+  SOCKETS=$UNIQ
+  each socket_meta "$SOCKETS"
+  parents_of "$SOCKETS"
   uniq_into "$PARENTS"
   each dir_meta "$UNIQ"
 }

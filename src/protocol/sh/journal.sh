@@ -1,7 +1,9 @@
 # shellcheck shell=sh
 # The transaction journal as its readers see it (see src/protocol/README.md, "Journal"):
 # final states, the lock's info, liveness, one transaction's report, following a transaction
-# step by step, and the host's journal status. Needs frame.sh.
+# step by step, and the host's journal status. Needs frame.sh. The small files (pid, state,
+# times, result, lock info, .sequence) are read with the shell's own `read`: the gather prints
+# the journal status in its run, which starts as few programs as it can.
 
 TX_FINAL_STATES='committed rolled-back rollback-failed refused-stale locked failed already-applied'
 # Outcomes that wrote nothing and left the host as it was: a later plan has nothing to say about them.
@@ -17,21 +19,51 @@ word_in() {
 }
 
 tx_final() { word_in "$1" "$TX_FINAL_STATES"; }
-tx_last_state() { tail -n 1 "$1/state" 2>/dev/null; }
+
+# SMALL_TEXT gets the bytes of a small text file (none when it cannot be read), SMALL_LAST its last line.
+small_file_into() {
+  SMALL_TEXT='' SMALL_LAST='' ti_line=''
+  while IFS= read -r ti_line; do
+    SMALL_TEXT=$SMALL_TEXT$ti_line$NL
+    SMALL_LAST=$ti_line
+  done 2>/dev/null < "$1"
+  [ -z "$ti_line" ] || SMALL_TEXT=$SMALL_TEXT$ti_line SMALL_LAST=$ti_line
+}
+
+tx_last_state() {
+  small_file_into "$1/state"
+  [ -z "$SMALL_LAST" ] || printf '%s\n' "$SMALL_LAST"
+}
 is_txid() {
   case $1 in ''|*[!A-Za-z0-9-]*) return 1 ;; esac
   return 0
 }
 
-# lock_field KEY INFO_FILE: one field of a lock's info file.
-lock_field() { sed -n "s/^$1=//p" "$2" 2>/dev/null | head -n 1; }
+# LOCK_VALUE gets one field of a lock's info file (its first KEY= line); lock_field prints it.
+lock_field_into() {
+  LOCK_VALUE=
+  small_file_into "$2"
+  case $NL$SMALL_TEXT in
+    *"$NL$1="*)
+      LOCK_VALUE=${NL}$SMALL_TEXT
+      LOCK_VALUE=${LOCK_VALUE#*"$NL$1="}
+      LOCK_VALUE=${LOCK_VALUE%%"$NL"*}
+      ;;
+  esac
+}
+lock_field() {
+  lock_field_into "$1" "$2"
+  case $NL$SMALL_TEXT in *"$NL$1="*) printf '%s\n' "$LOCK_VALUE" ;; esac
+}
 
 # tx_alive PID TXID: that pid runs that transaction's script (not a recycled pid).
 tx_alive() {
   case $1 in ''|*[!0-9]*) return 1 ;; esac
   is_txid "$2" || return 1
   [ -d "/proc/$1" ] || return 1
-  ta_cmd=$(tr '\000' ' ' 2>/dev/null < "/proc/$1/cmdline") || return 1
+  # read drops the NUL bytes between the arguments; the script's path is one of them.
+  ta_cmd=
+  { IFS= read -r ta_cmd < "/proc/$1/cmdline"; } 2>/dev/null
   case $ta_cmd in *"/$2/tx.sh"*) return 0 ;; esac
   return 1
 }
@@ -39,13 +71,17 @@ tx_alive() {
 # lock_section LOCK_DIR: a "lock" section (txid, pid, owner, started, alive) when the lock is held.
 lock_section() {
   [ -d "$1" ] || return 0
-  ls_pid=$(lock_field pid "$1/info")
-  ls_txid=$(lock_field txid "$1/info")
+  lock_field_into pid "$1/info"
+  ls_pid=$LOCK_VALUE
+  lock_field_into txid "$1/info"
+  ls_txid=$LOCK_VALUE
   sec_begin lock - -
   kv txid "$ls_txid"
   kv pid "$ls_pid"
-  kv owner "$(lock_field owner "$1/info")"
-  kv started "$(lock_field started "$1/info")"
+  lock_field_into owner "$1/info"
+  kv owner "$LOCK_VALUE"
+  lock_field_into started "$1/info"
+  kv started "$LOCK_VALUE"
   if tx_alive "$ls_pid" "$ls_txid"; then kv alive 1; else kv alive 0; fi
   sec_end lock - -
 }
@@ -53,7 +89,20 @@ lock_section() {
 # file_section KIND FILE [TAIL_BYTES]: a section holding a file's bytes (its last TAIL_BYTES).
 file_section() {
   sec_begin "$1" - -
-  if [ -n "${3:-}" ]; then tail -c "$3" "$2" 2>/dev/null; else cat "$2" 2>/dev/null; fi
+  if [ ! -s "$2" ]; then
+    :
+  elif [ -n "${3:-}" ]; then
+    tail -c "$3" "$2" 2>/dev/null
+  else
+    cat "$2" 2>/dev/null
+  fi
+  sec_end "$1" - -
+}
+
+# text_section KIND: a section holding SMALL_TEXT.
+text_section() {
+  sec_begin "$1" - -
+  printf '%s' "$SMALL_TEXT"
   sec_end "$1" - -
 }
 
@@ -68,18 +117,24 @@ tx_report() {
   fi
   # Liveness first: a process found dead here wrote everything it ever will before the reads below.
   tr_alive=0
-  tx_alive "$(cat "$1/pid" 2>/dev/null)" "$2" && tr_alive=1
+  small_file_into "$1/pid"
+  tx_alive "$SMALL_LAST" "$2" && tr_alive=1
   sec_begin tx - "$2"
   kv found 1
   kv alive "$tr_alive"
   sec_end tx - -
-  file_section state "$1/state"
-  file_section times "$1/times"
+  small_file_into "$1/state"
+  text_section state
+  small_file_into "$1/times"
+  text_section times
   [ -f "$1/result" ] || return 0
-  file_section result "$1/result"
+  small_file_into "$1/result"
+  tr_result=$SMALL_TEXT
+  text_section result
   file_section output "$1/output" "$TX_OUTPUT_TAIL"
-  [ "$(tx_last_state "$1")" = committed ] || file_section log "$1/log" "$TX_LOG_TAIL"
-  if grep -q '^stale' "$1/result"; then file_section manifest "$1/manifest.json"; fi
+  small_file_into "$1/state"
+  [ "$SMALL_LAST" = committed ] || file_section log "$1/log" "$TX_LOG_TAIL"
+  case $NL$tr_result in *"${NL}stale"*) file_section manifest "$1/manifest.json" ;; esac
   return 0
 }
 
@@ -113,28 +168,42 @@ tx_follow() {
   tx_report "$1" "$2"
 }
 
-# journal_newest_first JOURNAL: the transactions that took the lock, newest first.
-journal_newest_first() {
-  awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$1/.sequence" 2>/dev/null |
-    while IFS= read -r jn_tx; do
-      is_txid "$jn_tx" && [ -d "$1/$jn_tx" ] && echo "$jn_tx"
-    done
+# NEWEST gets the transactions of JOURNAL that took the lock, one per line, newest first.
+journal_newest_into() {
+  NEWEST=
+  while IFS= read -r jn_tx || [ -n "$jn_tx" ]; do
+    is_txid "$jn_tx" && [ -d "$1/$jn_tx" ] && NEWEST=$jn_tx$NL$NEWEST
+  done 2>/dev/null < "$1/.sequence"
   return 0
 }
+journal_newest_first() {
+  journal_newest_into "$1"
+  printf '%s' "$NEWEST"
+}
 
-# journal_latest JOURNAL: the newest transaction that did not end without touching the host:
+# LATEST gets the newest transaction of JOURNAL that did not end without touching the host:
 # running, interrupted, committed, rolled back or failed.
-journal_latest() {
-  journal_newest_first "$1" | while IFS= read -r jl_tx; do
-    word_in "$(tx_last_state "$1/$jl_tx")" "$TX_NOOP_STATES" && continue
-    echo "$jl_tx"
-    break
+journal_latest_into() {
+  LATEST=
+  journal_newest_into "$1"
+  jl_left=$NEWEST
+  while [ -n "$jl_left" ]; do
+    jl_tx=${jl_left%%"$NL"*}
+    jl_left=${jl_left#*"$NL"}
+    small_file_into "$1/$jl_tx/state"
+    word_in "$SMALL_LAST" "$TX_NOOP_STATES" && continue
+    LATEST=$jl_tx
+    return 0
   done
+}
+journal_latest() {
+  journal_latest_into "$1"
+  [ -z "$LATEST" ] || printf '%s\n' "$LATEST"
 }
 
 # journal_status STATE_DIR: the lock (when held) and the report of the latest transaction.
 journal_status() {
   lock_section "$1/lock"
-  js_latest=$(journal_latest "$1/journal")
-  [ -z "$js_latest" ] || tx_report "$1/journal/$js_latest" "$js_latest"
+  journal_latest_into "$1/journal"
+  [ -z "$LATEST" ] || tx_report "$1/journal/$LATEST" "$LATEST"
 }

@@ -1,6 +1,10 @@
 import {spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {gather} from '../../../src/gather/gather.js'
+import {hostJournalNotes} from '../../../src/protocol/journal-status.js'
 import type {ExecOptions, ExecResult, Transport} from '../../../src/transport/transport.js'
 
 interface Call {
@@ -71,5 +75,37 @@ describe('gather', () => {
       expect.arrayContaining(['gather stderr: Killed', 'the gather script exited with SIGKILL']),
     )
     expect(snapshot.durationMs).toBe(12)
+  })
+
+  it('reads the fpmfix journal in the same run: what plan notes about the last transaction', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fpmfix-gather-journal-'))
+    const txid = '20260102T030405Z-0123abcd'
+    try {
+      mkdirSync(join(root, 'journal', txid), {recursive: true})
+      writeFileSync(join(root, 'journal', '.sequence'), `${txid}\n`)
+      const files = {
+        state: 'lock\ncheck\nbackup\nwrite\nvalidate\nrollback\nrolled-back\n',
+        result: `failed_step=validate\nstatus=rolled-back\ntxid=${txid}\n`,
+        pid: '999999999\n',
+      }
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(root, 'journal', txid, name), text)
+      const transport = scriptedTransport((script) => ({stdout: runLocally(script)}))
+      const snapshot = await gather(transport, {stateDir: root})
+      expect(transport.calls).toHaveLength(1)
+      expect(snapshot.journal).toEqual({
+        latest: {
+          txid,
+          alive: false,
+          state: files.state.trim().split('\n'),
+          final: 'rolled-back',
+          failedStep: 'validate',
+        },
+      })
+      expect(hostJournalNotes(snapshot.journal!)).toEqual([
+        `the last fpmfix transaction (${txid}) ended rolled-back at step validate`,
+      ])
+    } finally {
+      rmSync(root, {recursive: true, force: true})
+    }
   })
 })

@@ -159,6 +159,23 @@ describe('parseGatherOutput on a host with nginx and php8.2-fpm running', () => 
     ).toEqual(['0.0.0.0', '::'])
   })
 
+  it('reads the state line of every service and socket as the processes and stats it gathered show them', () => {
+    const masters = (kind: string) =>
+      snapshot.processes
+        .filter((process) => process.kind === kind && !process.otherNamespace)
+        .map((process) => process.pid)
+        .sort((a, b) => a - b)
+    const socket = snapshot.sockets.find((candidate) => candidate.path === '/run/php/php8.2-fpm.sock')!
+    expect(snapshot.states).toEqual({
+      'service:nginx': `running ${masters('nginx-master').join(' ')}`,
+      'service:php8.2-fpm': `running ${masters('fpm-master').join(' ')}`,
+      'socket:/run/php/php8.2-fpm.sock': `socket ${socket.owner} ${socket.group} ${Number(socket.mode).toString()} ${socket.inode}`,
+    })
+    // nginx in a container (another mount namespace) is not this host's service.
+    expect(snapshot.processes.some((process) => process.kind === 'nginx-master' && process.otherNamespace)).toBe(true)
+    expect(snapshot.journal).toEqual({})
+  })
+
   it('tails the logs the configs name and records non-file targets', () => {
     expect(snapshot.logs.map((log) => [log.source, log.path])).toEqual([
       ['nginx', '/var/log/nginx/error.log'],
@@ -185,6 +202,11 @@ describe('parseGatherOutput on the same host with both services stopped', () => 
       referencedBy: ['fpm'],
     })
     expect(snapshot.fpmInstalls[0]?.service).toMatchObject({manager: 'sysv', known: true, state: 'stopped'})
+    expect(snapshot.states).toMatchObject({
+      'service:nginx': 'stopped',
+      'service:php8.2-fpm': 'stopped',
+      'socket:/run/php/php8.2-fpm.sock': 'absent',
+    })
   })
 })
 
@@ -210,6 +232,16 @@ describe('parseGatherOutput on damaged output', () => {
     expect(snapshot.warnings.join('\n')).toMatch(/ended early/)
     expect(snapshot.fpmInstalls[0]?.files).toHaveLength(2)
     expect(snapshot.logs).toEqual([])
+  })
+
+  it('leaves the state lines and the journal out when the output ends before them', () => {
+    const cut = stdout.slice(0, stdout.indexOf(`${boundary} BEGIN states`))
+    const snapshot = parseGatherOutput(cut, boundary)
+    expect(snapshot.states).toBeUndefined()
+    expect(snapshot.journal).toBeUndefined()
+    const inJournal = parseGatherOutput(stdout.slice(0, stdout.indexOf(`${boundary} END journal`)), boundary)
+    expect(inJournal.states).toBeDefined()
+    expect(inJournal.journal).toBeUndefined()
   })
 
   it('treats missing sections as absent facts', () => {

@@ -11,7 +11,7 @@ import {
   parseOsRelease,
 } from '../../../src/gather/parse-host.js'
 import {parseProcNetTcp, parseProcNetUnix, parseSsTcp, parseSsUnix} from '../../../src/gather/parse-listeners.js'
-import {parseProcess, parsePsTable} from '../../../src/gather/parse-processes.js'
+import {parseProcess, parsePsTable, procStatusLines} from '../../../src/gather/parse-processes.js'
 import {buildServiceState, splitSystemctlShow, type ServiceEvidence} from '../../../src/gather/parse-services.js'
 import {parseMeta, parseStatLine} from '../../../src/gather/parse-stat.js'
 import type {Section} from '../../../src/protocol/frames.js'
@@ -302,16 +302,18 @@ describe('processes', () => {
     'proc',
     '812',
     '',
+    ['comm=php-fpm8.2', 'ns=other', 'cmdline=php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)'].join('\n'),
+  )
+  // grep -H over every process's status and smaps_rollup, as the gather runs it.
+  const status = procStatusLines(
     [
-      'comm=php-fpm8.2',
-      'ns=other',
-      'cmdline=php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)',
-      'PPid:\t1',
-      'Uid:\t0\t0\t0\t0',
-      'Gid:\t0\t0\t0\t0',
-      'Groups:\t',
-      'VmRSS:\t   21404 kB',
-      'Pss:                7021 kB',
+      '/proc/812/status:PPid:\t1',
+      '/proc/812/status:Uid:\t0\t0\t0\t0',
+      '/proc/812/status:Gid:\t0\t0\t0\t0',
+      '/proc/812/status:Groups:\t',
+      '/proc/812/status:VmRSS:\t   21404 kB',
+      '/proc/812/smaps_rollup:Pss:                7021 kB',
+      '/proc/8120/status:VmRSS:\t   1 kB',
     ].join('\n'),
   )
 
@@ -321,6 +323,7 @@ describe('processes', () => {
       groups: [],
       exe: (pid) => (pid === 812 ? '/usr/sbin/php-fpm8.2 (deleted)' : undefined),
       elapsedSeconds: (pid) => (pid === 812 ? 500 : undefined),
+      status: (pid) => status.get(pid),
     })
     expect(info).toMatchObject({
       pid: 812,

@@ -32,10 +32,10 @@ function stateDir(journals: Record<string, Record<string, string>>): string {
   return root
 }
 
-async function status(shell: string[], root: string) {
+async function status(shell: string[], root: string, env: Record<string, string> = {}) {
   const boundary = newBoundary()
   const program = hostProgram([...JOURNAL_LIBRARIES, 'protocol/journal-status.sh'], {B: boundary, STATE_DIR: root})
-  const run = await runUnder(shell, program)
+  const run = await runUnder(shell, program, {env})
   expect(run.stderr).toBe('')
   return parseJournalStatus(run.stdout, boundary)
 }
@@ -64,6 +64,21 @@ describe.each(SHELLS.map((shell) => [shell.join(' '), shell]))('journal readers 
     ])
     expect(journal.latest?.log).toBeUndefined()
     expect(journalNotes(journal)).toEqual([])
+  })
+
+  it('read the status of a host whose last change committed without starting any program', async () => {
+    const root = stateDir({
+      [OLDER]: {state: committed.state, times: committed.times, result: committed.result, pid: '999999999\n'},
+      [TXID]: {state: 'lock\nrefused-stale\n', result: 'status=refused-stale\nstale=0\n'},
+    })
+    mkdirSync(join(root, 'lock'))
+    writeFileSync(join(root, 'lock', 'info'), `txid=${TXID}\npid=999999999\nowner=ops@laptop\nstarted=x\n`)
+    const nothing = join(root, 'no-programs')
+    mkdirSync(nothing)
+    const journal = await status(shell, root, {PATH: nothing})
+    expect(journal.lock).toMatchObject({txid: TXID, alive: false, owner: 'ops@laptop'})
+    expect(journal.latest).toMatchObject({txid: OLDER, final: 'committed', alive: false})
+    expect(journal.latest?.state).toHaveLength(8)
   })
 
   it('skip transactions that wrote nothing (stale, already applied) when picking the latest', async () => {

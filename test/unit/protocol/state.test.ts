@@ -1,10 +1,11 @@
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
-import {copyFileSync, mkdirSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir, userInfo} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
+import {splitSections} from '../../../src/protocol/frames.js'
 import {hostProgram} from '../../../src/protocol/host-program.js'
 import {
   STATE_LIBRARIES,
@@ -34,9 +35,27 @@ function fakeMaster(binaryName: string, title: string): ChildProcess {
   return child
 }
 
+const BOUNDARY = 'FPMFIX0123456789abcdef0'
+
 function stateLine(shell: string[], key: string, extra = ''): Promise<string> {
-  const program = hostProgram(STATE_LIBRARIES, {B: 'FPMFIX0123456789abcdef0'})
+  const program = hostProgram(STATE_LIBRARIES, {B: BOUNDARY})
   return runUnder(shell, `${program}\n${extra}\nstate_line '${key}'`).then((run) => run.stdout)
+}
+
+function which(program: string): string {
+  return spawnSync('sh', ['-c', `command -v ${program}`])
+    .stdout.toString()
+    .trim()
+}
+
+/** A directory whose only program is `program`, logging each call: a PATH under which nothing else can start. */
+function only(program: string, name: string): {bin: string; calls: () => string[]} {
+  const bin = join(dir, name)
+  const log = join(bin, 'calls')
+  mkdirSync(bin)
+  writeFileSync(join(bin, program), `#!${which('sh')}\necho ${program} >> '${log}'\nexec ${which(program)} "$@"\n`)
+  chmodSync(join(bin, program), 0o755)
+  return {bin, calls: () => readFileSync(log, 'utf8').split('\n').filter(Boolean)}
 }
 
 beforeAll(() => mkdirSync(dir, {recursive: true}))
@@ -74,6 +93,53 @@ describe.each(SHELLS.map((shell) => [shell.join(' '), shell]))('state_line under
     expect((await byBinary(join(dir, `php-fpm9.7-${shell[0]}`))).stdout).toBe(`${master.pid}\n`)
     expect((await byBinary('/usr/sbin/php-fpm9.7')).stdout).toBe('\n')
     expect(worker.pid).toBeDefined()
+  })
+
+  it('reads many keys at once as it reads each alone, starting no program but one stat', async () => {
+    const socket = join(dir, `many-${shell[0]}.sock`)
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(socket, resolve))
+    const master = fakeMaster(`php-fpm9.4-${shell[0]}`, 'php-fpm: master process (/etc/php/9.4/fpm/php-fpm.conf)')
+    fakeMaster(`nginx-many-${shell[0]}`, 'nginx: master process /usr/sbin/nginx')
+    // An upgrade replaced the binary under the running master: its link now ends in " (deleted)".
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    unlinkSync(join(dir, `php-fpm9.4-${shell[0]}`))
+    const keys = [
+      `socket:${socket}`,
+      'service:php9.4-fpm',
+      `socket:${join(dir, 'missing.sock')}`,
+      'port:9000',
+      'service:nginx',
+      '',
+      `socket:${socket}`,
+      'service:php9.3-fpm',
+    ]
+    try {
+      const {bin, calls} = only('stat', `only-stat-${shell[0]}`)
+      const program = `${hostProgram(STATE_LIBRARIES, {B: BOUNDARY})}\nstate_report '${keys.join('\n')}'`
+      const run = await runUnder(shell, program, {env: {PATH: bin}})
+      expect(run.stderr).toBe('unknown state key: port:9000\n')
+      expect(calls()).toEqual(['stat'])
+      const sections = splitSections(run.stdout, BOUNDARY).sections
+      const asked = keys.filter((key) => key !== '')
+      expect(sections.map((section) => [section.tag, section.arg, section.status])).toEqual(
+        asked.map((key, index) => [String(index), key, key === 'port:9000' ? 1 : 0]),
+      )
+      for (const [index, key] of asked.entries()) {
+        const alone = key === 'port:9000' ? '' : await stateLine(shell, key)
+        expect(sections[index]?.content).toBe(alone)
+      }
+      expect(sections[1]?.content).toBe(`running ${master.pid}\n`)
+      expect(sections[2]?.content).toBe('absent\n')
+      // Without stat, the masters' binaries are read with readlink (and no socket can be seen).
+      const noStat = only('readlink', `no-stat-${shell[0]}`)
+      const without = await runUnder(shell, program, {env: {PATH: noStat.bin}})
+      const lines = splitSections(without.stdout, BOUNDARY).sections.map((section) => section.content)
+      expect(lines[1]).toBe(`running ${master.pid}\n`)
+      expect(lines[0]).toBe('absent\n')
+    } finally {
+      server.close()
+    }
   })
 
   it('counts nginx masters, not workers', async () => {
