@@ -2,7 +2,7 @@ import type {FpmLogEvent} from '../logs/fpm-log.js'
 import {formatNaive} from '../logs/log-time.js'
 import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
 import type {Evidence} from '../model/finding.js'
-import type {Address, FpmInstallFacts, PathStat, Sourced} from '../model/facts.js'
+import type {Address, FpmInstallFacts, NginxFacts, PathStat, Sourced} from '../model/facts.js'
 import {formatMode} from '../facts/access.js'
 import {addressMatches, type PoolRef} from '../facts/pairing.js'
 import type {RuleContext} from './rule.js'
@@ -31,11 +31,26 @@ export function currentNginxEvents(
   predicate: (event: NginxErrorEvent) => boolean,
   poolGeneration?: number,
 ): NginxErrorEvent[] {
-  const generations = [context.facts.nginx?.generation, poolGeneration].filter(
-    (value): value is number => value !== undefined,
+  const nginx = context.facts.nginx
+  return context.facts.nginxEvents.filter(
+    (event) =>
+      predicate(event) &&
+      isCurrent(event, context, nginx?.generation) &&
+      isCurrent(event, context, poolGeneration) &&
+      (nginx === undefined || writtenByRunningNginx(event, nginx)),
   )
-  const generation = generations.length > 0 ? Math.max(...generations) : undefined
-  return context.facts.nginxEvents.filter((event) => predicate(event) && isCurrent(event, context, generation))
+}
+
+/**
+ * Log times have one-second resolution and the workers' start is known to the second, so a line
+ * written around a reload may come from the workers it replaced. Each line names the process that
+ * wrote it: there, a line from none of the running nginx processes predates the live config.
+ */
+function writtenByRunningNginx(event: NginxErrorEvent, nginx: NginxFacts): boolean {
+  const generation = nginx.generation
+  if (generation === undefined || event.time === undefined || !nginx.running || nginx.pids.length === 0) return true
+  if (Math.abs(event.time - generation) > 1000) return true
+  return nginx.pids.includes(event.pid)
 }
 
 /**

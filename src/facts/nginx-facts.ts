@@ -131,5 +131,8 @@ export function nginxFacts(info: NginxInfo, config: NginxConfig | undefined, sna
           .map((log) => log.target)
       : [],
     serviceName: info.service.name,
+    pids: info.processes
+      .filter((process) => process.kind === 'nginx-master' || process.kind === 'nginx-worker')
+      .map((process) => process.pid),
   }
 }

@@ -19,6 +19,8 @@ export interface NginxErrorEvent {
   raw: string
   time: number | undefined
   level: string
+  /** The nginx process that wrote the line (`PID#TID`). */
+  pid: number
   kind: NginxEventKind
   message: string
   errno?: number
@@ -93,6 +95,7 @@ export function parseNginxErrorLine(raw: string, file: string, line: number): Ng
     raw,
     time: parseNginxTime(head[1]!),
     level: head[2]!,
+    pid: Number(head[3]),
     message,
     ...classified,
     ...(fields.client === undefined ? {} : {client: fields.client}),

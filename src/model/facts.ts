@@ -112,6 +112,8 @@ export interface NginxFacts {
   serviceName: string
   /** When the running workers started (naive host time): log lines older than this predate the live config. */
   generation?: number
+  /** Pids of the running master and workers: which log lines the live config wrote. */
+  pids: number[]
 }
 
 export interface PoolFacts {

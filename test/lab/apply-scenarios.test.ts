@@ -9,6 +9,7 @@ import {
   invalidPmValues,
   nginxRunsAsOtherUser,
   poolExhausted,
+  logSecondsPassed,
   provoke,
   secondPoolBroken,
   socketOwnedByRoot,
@@ -72,6 +73,7 @@ describe('fpmfix apply through the CLI on real 502s: inject, plan -o, apply the 
       const host = lab.hosts[index]!
       const fault = await scenario.inject(host)
       const injected = (await provoke(host, fault)).map((result) => result.status)
+      const provokedAt = Date.now()
       expect(injected).toContain(502)
 
       await host.exec(RESTRICT_CONFIG_MODES)
@@ -87,6 +89,7 @@ describe('fpmfix apply through the CLI on real 502s: inject, plan -o, apply the 
           owner: expect.not.stringMatching(/:0$/),
         })
 
+      await logSecondsPassed(provokedAt)
       const applied = await applyPlanFile(lab, host, plan.file)
 
       expect(applied.run.code, applied.report).toBe(0)

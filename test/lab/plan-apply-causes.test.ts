@@ -15,7 +15,7 @@ import {
   symlinkedSocketOwnedByRoot,
   variableSetToDeadSocket,
 } from './lab/faults-causes.js'
-import {NGINX_ERROR_LOG, provoke} from './lab/faults-502.js'
+import {logSecondsPassed, NGINX_ERROR_LOG, provoke} from './lab/faults-502.js'
 import {FPM_POOL_FILE, LAB_SITE_AVAILABLE, type Lab, type LabHost, startLab} from './lab/index.js'
 import {applyPlanFile, planDirectory, savePlan} from './support/apply-cli-helpers.js'
 import {writeInventory} from './support/inventory-writer.js'
@@ -154,6 +154,7 @@ describe('causes handled right through the CLI: real 502/504 → plan -o → app
       const host = lab.hosts[index]!
       const fault = await cause.inject(host)
       expect((await provoke(host, fault)).map((result) => result.status)).toContain(fault.status)
+      const provokedAt = Date.now()
       expect(await host.readFile(NGINX_ERROR_LOG)).toMatch(cause.nginxLog)
 
       const plan = await savePlan(lab, host, `${plans.dir}/${host.name}.json`, {detailedExitcode: true})
@@ -170,6 +171,7 @@ describe('causes handled right through the CLI: real 502/504 → plan -o → app
         cause.remedy(plan.saved, host)
       })
 
+      await logSecondsPassed(provokedAt)
       const applied = await applyPlanFile(lab, host, plan.file)
       expect(applied.run.code, applied.report).toBe(0)
       expect(applied.host.status, applied.report).toBe('applied')

@@ -11,6 +11,7 @@ import {
   nginxRunsAsOtherUser,
   PHP_UPSTREAM_CONF,
   poolExhausted,
+  logSecondsPassed,
   provoke,
   secondPoolBroken,
   SHOP_POOL_FILE,
@@ -266,11 +267,13 @@ describe('plan on real 502s: inject, diagnose, fix by hand, re-plan', () => {
   for (const [index, scenario] of scenarios.entries()) {
     describe(scenario.name, () => {
       let fault: Fault502 | undefined
+      let provokedAt = 0
       const host = (): LabHost => lab.hosts[index]!
 
       it('returns 502 once injected, for the expected reason', async () => {
         fault = await scenario.inject(host())
         const statuses = (await provoke(host(), fault)).map((result) => result.status)
+        provokedAt = Date.now()
         expect(statuses).toContain(502)
         expect(await host().readFile('/var/log/nginx/error.log')).toMatch(scenario.nginxLog)
         for (const path of fault.healthyPaths) expect((await host().http(path)).status, path).toBe(200)
@@ -297,6 +300,7 @@ describe('plan on real 502s: inject, diagnose, fix by hand, re-plan', () => {
           await scenario.remedy(plan.saved, host())
         })
 
+        await logSecondsPassed(provokedAt)
         await applyByHand(host(), plan.saved)
         if (fault.concurrency > 1) {
           const statuses = (await provoke(host(), fault)).map((result) => result.status)

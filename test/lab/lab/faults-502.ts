@@ -41,6 +41,17 @@ export function provoke(host: LabHost, fault: Fault502): Promise<HttpResult[]> {
   return burst(host, fault.failingPath, fault.concurrency)
 }
 
+/**
+ * Resolves once log lines written up to `provokedAt` (epoch ms) lie in a second at least two
+ * seconds before the next step: nginx and php-fpm log whole seconds, and fpmfix knows a restart's
+ * time to the second, so lines from the second of a fix (or the one before it) may count as the
+ * live config's. Tests that fix what they provoked and then expect a clean re-plan wait for this.
+ */
+export async function logSecondsPassed(provokedAt: number): Promise<void> {
+  const wait = Math.floor(provokedAt / 1000) * 1000 + 2_100 - Date.now()
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+}
+
 /** `count` concurrent GETs of one path on fresh connections. */
 export function burst(host: LabHost, path: string, count: number): Promise<HttpResult[]> {
   return Promise.all(Array.from({length: count}, () => httpGetLargeHeaders(host.httpPort, path)))

@@ -72,6 +72,16 @@ describe('currency: only log lines about the running configs, inside the window,
     ).toHaveLength(1)
   })
 
+  it('nginx lines logged in the second of a reload count only when a running nginx process wrote them', () => {
+    const reloadedAt = minutesBefore(DEFAULT_LOCAL_TIME, 2)
+    const tooBig = restamp(captured('nginx-error-mixed.log', /too big header/), reloadedAt)
+    const writtenBy = (pid: number) => lines(tooBig.map((line) => line.replace(/\] \d+#\d+: /, `] ${pid}#${pid}: `)))
+    const planWith = (pid: number) =>
+      planFor(snapshotFromLayout('debian-php82', {nginxLog: writtenBy(pid), uptimeSeconds: {nginx: 120}}))
+    expect(findingsOf(planWith(84), 'header-buffer')).toEqual([])
+    expect(findingsOf(planWith(1001), 'header-buffer')).toHaveLength(1)
+  })
+
   it('a problem whose state is fixed is not reported from the 13/2/111 lines it left, however recent', () => {
     const leftovers = restamp(
       [...captured('nginx-error-mixed.log', /\((13|2): /), ...captured('nginx-error-exhausted.log', /\(111: /)],
