@@ -7,7 +7,7 @@ import {loadFlags, loadFromFlags} from '../cli/load-flags.js'
 import {exitCodesHelp, verifyExitCode} from '../exit-codes.js'
 import {progressMode, runHosts} from '../run/host-runner.js'
 import {verifyHostExit} from '../verify/report.js'
-import {renderVerifyText, verifyJson} from '../verify/render.js'
+import {renderVerifyText, verifyJson} from '../render/verify-text.js'
 import {verifyHost} from '../verify/verify-host.js'
 
 export default class Verify extends BaseCommand {

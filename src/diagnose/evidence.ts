@@ -1,6 +1,5 @@
-import type {FpmLogEvent} from '../logs/fpm-log.js'
 import {formatNaive} from '../logs/log-time.js'
-import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
+import type {FpmLogEvent, NginxErrorEvent} from '../model/log-events.js'
 import type {Evidence} from '../model/finding.js'
 import type {Address, FpmInstallFacts, NginxFacts, PathStat, Sourced} from '../model/facts.js'
 import {formatMode} from '../facts/access.js'

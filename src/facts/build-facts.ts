@@ -1,4 +1,5 @@
-import {parseFpmLog, type FpmLogEvent} from '../logs/fpm-log.js'
+import {parseFpmLog} from '../logs/fpm-log.js'
+import type {FpmLogEvent} from '../model/log-events.js'
 import {parseHostClock} from '../logs/log-time.js'
 import {parseNginxErrorLog} from '../logs/nginx-error-log.js'
 import {listenAll} from '../model/address.js'

@@ -1,44 +1,5 @@
+import type {FpmLogEvent} from '../model/log-events.js'
 import {parseFpmTime} from './log-time.js'
-
-export type FpmEventKind =
-  | 'max-children-reached'
-  | 'seems-busy'
-  | 'child-exited-signal'
-  | 'child-exited-code'
-  | 'emergency-restart'
-  | 'execution-timed-out'
-  | 'executing-too-slow'
-  | 'bind-failed'
-  | 'another-instance'
-  | 'init-failed'
-  | 'config-error'
-  | 'acl-ignores-owner'
-  | 'worker-stderr'
-  | 'connection-disallowed'
-  | 'other'
-
-export interface FpmLogEvent {
-  source: 'fpm'
-  file: string
-  line: number
-  raw: string
-  time: number | undefined
-  level: string
-  kind: FpmEventKind
-  message: string
-  pool?: string
-  pid?: number
-  signal?: number
-  signalName?: string
-  coreDumped?: boolean
-  exitCode?: number
-  seconds?: number
-  script?: string
-  request?: string
-  limit?: number
-  /** The client address listen.allowed_clients refused. */
-  client?: string
-}
 
 const HEAD =
   /^\[(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2})\] (DEBUG|NOTICE|WARNING|ERROR|ALERT): (?:pid \d+, [^:]*: )?(.*)$/

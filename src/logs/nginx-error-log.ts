@@ -1,38 +1,5 @@
+import type {NginxErrorEvent, NginxEventKind, UpstreamAddress} from '../model/log-events.js'
 import {parseNginxTime} from './log-time.js'
-
-export type UpstreamAddress = {kind: 'unix'; path: string} | {kind: 'tcp'; host: string; port: number}
-
-export type NginxEventKind =
-  | 'connect-failed'
-  | 'too-big-header'
-  | 'prematurely-closed'
-  | 'reset-by-peer'
-  | 'timed-out'
-  | 'no-live-upstreams'
-  | 'primary-script-unknown'
-  | 'other'
-
-export interface NginxErrorEvent {
-  source: 'nginx'
-  file: string
-  line: number
-  raw: string
-  time: number | undefined
-  level: string
-  /** The nginx process that wrote the line (`PID#TID`). */
-  pid: number
-  kind: NginxEventKind
-  message: string
-  errno?: number
-  /** The step nginx was on: connecting to / sending request to / reading response header from upstream. */
-  action?: string
-  client?: string
-  server?: string
-  request?: string
-  host?: string
-  upstream?: UpstreamAddress
-  upstreamRaw?: string
-}
 
 const HEAD = /^(\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$/
 const FIELD_NAMES = ['client', 'server', 'request', 'subrequest', 'upstream', 'host', 'referrer'] as const

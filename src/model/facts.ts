@@ -1,5 +1,4 @@
-import type {FpmLogEvent} from '../logs/fpm-log.js'
-import type {NginxErrorEvent} from '../logs/nginx-error-log.js'
+import type {FpmLogEvent, NginxErrorEvent} from './log-events.js'
 import type {ServiceState} from './snapshot.js'
 
 /**

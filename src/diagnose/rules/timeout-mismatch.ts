@@ -1,6 +1,5 @@
 import {allPools, sitesForPool, type PoolRef} from '../../facts/pairing.js'
-import type {FpmLogEvent} from '../../logs/fpm-log.js'
-import type {NginxErrorEvent} from '../../logs/nginx-error-log.js'
+import type {FpmLogEvent, NginxErrorEvent} from '../../model/log-events.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {FastcgiSite} from '../../model/facts.js'
 import {configEvidence, currentFpmEvents, droppedByUpstream, logEvidence, poolNginxEvents} from '../evidence.js'

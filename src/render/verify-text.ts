@@ -1,7 +1,7 @@
-import {paint} from '../render/style.js'
-import {outcomeStatus, verifySummary, type VerifyOutcome} from './report.js'
-import type {RouteReport} from './types.js'
-import {describeLoad} from './verify-host.js'
+import {paint} from './style.js'
+import {outcomeStatus, verifySummary, type VerifyOutcome} from '../verify/report.js'
+import type {RouteReport} from '../verify/types.js'
+import {describeLoad} from '../verify/verify-host.js'
 
 type Style = Parameters<typeof paint>[0]
 

@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {renderVerifyText, verifyJson} from '../../../src/verify/render.js'
+import {renderVerifyText, verifyJson} from '../../../src/render/verify-text.js'
 import type {VerifyOutcome} from '../../../src/verify/report.js'
-import {checkedOutcome, sampleOf, unverifiedOutcome} from './support/outcomes.js'
+import {checkedOutcome, sampleOf, unverifiedOutcome} from '../verify/support/outcomes.js'
 
 /** Answers of 0.85 ms but one of 12.3 ms, in one second. */
 function checked(name: string, statuses: Record<string, number>, connectErrors = 0): VerifyOutcome {
