@@ -73,7 +73,7 @@ export function planFromSnapshot(
   const planned = serviceActions(facts, remedies, changes, fpmFilesByInstall, nginxPaths)
   const unreadable = unreadableNote(snapshot, facts.unreadable)
   if (unreadable !== undefined) notes.unshift(unreadable)
-  const unremedied = findings.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
+  const unremedied = fixing.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
   for (const finding of unremedied)
     notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; see the finding`)
   for (const install of facts.installs) if (install.versionNote) notes.push(install.versionNote)
@@ -88,7 +88,7 @@ export function planFromSnapshot(
     name: target.name,
     address: target.address,
     status: changes.length > 0 || actions.length > 0 || drift.length > 0 ? 'changes' : 'unchanged',
-    findings,
+    findings: fixing,
     changes,
     actions,
     fingerprints: fingerprints(snapshot),

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {sha256, snapshotFromLayout} from '../../support/snapshot-from-layout.js'
+import {unfixedCriticals} from '../../../src/model/plan.js'
 import {findingsOf, planFor} from '../diagnose/support/pipeline.js'
 
 const LEGACY_ENABLED = '/etc/nginx/sites-enabled/legacy.example.com'
@@ -67,6 +68,28 @@ describe('file changes and fingerprints', () => {
     it('and the reload that would only have loaded that edit is dropped too', () => {
       expect(driftedPlan.actions).toEqual([])
       expect(driftedPlan.status).toBe('unchanged')
+    })
+
+    it('while other changes go ahead, the finding it would have fixed is left unfixed, and counted so', () => {
+      const both = snapshotFromLayout('debian-multi-php', {
+        installs: ['php8.2-fpm'],
+        fpm: [
+          {pool: 'shop', key: 'listen.owner', value: undefined},
+          {pool: 'shop', key: 'listen.mode', value: '0600'},
+        ],
+        edit: (host) => {
+          if (!host.nginx.present) return
+          host.nginx.configFiles.find((file) => file.path === LEGACY_ENABLED)!.sha256 = sha256('edited since\n')
+        },
+      })
+      const bothPlan = planFor(both)
+      expect(bothPlan.status).toBe('changes')
+      expect(bothPlan.changes.map((change) => change.path)).not.toContain(LEGACY_ENABLED)
+      const mismatch = findingsOf(bothPlan, 'socket-mismatch')
+      expect(mismatch).toHaveLength(1)
+      expect(mismatch[0]!.remedies).toEqual([])
+      expect(unfixedCriticals(bothPlan).map((finding) => finding.id)).toEqual(['socket-mismatch'])
+      expect(bothPlan.notes).toContainEqual(expect.stringMatching(/^socket-mismatch \(.*\): no change is proposed/))
     })
   })
 })
