@@ -31,6 +31,7 @@ import {CLI_ENTRY, REPO_ROOT} from '../test/lab/support/run-cli.js'
 import {buildUnlessSkipped, integerOption, withLab} from './harness.js'
 import {countProcesses, hostCpuPerRun, scriptCpuPerRun, type ProcessCount} from './host-cost.js'
 import {describeSeries, median, type Series, timedSpawn, type TimedRun} from './measure.js'
+import {labSshTarget} from '../test/lab/support/host-target.js'
 
 const PLAYBOOK = path.join(REPO_ROOT, 'bench', 'gather-playbook.yml')
 
@@ -220,15 +221,7 @@ async function hostPart(): Promise<string[]> {
       before: await scriptCpuPerRun(host, gatherScriptV1(newBoundary()), runs),
     }
     log('host: CPU per SSH session…')
-    const target = {
-      name: host.name,
-      connection: 'ssh' as const,
-      address: '127.0.0.1',
-      port: host.sshPort,
-      user: 'root',
-      privateKeyFile: lab.clientKeyPath,
-      vars: {},
-    }
+    const target = labSshTarget(lab, host)
     const openssh = async (command: string): Promise<void> => {
       const run = await timedSpawn('ssh', sshArgs(lab, host, command), {env: quietEnv})
       check(run, `ssh ${command}`, true)

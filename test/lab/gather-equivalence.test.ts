@@ -22,6 +22,7 @@ import {
 } from './lab/faults-502.js'
 import {type Lab, type LabHost, startLab} from './lab/index.js'
 import {type LayoutHostOptions, startLayoutHost} from './support/layout-host.js'
+import {labSshTarget} from './support/host-target.js'
 
 /*
  * Nothing lost: the static-file gather reads the same snapshot as the script it replaced
@@ -112,18 +113,7 @@ describe('the gather reads what it read before, on lab hosts with each 502 fault
   })
 
   const compare = async (host: LabHost): Promise<void> => {
-    const transport = await connectTransport(
-      {
-        name: host.name,
-        connection: 'ssh',
-        address: '127.0.0.1',
-        port: host.sshPort,
-        user: 'root',
-        privateKeyFile: lab.clientKeyPath,
-        vars: {},
-      },
-      {knownHostsFile: lab.knownHostsPath},
-    )
+    const transport = await connectTransport(labSshTarget(lab, host), {knownHostsFile: lab.knownHostsPath})
     try {
       await expectSameGather(transport, {sharedNetwork: true})
     } finally {

@@ -13,6 +13,7 @@ import {applyRun, type JsonApplyDocument, planDirectory} from './support/apply-c
 import {buildCli} from './support/plan-helpers.js'
 import {runCli} from './support/run-cli.js'
 import {savePlan} from '../../src/plan/plan-file.js'
+import {labSshTarget} from './support/host-target.js'
 
 /*
  * plan reads each host in one exec: the gather's run also prints the journal status and the state
@@ -37,15 +38,7 @@ describe('plan reads each host in one exec', () => {
     await lab?.stop()
   })
 
-  const target = (host: LabHost): HostTarget => ({
-    name: host.name,
-    connection: 'ssh',
-    address: '127.0.0.1',
-    port: host.sshPort,
-    user: 'root',
-    privateKeyFile: lab.clientKeyPath,
-    vars: {},
-  })
+  const target = (host: LabHost): HostTarget => labSshTarget(lab, host)
 
   const connect = (host: LabHost): Promise<Transport> =>
     connectTransport(target(host), {knownHostsFile: lab.knownHostsPath})
