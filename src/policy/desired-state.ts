@@ -141,6 +141,26 @@ function retire(
   }
 }
 
+const DISABLE_AT_BOOT: Record<HostFacts['initSystem'], (name: string) => string | undefined> = {
+  systemd: (name) => `systemctl disable ${name}`,
+  openrc: (name) => `rc-update del ${name}`,
+  sysv: (name) => `update-rc.d ${name} disable, or chkconfig ${name} off`,
+  none: () => undefined,
+}
+
+/**
+ * Apply stops a retired php-fpm but leaves its boot links alone (a stopped service is one start
+ * away from a rollback; a disabled one is not): the operator is told it comes back at boot.
+ */
+function stillStartsAtBoot(install: FpmInstallFacts, initSystem: HostFacts['initSystem']): string {
+  const name = install.serviceName
+  const disable = DISABLE_AT_BOOT[initSystem](name)
+  return (
+    `${name} is stopped, not disabled: whatever starts it at boot still does` +
+    (disable === undefined ? '' : `; once the move is confirmed: ${disable}`)
+  )
+}
+
 /**
  * A host's drift from the policy's desired state, as changes made of the same remedies the repair
  * rules produce: pool settings (fpm-set, or a new pool with fpm-pool), nginx settings and addresses
@@ -183,7 +203,9 @@ export function desiredState(
         .filter((entry) => entry.from.install === install)
         .flatMap((entry) => poolChanges.get(`${entry.to.install.id}\0${entry.to.pool}`) ?? [])
       const stop = retire(install, facts, pairings, moved.movedBy, carriedBy, desired)
-      if (stop !== undefined) changes.push(stop)
+      if (stop === undefined) continue
+      changes.push(stop)
+      if (stop.remedies.length > 0) notes.push(stillStartsAtBoot(install, facts.initSystem))
     }
   }
   if (desired.nginx.length > 0) changes.push(...nginxDrift(facts.nginx?.sites ?? [], sources.nginx, desired.nginx))

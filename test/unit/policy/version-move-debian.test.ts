@@ -174,8 +174,16 @@ describe('moving a Debian host from PHP 8.1 to 8.2', () => {
     expect(back.changes.map((change) => change.path)).toContain(APP_82)
   })
 
+  it('says the retired version still starts at boot, and how its service manager disables it', () => {
+    expect(plan.notes.filter((note) => note.includes('not disabled'))).toEqual([
+      'php8.1-fpm is stopped, not disabled: whatever starts it at boot still does; once the move is confirmed: ' +
+        `${{systemd: 'systemctl disable php8.1-fpm', sysv: 'update-rc.d php8.1-fpm disable, or chkconfig php8.1-fpm off'}[snapshot.initSystem as 'systemd' | 'sysv']}`,
+    ])
+  })
+
   it('keeps the old version running with retire_old = no', () => {
     const keep = planWith(snapshot, '[php]\nversion = 8.2\nretire_old = no\n')
     expect(actionsOf(keep)).toEqual(['reload php8.2-fpm', 'reload nginx'])
+    expect(keep.notes.filter((note) => note.includes('not disabled'))).toEqual([])
   })
 })

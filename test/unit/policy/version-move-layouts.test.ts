@@ -89,6 +89,9 @@ describe('Alpine with php81 and php82 both on 127.0.0.1:9000', () => {
     expect(www.env.map((entry) => `${entry.key}=${entry.value}`)).toEqual(['APP_ENV=production'])
     expect(findFastcgiPasses(nginxAfter(snapshot, plan)).map((pass) => pass.raw)).toEqual(['127.0.0.1:9001'])
     expect(actionsOf(plan)).toEqual(['start php-fpm82', 'reload nginx', 'stop php-fpm81'])
+    expect(plan.notes).toContainEqual(
+      expect.stringMatching(/^php-fpm81 is stopped, not disabled: .*: rc-update del php-fpm81$/),
+    )
     expect(plan.actions[0]!.gate?.fastcgi).toEqual([{tcp: {host: '127.0.0.1', port: 9001}}])
     expectFpmAccepts(snapshot, plan, 'php-fpm82')
     const again = planWith(afterApply('alpine-multi-php', plan, {stopped: ['php-fpm82']}), policy('8.2'))
