@@ -7,20 +7,29 @@ import type {RuleContext} from './rule.js'
 import {poolScope} from './scope.js'
 
 /**
- * Where nginx's connections to this pool come from: the loopback source the kernel gives a
- * connection to a loopback address, and every address php-fpm itself logged dropping.
+ * Where nginx's connections to this pool come from: every address php-fpm itself logged dropping,
+ * a literal `fastcgi_bind` address, else the loopback source the kernel gives a connection to a
+ * loopback address. A `fastcgi_bind` to a variable gives no source the config alone can tell.
  */
 function nginxSources(pairings: Pairing[], ref: PoolRef, dropped: string[]): string[] {
   const listen = ref.pool.listen.value
   const sources = new Set(dropped.map(normalizeHost))
-  for (const {target} of pairings) {
+  for (const {site, target} of pairings) {
     if (target.kind !== 'tcp' || target.host === undefined || listen?.kind !== 'tcp') continue
     for (const destination of destinationsOf(target.host)) {
-      const source = listenerAccepts(listen, destination) ? loopbackSource(destination) : undefined
+      if (!listenerAccepts(listen, destination)) continue
+      const source = site.bind === undefined ? loopbackSource(destination) : site.bind.address
       if (source !== undefined) sources.add(source)
     }
   }
   return [...sources]
+}
+
+function bindEvidence(pairings: Pairing[]): Evidence[] {
+  const binds = new Map(
+    pairings.flatMap(({site}) => (site.bind === undefined ? [] : [[`${site.bind.file}:${site.bind.line}`, site.bind]])),
+  )
+  return [...binds].map(([source, bind]) => ({kind: 'config', text: `fastcgi_bind = ${bind.raw}`, source}))
 }
 
 /**
@@ -60,6 +69,7 @@ export function allowedClientsFindings(context: RuleContext): Finding[] {
     const evidence: Evidence[] = [
       configEvidence(`[${pool.name}] listen.allowed_clients`, pool.allowedClients, pool.allowedClients.value.join(',')),
       configEvidence(`[${pool.name}] listen`, pool.listen, formatAddress(pool.listen.value)),
+      ...bindEvidence(pairings),
       ...logEvidence(resets),
       ...logEvidence(drops),
     ]

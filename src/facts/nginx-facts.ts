@@ -1,4 +1,5 @@
 import {
+  effectiveDirective,
   effectiveFastcgiSettings,
   findFastcgiPasses,
   nginxErrorLogs,
@@ -13,6 +14,7 @@ import type {EffectiveValue} from '../nginx/effective.js'
 import type {FastcgiSite, NginxFacts, Sourced} from '../model/facts.js'
 import type {HostSnapshot, NginxInfo} from '../model/snapshot.js'
 import {nginxTestDenied} from './gather-limits.js'
+import {ipFamily, normalizeHost} from './ip-address.js'
 import {nginxLiveness} from './service-state.js'
 
 type SiteTarget = FastcgiSite['targets'][number]
@@ -39,6 +41,22 @@ function literalTargets(target: LiteralTarget, pass: FastcgiPass): SiteTarget[] 
     })
   }
   return []
+}
+
+/** `fastcgi_bind ADDRESS [transparent]` in force at the pass; nothing for `off` or none. */
+function bindOf(config: NginxConfig, pass: FastcgiPass): Pick<FastcgiSite, 'bind'> {
+  const bind = effectiveDirective(config, pass.treePath, 'fastcgi_bind')
+  const raw = bind.value[0]
+  if (bind.source === 'default' || raw === undefined || raw === 'off') return {}
+  const host = raw.includes('$') ? undefined : raw.replace(/^\[([^\]]+)\](?::\d+)?$|^([^:]+):\d+$/, '$1$2')
+  return {
+    bind: {
+      raw,
+      ...(host !== undefined && ipFamily(host) !== undefined ? {address: normalizeHost(host)} : {}),
+      file: bind.source.file,
+      line: bind.source.line,
+    },
+  }
 }
 
 function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
@@ -75,6 +93,7 @@ function siteOf(config: NginxConfig, pass: FastcgiPass): FastcgiSite {
     targets: literals.flatMap((literal) => literalTargets(literal, pass)),
     unresolved: target.kind === 'invalid' || (target.kind === 'variable' && target.resolved === undefined),
     block: {file: block.file, line: block.line},
+    ...bindOf(config, pass),
     readTimeout: sourced(settings.fastcgi_read_timeout, seconds),
     connectTimeout: sourced(settings.fastcgi_connect_timeout, seconds),
     sendTimeout: sourced(settings.fastcgi_send_timeout, seconds),

@@ -83,6 +83,11 @@ export interface FastcgiSite {
     }>
   }
   unresolved: boolean
+  /**
+   * `fastcgi_bind` in force: the source address of nginx's connections to php-fpm. `address` only
+   * when it is a literal IP address (not `off`, not a variable).
+   */
+  bind?: {raw: string; address?: string; file: string; line: number}
   /** The innermost block around fastcgi_pass (location or server): where a new directive goes. */
   block: {file: string; line: number}
   readTimeout: Sourced<number>

@@ -72,6 +72,28 @@ const causes: Cause[] = [
     },
   },
   {
+    name: 'listen.allowed_clients lets loopback in, but fastcgi_bind makes nginx connect from another address',
+    inject: (host) => allowedClientsExcludeNginx(host, {allowed: '127.0.0.1', bind: '127.0.0.5'}),
+    nginxLog:
+      /(?:recv\(\) failed \(104: Connection reset by peer\)|upstream prematurely closed connection) while reading response header/,
+    finding: 'socket-permission',
+    explains(finding) {
+      expect(finding.summary).toContain('only from 127.0.0.1 (listen.allowed_clients)')
+      expect(finding.summary).toContain('nginx connects from 127.0.0.5')
+      expect(finding.evidence).toContainEqual(
+        expect.objectContaining({text: 'fastcgi_bind = 127.0.0.5', source: expect.stringMatching(/^\/etc\/nginx\//)}),
+      )
+      const logs = finding.evidence.filter((item) => item.kind === 'log').map((item) => item.text)
+      expect(logs.some((text) => text.includes("Connection disallowed: IP address '127.0.0.5' has been dropped"))).toBe(
+        true,
+      )
+    },
+    remedy(plan) {
+      const allowed = poolValue(changeOf(plan, FPM_POOL_FILE).after, 'www', 'listen.allowed_clients') ?? ''
+      expect(allowed.split(',').map((entry) => entry.trim())).toEqual(['127.0.0.1', '127.0.0.5'])
+    },
+  },
+  {
     name: 'a pool socket in a directory nginx’s workers cannot search',
     inject: socketInUnsearchableDirectory,
     nginxLog: /connect\(\) to unix:\/run\/php-hidden\/hidden\.sock failed \(13: Permission denied\)/,

@@ -58,14 +58,18 @@ export async function variableSetToDeadSocket(host: LabHost): Promise<CauseFault
  * The pool on TCP sparePorts[0] accepts only 127.0.0.2 (listen.allowed_clients), while nginx connects from
  * 127.0.0.1: php-fpm drops every connection. catch_workers_output makes php-fpm log the drop.
  */
-export async function allowedClientsExcludeNginx(host: LabHost): Promise<CauseFault> {
+export async function allowedClientsExcludeNginx(
+  host: LabHost,
+  options: {allowed: string; bind?: string} = {allowed: '127.0.0.2'},
+): Promise<CauseFault> {
   const [port] = sparePortPair(host)
   await setPoolDirective(host, FPM_POOL_FILE, 'listen', `127.0.0.1:${port}`)
-  await setPoolDirective(host, FPM_POOL_FILE, 'listen.allowed_clients', '127.0.0.2')
+  await setPoolDirective(host, FPM_POOL_FILE, 'listen.allowed_clients', options.allowed)
   await setPoolDirective(host, FPM_POOL_FILE, 'catch_workers_output', 'yes')
   await restartFpm(host)
+  const bind = options.bind === undefined ? '' : ` fastcgi_bind ${options.bind};`
   await editFile(host, LAB_SITE_AVAILABLE, (site) =>
-    replaceOnce(site, PHP_LOCATION_PASS, `fastcgi_pass 127.0.0.1:${port};`),
+    replaceOnce(site, PHP_LOCATION_PASS, `fastcgi_pass 127.0.0.1:${port};${bind}`),
   )
   await reloadNginx(host)
   const dropped = await fault(host, single('/index.php'))

@@ -71,6 +71,45 @@ describe('listen.allowed_clients leaving out nginx', () => {
     expect(finding.remedies[0]).toMatchObject({key: 'listen.allowed_clients', value: '10.0.0.7,127.0.0.1'})
   })
 
+  describe('nginx connecting from the address fastcgi_bind names', () => {
+    const SITE = '/etc/nginx/http.d/default.conf'
+    const bound = (bind: string, allowed: string, logs?: {nginx: string; fpm: string}) =>
+      snapshotFromLayout('alpine-php82', {
+        files: {
+          [SITE]: (text) => text.replace('fastcgi_index     index.php;', `fastcgi_index index.php;\n\t\t${bind}`),
+        },
+        fpm: [{pool: 'www', key: 'listen.allowed_clients', value: allowed}],
+        ...(logs === undefined ? {} : {nginxLog: logs.nginx, fpmLog: logs.fpm}),
+      })
+
+    it('a literal address is the source the list must let in, cited with where it is set', () => {
+      const finding = onlyFinding(planFor(bound('fastcgi_bind 127.0.0.5;', '127.0.0.1')), 'socket-permission')
+      expect(finding.summary).toMatch(/nginx connects from 127\.0\.0\.5,/)
+      expect(finding.evidence).toContainEqual({
+        kind: 'config',
+        text: 'fastcgi_bind = 127.0.0.5',
+        source: expect.stringMatching(new RegExp(`^${SITE}:\\d+$`)),
+      })
+      expect(finding.remedies[0]).toMatchObject({key: 'listen.allowed_clients', value: '127.0.0.1,127.0.0.5'})
+    })
+
+    it('nothing when the bound address is on the list, though loopback is not', () => {
+      expect(findingsOf(planFor(bound('fastcgi_bind 127.0.0.5;', '127.0.0.5')), 'socket-permission')).toEqual([])
+    })
+
+    it('a variable source is not guessed from the config; php-fpm’s logged drop names it', () => {
+      const variable = 'fastcgi_bind $remote_addr transparent;'
+      expect(findingsOf(planFor(bound(variable, '10.0.0.7')), 'socket-permission')).toEqual([])
+      const finding = onlyFinding(planFor(bound(variable, '10.0.0.7', droppedLogs())), 'socket-permission')
+      expect(finding.remedies[0]).toMatchObject({value: '10.0.0.7,127.0.0.1'})
+    })
+
+    it('fastcgi_bind off is no bind: the loopback source again', () => {
+      const finding = onlyFinding(planFor(bound('fastcgi_bind off;', '10.0.0.7')), 'socket-permission')
+      expect(finding.remedies[0]).toMatchObject({value: '10.0.0.7,127.0.0.1'})
+    })
+  })
+
   it('an entry php-fpm cannot read (any) allows nothing: said, and kept', () => {
     const finding = onlyFinding(planFor(alpine('any')), 'socket-permission')
     expect(finding.summary).toContain('php-fpm ignores any (not an IP address)')
