@@ -9,6 +9,7 @@ import {fpmDown} from './rules/fpm-down.js'
 import {headerBuffer} from './rules/header-buffer.js'
 import {nginxDown} from './rules/nginx-down.js'
 import {poolExhausted} from './rules/pool-exhausted.js'
+import {reloadCutsRequests} from './rules/reload-cuts-requests.js'
 import {socketMismatch} from './rules/socket-mismatch.js'
 import {socketPermission} from './rules/socket-permission.js'
 import {timeoutMismatch} from './rules/timeout-mismatch.js'
@@ -23,6 +24,7 @@ export const RULES: Rule[] = [
   timeoutMismatch,
   headerBuffer,
   fpmCrashing,
+  reloadCutsRequests,
 ]
 
 export interface DiagnoseOptions {

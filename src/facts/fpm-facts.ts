@@ -1,4 +1,12 @@
-import {effectivePool, parseFpmFiles, parseFpmTt, type EffectivePool, type FpmEffectiveConfig} from '../fpm/index.js'
+import {
+  effectivePool,
+  globalSetting,
+  parseDuration,
+  parseFpmFiles,
+  parseFpmTt,
+  type EffectivePool,
+  type FpmEffectiveConfig,
+} from '../fpm/index.js'
 import type {FpmConfigSource, SourcedValue} from '../fpm/types.js'
 import type {FpmInstallFacts, PoolFacts, Sourced} from '../model/facts.js'
 import type {FpmInstall, HostSnapshot, RawFile} from '../model/snapshot.js'
@@ -108,6 +116,15 @@ function testVerdict(
   return {ok: false, errors: tt?.errors.length ? tt.errors : install.tt.output.split('\n').filter(Boolean).slice(-5)}
 }
 
+/** 0 (php-fpm's default) when unset or unreadable: a reload then ends busy workers at once. */
+function processControlTimeout(
+  source: FpmConfigSource,
+  tt: FpmEffectiveConfig | undefined,
+): FpmInstallFacts['processControlTimeout'] {
+  const setting = globalSetting(source, tt, 'process_control_timeout')
+  return {value: parseDuration(setting.value ?? '0') ?? 0, source: setting.source}
+}
+
 export function fpmFacts(
   install: FpmInstall,
   context: {primaryGroupOf: (user: string) => string | undefined; snapshot: HostSnapshot},
@@ -151,6 +168,7 @@ export function fpmFacts(
       test: testVerdict(install, tt, fpmTestDenied(snapshot, install)),
       pools,
       errorLogs: errorLog ? [errorLog] : [],
+      processControlTimeout: processControlTimeout(source, tt),
     },
     sources: {install, source, tt},
   }

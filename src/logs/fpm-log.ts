@@ -70,6 +70,8 @@ const MATCHERS: Array<[RegExp, (m: RegExpExecArray) => Classified]> = [
   ],
   [/unable to bind listening socket for address/, () => ({kind: 'bind-failed'})],
   [/^An?(?: another)? FPM instance seems to already listen on/, () => ({kind: 'another-instance'})],
+  // The master got SIGUSR2: it ends its workers (at once when process_control_timeout is 0) and re-executes.
+  [/^Reloading in progress/, () => ({kind: 'reloading'})],
   [/^FPM initialization failed/, () => ({kind: 'init-failed'})],
   [/^\[pool ([^\]]+)\] ACL set, listen\.(?:owner|group) = /, (m) => ({kind: 'acl-ignores-owner', pool: m[1]!})],
 ]

@@ -171,6 +171,8 @@ export interface FpmInstallFacts {
   test: {ok: boolean; errors: string[]; unknown?: string}
   pools: PoolFacts[]
   errorLogs: string[]
+  /** Global `process_control_timeout` in seconds: how long a reload or graceful stop lets busy workers finish. */
+  processControlTimeout: Sourced<number>
   /** When the running master/children started (naive host time), as for nginx. */
   generation?: number
 }

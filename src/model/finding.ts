@@ -7,6 +7,7 @@ export const FINDING_IDS = [
   'timeout-mismatch',
   'header-buffer',
   'fpm-crashing',
+  'reload-cuts-requests',
   'config-invalid',
   'nginx-down',
 ] as const

@@ -40,6 +40,7 @@ export type FpmEventKind =
   | 'child-exited-signal'
   | 'child-exited-code'
   | 'emergency-restart'
+  | 'reloading'
   | 'execution-timed-out'
   | 'executing-too-slow'
   | 'bind-failed'
