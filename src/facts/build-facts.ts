@@ -221,6 +221,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
       port: listener.port,
       recvQ: listener.recvQ ?? 0,
       sendQ: listener.sendQ ?? 0,
+      programs: [...new Set(listener.processes.map((process) => process.name))],
     })),
     users,
     groups,

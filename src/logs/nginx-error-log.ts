@@ -45,6 +45,8 @@ function classify(message: string): {kind: NginxEventKind; errno?: number; actio
   if (message.startsWith('upstream timed out')) return {kind: 'timed-out', ...base}
   if (message.startsWith('no live upstreams')) return {kind: 'no-live-upstreams', ...base}
   if (message.includes('Primary script unknown')) return {kind: 'primary-script-unknown', ...base}
+  // What answered is not FastCGI: the "version" is its first byte (72, 'H', for an HTTP server).
+  if (message.startsWith('upstream sent unsupported FastCGI protocol version')) return {kind: 'not-fastcgi', ...base}
   return {kind: 'other', ...base}
 }
 

@@ -189,7 +189,15 @@ export interface HostFacts {
   /** Accept queue of each of this host's unix listeners right now (`ss` Recv-Q / Send-Q = backlog). */
   unixQueues: Map<string, {recvQ: number; sendQ: number}>
   /** TCP listeners of the network namespace (host undefined: every address; v6only: `[::]` refusing IPv4). */
-  listeningTcp: Array<{host?: string; port: number; v6only?: boolean; recvQ: number; sendQ: number}>
+  listeningTcp: Array<{
+    host?: string
+    port: number
+    v6only?: boolean
+    recvQ: number
+    sendQ: number
+    /** The programs listening, as `ss -p` names them (empty when not shown). */
+    programs: string[]
+  }>
   users: Map<string, UserFact>
   groups: Map<string, GroupFact>
   memory: {totalKb?: number; availableKb?: number}

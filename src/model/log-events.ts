@@ -10,6 +10,7 @@ export type NginxEventKind =
   | 'timed-out'
   | 'no-live-upstreams'
   | 'primary-script-unknown'
+  | 'not-fastcgi'
   | 'other'
 
 export interface NginxErrorEvent {

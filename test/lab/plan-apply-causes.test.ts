@@ -8,6 +8,7 @@ import {
   HIDDEN_POOL_FILE,
   HIDDEN_SOCKET_DIR,
   ipv6OnlyPool,
+  passToHttpPort,
   readTimeoutShorterThanRequests,
   socketInUnsearchableDirectory,
   stopNginx,
@@ -16,7 +17,7 @@ import {
   variableSetToDeadSocket,
 } from './lab/faults-causes.js'
 import {logSecondsPassed, NGINX_ERROR_LOG, provoke} from './lab/faults-502.js'
-import {FPM_POOL_FILE, LAB_SITE_AVAILABLE, type Lab, type LabHost, startLab} from './lab/index.js'
+import {FPM_POOL_FILE, FPM_SOCKET, LAB_SITE_AVAILABLE, type Lab, type LabHost, startLab} from './lab/index.js'
 import {applyPlanFile, planDirectory, savePlan} from './support/apply-cli-helpers.js'
 import {writeInventory} from './support/inventory-writer.js'
 import {buildCli, changeOf, type JsonFinding, poolValue, problems, runPlan, withReport} from './support/plan-helpers.js'
@@ -36,6 +37,20 @@ interface Cause {
 }
 
 const causes: Cause[] = [
+  {
+    name: 'fastcgi_pass names a port where an HTTP server answers',
+    inject: passToHttpPort,
+    nginxLog: /upstream sent unsupported FastCGI protocol version: 72 while reading response header/,
+    finding: 'socket-mismatch',
+    explains(finding, host) {
+      expect(finding.summary).toContain(`nginx sends to 127.0.0.1:${host.httpPort}, where no php-fpm pool listens`)
+      expect(finding.summary).toContain('nginx answers there, not in FastCGI')
+    },
+    remedy(plan) {
+      expect(changeOf(plan, LAB_SITE_AVAILABLE).after).toContain(`fastcgi_pass unix:${FPM_SOCKET};`)
+      expect(actionsOf(plan)).toEqual(['nginx reload'])
+    },
+  },
   {
     name: 'fastcgi_pass $var whose literal set names a dead socket',
     inject: variableSetToDeadSocket,

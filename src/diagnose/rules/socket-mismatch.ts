@@ -1,5 +1,13 @@
 import {compareVersionKeys} from '../../facts/install-version.js'
-import {allPools, formatAddress, groupByAddress, isListening, type Pairing, type PoolRef} from '../../facts/pairing.js'
+import {
+  addressMatches,
+  allPools,
+  formatAddress,
+  groupByAddress,
+  isListening,
+  type Pairing,
+  type PoolRef,
+} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Address} from '../../model/facts.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
@@ -45,27 +53,50 @@ export function chooseLivePool(live: PoolRef[], wanted: Address): {pool?: PoolRe
   return candidates.length === 1 ? {pool: candidates[0]!, ambiguous: []} : {ambiguous: candidates}
 }
 
-/** nginx points at an address where no pool is configured and nothing listens, while pools listen elsewhere. */
+/**
+ * nginx points at an address where no pool is configured and nothing listens, or where something
+ * that is not FastCGI answers (nginx logged it: a port of an HTTP server, say), while pools listen
+ * elsewhere. Something listening is not enough to say so: a container's php-fpm behind a proxy
+ * listens through a program that is not php-fpm.
+ */
 export const socketMismatch: Rule = {
   id: 'socket-mismatch',
   diagnose(context: RuleContext): Finding[] {
     const live = allPools(context.facts).filter(
       (ref) => ref.pool.listen.value !== undefined && isListening(context.facts, ref.pool.listen.value),
     )
-    const broken = context.pairings.filter((pairing) => pairing.pool === undefined && !pairing.listening)
+    const notFastcgi = currentNginxEvents(context, (event) => event.kind === 'not-fastcgi')
+    const broken = context.pairings.filter(
+      (pairing) =>
+        pairing.pool === undefined && (!pairing.listening || eventsForAddress(notFastcgi, pairing.target).length > 0),
+    )
     return groupByAddress(broken).map((group) => mismatchFinding(context, group, live))
   },
 }
 
+/** Who answers at an address nginx sends to that is not a pool's, in words, for the summary and evidence. */
+function answeredBy(context: RuleContext, target: Address): string {
+  const programs =
+    target.kind === 'tcp'
+      ? context.facts.listeningTcp
+          .filter((listener) => addressMatches(target, {kind: 'tcp', ...listener}))
+          .flatMap((listener) => listener.programs)
+      : []
+  return programs.length > 0 ? [...new Set(programs)].join(', ') : 'a program that is not php-fpm'
+}
+
 function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]): Finding {
   const target = group[0]!.target
+  const listening = group[0]!.listening
   const places = uniqueBy(group, (pairing) => `${pairing.target.file}:${pairing.target.line}`)
   const evidence: Evidence[] = places.map(({target: place}) => ({
     kind: 'config',
     text: `${place.directive === 'server' ? `${upstreamLabel(group[0]!)}server` : 'fastcgi_pass'} ${formatAddress(place)}`,
     source: `${place.file}:${place.line}`,
   }))
-  if (target.kind === 'unix') evidence.push(statEvidence(context.facts.paths.get(target.path), target.path))
+  if (listening)
+    evidence.push({kind: 'listener', text: `${formatAddress(target)} is answered by ${answeredBy(context, target)}`})
+  else if (target.kind === 'unix') evidence.push(statEvidence(context.facts.paths.get(target.path), target.path))
   else evidence.push({kind: 'listener', text: `no TCP listener on port ${target.port}`})
   for (const ref of live)
     evidence.push(
@@ -76,13 +107,14 @@ function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]
       ),
     )
   const events = eventsForAddress(
-    currentNginxEvents(context, (event) => event.kind === 'connect-failed'),
+    currentNginxEvents(context, (event) => event.kind === (listening ? 'not-fastcgi' : 'connect-failed')),
     target,
   )
   evidence.push(...logEvidence(events))
   const remedies: Remedy[] = []
   const choice = chooseLivePool(live, target)
   let summary = `nginx sends to ${formatAddress(target)}, where no php-fpm pool listens`
+  if (listening) summary += ` (${answeredBy(context, target)} answers there, not in FastCGI)`
   if (choice.pool !== undefined) {
     const {pool, install} = choice.pool
     const version = install.version ? ` (php ${install.version})` : ''

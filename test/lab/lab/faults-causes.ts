@@ -54,6 +54,15 @@ export async function variableSetToDeadSocket(host: LabHost): Promise<CauseFault
   return fault(host, single('/index.php'))
 }
 
+/** The site passes PHP to nginx's own HTTP port: what answers is not FastCGI (nginx reads 'H' as its version). */
+export async function passToHttpPort(host: LabHost): Promise<CauseFault> {
+  await editFile(host, LAB_SITE_AVAILABLE, (site) =>
+    replaceOnce(site, PHP_LOCATION_PASS, `fastcgi_pass 127.0.0.1:${host.httpPort};`),
+  )
+  await reloadNginx(host)
+  return fault(host, single('/index.php'))
+}
+
 /**
  * The pool on TCP sparePorts[0] accepts only 127.0.0.2 (listen.allowed_clients), while nginx connects from
  * 127.0.0.1: php-fpm drops every connection. catch_workers_output makes php-fpm log the drop.

@@ -290,4 +290,37 @@ describe('socket-mismatch', () => {
       expect(problems(planFor(snapshot))).toEqual([])
     })
   })
+
+  describe('nginx sends to a port where something that is not FastCGI answers (real capture: an HTTP server)', () => {
+    const SITE = '/etc/nginx/sites-enabled/default'
+    const SITE_TARGET = '/etc/nginx/sites-available/default'
+    const notFastcgi = restamp(captured('nginx-error-not-fastcgi.log'), minutesBefore(DEFAULT_LOCAL_TIME, 1)).map(
+      (line) => line.replaceAll('127.0.0.1:14561', '127.0.0.1:8080'),
+    )
+    const passingTo8080 = (program: string, nginxLog?: string) =>
+      snapshotFromLayout('debian-php82', {
+        files: {
+          [SITE]: (text) => text.replace('fastcgi_pass unix:/run/php/php8.2-fpm.sock;', 'fastcgi_pass 127.0.0.1:8080;'),
+        },
+        ...(nginxLog === undefined ? {} : {nginxLog}),
+        edit: (host) =>
+          host.listeners.tcp.push({address: '127.0.0.1', port: 8080, processes: [{name: program, pid: 4242, fd: 4}]}),
+      })
+
+    it('is the mismatch, naming what answers there and nginx’s protocol error, and points nginx at the live pool', () => {
+      const plan = planFor(passingTo8080('apache2', lines(notFastcgi)))
+      const finding = onlyFinding(plan, 'socket-mismatch')
+      expect(finding.summary).toMatch(
+        /^nginx sends to 127\.0\.0\.1:8080, where no php-fpm pool listens \(apache2 answers there, not in FastCGI\); the live pool www/,
+      )
+      expect(finding.evidence).toContainEqual({kind: 'listener', text: '127.0.0.1:8080 is answered by apache2'})
+      expect(finding.evidence.filter((item) => item.kind === 'log').map((item) => item.text)).toEqual(notFastcgi)
+      expect(changeOf(plan, SITE_TARGET).diff).toContain('+\t\tfastcgi_pass unix:/run/php/php8.2-fpm.sock;')
+      expect(problems(plan).map((item) => item.id)).toEqual(['socket-mismatch'])
+    })
+
+    it('nothing without nginx saying so: a container’s php-fpm behind a proxy listens through another program', () => {
+      expect(findingsOf(planFor(passingTo8080('docker-proxy')), 'socket-mismatch')).toEqual([])
+    })
+  })
 })
