@@ -200,6 +200,7 @@ export function buildFacts(snapshot: HostSnapshot): {facts: HostFacts; sources: 
     hostname: snapshot.hostname,
     ...(now === undefined ? {} : {now}),
     initSystem: snapshot.initSystem,
+    selinux: snapshot.selinux,
     ...(snapshot.nginx.present
       ? {
           nginx: {

@@ -1,5 +1,5 @@
 import type {FpmLogEvent, NginxErrorEvent} from './log-events.js'
-import type {ServiceState} from './snapshot.js'
+import type {SelinuxMode, ServiceState} from './snapshot.js'
 
 /**
  * Where a FastCGI peer is: a unix socket path or a TCP address (host undefined = all addresses).
@@ -182,6 +182,7 @@ export interface HostFacts {
   /** The host's clock read as a naive local time (same scale as log times), if known. */
   now?: number
   initSystem: 'systemd' | 'openrc' | 'sysv' | 'none'
+  selinux: SelinuxMode
   nginx?: NginxFacts
   installs: FpmInstallFacts[]
   paths: Map<string, PathStat>

@@ -5,6 +5,7 @@ import type {HostFacts, UserFact} from '../../model/facts.js'
 import {fpmService} from '../../remedy/service.js'
 import {allowedClientsFindings} from '../allowed-clients.js'
 import {planSocketMove} from '../socket-move.js'
+import {selinuxFindings} from '../selinux-denial.js'
 import {configEvidence, currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {poolScope} from '../scope.js'
@@ -17,13 +18,17 @@ function workerUser(facts: HostFacts): UserFact | undefined {
 
 /**
  * nginx may not connect to a live pool: its worker user cannot connect() to the unix socket
- * (owner/group/mode, ACLs or a parent directory), or a TCP pool's listen.allowed_clients
- * leaves out the address nginx connects from.
+ * (owner/group/mode, ACLs or a parent directory), a TCP pool's listen.allowed_clients
+ * leaves out the address nginx connects from, or SELinux denies the connection.
  */
 export const socketPermission: Rule = {
   id: 'socket-permission',
   diagnose(context: RuleContext): Finding[] {
-    return [...unixFindings(context), ...allowedClientsFindings(context)]
+    return [
+      ...unixFindings(context),
+      ...allowedClientsFindings(context),
+      ...selinuxFindings(context, workerUser(context.facts)),
+    ]
   },
 }
 
