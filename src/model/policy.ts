@@ -29,6 +29,8 @@ export interface Policy {
   timeouts: {
     /** fastcgi_read_timeout a 504 fix may raise to, at most (seconds). */
     maxReadTimeoutSeconds: number
+    /** process_control_timeout a reload-cuts-requests fix sets: how long a reload lets requests finish (seconds). */
+    reloadWaitSeconds: number
   }
   /** What every host should look like (PHP version, pool and nginx settings), when the policy says. */
   desired?: DesiredState
@@ -40,5 +42,5 @@ export const DEFAULT_POLICY: Policy = {
   sizing: {reservePercent: 10, reserveMinMb: 256, headroomPercent: 10, maxGrowthFactor: 4, assumedWorkerMb: 64},
   sockets: {listenMode: 0o660},
   buffers: {minBufferSizeKb: 32, maxBufferSizeKb: 256},
-  timeouts: {maxReadTimeoutSeconds: 300},
+  timeouts: {maxReadTimeoutSeconds: 300, reloadWaitSeconds: 10},
 }

@@ -20,6 +20,7 @@ const KEYS: LimitKeys = {
   },
   timeouts: {
     max_read_timeout_seconds: {set: (p, v) => void (p.timeouts.maxReadTimeoutSeconds = v), min: 1, max: 24 * 3600},
+    reload_wait_seconds: {set: (p, v) => void (p.timeouts.reloadWaitSeconds = v), min: 1, max: 3600},
   },
 }
 

@@ -13,9 +13,6 @@ import {
 import type {Rule, RuleContext} from '../rule.js'
 import {hostScope} from '../scope.js'
 
-/** Long enough for most requests to finish; meanwhile new requests wait in the listen queue. */
-const WANTED_SECONDS = 10
-
 /**
  * On a reload (SIGUSR2) the php-fpm master asks its workers to finish, waits
  * process_control_timeout, then terminates them. At 0, php-fpm's default, every request in flight
@@ -32,7 +29,7 @@ export const reloadCutsRequests: Rule = {
       })
       const cut = reloads.length === 0 ? [] : droppedAtReloads(context, install, reloads)
       const cutting = reloads.filter((reload) => cut.some((event) => sameMoment(event, reload)))
-      return cut.length === 0 ? [] : [finding(install, cutting, cut)]
+      return cut.length === 0 ? [] : [finding(install, cutting, cut, context.policy.timeouts.reloadWaitSeconds)]
     })
   },
 }
@@ -55,16 +52,21 @@ function sameMoment(event: NginxErrorEvent, reload: FpmLogEvent): boolean {
   return Math.abs(event.time! - reload.time!) <= 1000
 }
 
-/** At most WANTED_SECONDS, and no longer than every pool's request_terminate_timeout lets a request run. */
-function wantedSeconds(install: FpmInstallFacts): number {
+/** The policy's wait, and no longer than every pool's request_terminate_timeout lets a request run. */
+function wantedSeconds(install: FpmInstallFacts, policySeconds: number): number {
   const limits = install.pools.map((pool) => pool.requestTerminateTimeout.value)
   const bounded = limits.length > 0 && limits.every((seconds) => seconds > 0)
-  return bounded ? Math.min(WANTED_SECONDS, Math.max(...limits)) : WANTED_SECONDS
+  return bounded ? Math.min(policySeconds, Math.max(...limits)) : policySeconds
 }
 
-function finding(install: FpmInstallFacts, reloads: FpmLogEvent[], cut: NginxErrorEvent[]): Finding {
+function finding(
+  install: FpmInstallFacts,
+  reloads: FpmLogEvent[],
+  cut: NginxErrorEvent[],
+  policySeconds: number,
+): Finding {
   const version = install.version === undefined ? '' : ` (php ${install.version})`
-  const seconds = wantedSeconds(install)
+  const seconds = wantedSeconds(install, policySeconds)
   return {
     id: 'reload-cuts-requests',
     severity: 'warning',

@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
+import {DEFAULT_POLICY} from '../../../src/model/policy.js'
+import {planFromSnapshot} from '../../../src/plan/plan-from-snapshot.js'
 import {DEFAULT_LOCAL_TIME, snapshotFromLayout, type LayoutOptions} from '../../support/snapshot-from-layout.js'
 import {captured, minutesBefore, restampTogether} from './support/captured-logs.js'
 import {findingsOf, onlyFinding, planFor, problems} from './support/pipeline.js'
@@ -40,6 +42,17 @@ describe('reload-cuts-requests: php-fpm reloads ending requests in flight', () =
       expect(plan.changes.map((change) => change.path)).toEqual([FPM_CONF])
       expect(plan.changes[0]!.diff).toMatch(/\n ;process_control_timeout = 0\n\+process_control_timeout = 10s\n/)
       expect(plan.actions.map((action) => `${action.service} ${action.action}`)).toEqual(['php8.2-fpm reload'])
+    })
+
+    it('sets what the policy says a reload may wait', () => {
+      const snapshot = debian(reloadLogs())
+      const policy = {...DEFAULT_POLICY, timeouts: {...DEFAULT_POLICY.timeouts, reloadWaitSeconds: 30}}
+      const {plan: waiting} = planFromSnapshot(
+        {name: 'h', connection: 'local', address: 'localhost', vars: {}},
+        snapshot,
+        {policy},
+      )
+      expect(onlyFinding(waiting, 'reload-cuts-requests').remedies[0]).toMatchObject({value: '30s'})
     })
 
     it('waits no longer than every pool lets a request run', () => {

@@ -110,7 +110,9 @@ describe('timeout-mismatch', () => {
     const plan504 = (options: Parameters<typeof snapshotFromLayout>[1] = {}, maxReadTimeoutSeconds?: number) => {
       const snapshot = snapshotFromLayout('debian-php82', {nginxLog: logs.nginx, ...options})
       const policy =
-        maxReadTimeoutSeconds === undefined ? DEFAULT_POLICY : {...DEFAULT_POLICY, timeouts: {maxReadTimeoutSeconds}}
+        maxReadTimeoutSeconds === undefined
+          ? DEFAULT_POLICY
+          : {...DEFAULT_POLICY, timeouts: {...DEFAULT_POLICY.timeouts, maxReadTimeoutSeconds}}
       const {plan} = planFromSnapshot({name: 'web1', connection: 'ssh', address: '192.0.2.10', vars: {}}, snapshot, {
         policy,
       })

@@ -49,7 +49,12 @@ describe('policy files', () => {
     )
     expect(parsePolicy('[timeouts]\nmax_read_timeout_seconds = 120\n', 'fleet.ini').timeouts).toEqual({
       maxReadTimeoutSeconds: 120,
+      reloadWaitSeconds: 10,
     })
+    expect(parsePolicy('[timeouts]\nreload_wait_seconds = 30\n', 'fleet.ini').timeouts.reloadWaitSeconds).toBe(30)
+    expect(policyError('[timeouts]\nreload_wait_seconds = 0\n').message).toMatch(
+      /reload_wait_seconds = 0: expected a whole number from 1 to 3600/,
+    )
     expect(policyError('window_minutes = 5\n').message).toMatch(/outside a section/)
     expect(policyError('[sizing]\nreserve_percent = -1\n').exit).toBe(65)
   })
