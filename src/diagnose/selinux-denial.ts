@@ -1,9 +1,9 @@
-import {accountLookup, canConnectUnix} from '../facts/access.js'
+import {canConnectUnix, type AccountLookup} from '../facts/access.js'
 import {addressKey, formatAddress, sitesForPool, type Pairing} from '../facts/pairing.js'
 import type {Finding} from '../model/finding.js'
 import type {UserFact} from '../model/facts.js'
 import type {NginxErrorEvent} from '../model/log-events.js'
-import {eventsForAddress, logEvidence, poolNginxEvents} from './evidence.js'
+import {logEvidence, poolNginxEvents} from './evidence.js'
 import type {RuleContext} from './rule.js'
 import {pairingsScope, poolScope} from './scope.js'
 
@@ -13,15 +13,14 @@ import {pairingsScope, poolScope} from './scope.js'
  * port outside http_port_t needs httpd_can_network_connect or a port label. No config file of
  * nginx or php-fpm changes that, so no change is proposed: the finding says what to run.
  */
-export function selinuxFindings(context: RuleContext, worker: UserFact | undefined): Finding[] {
+export function selinuxFindings(context: RuleContext, worker: UserFact | undefined, lookup: AccountLookup): Finding[] {
   if (context.facts.selinux !== 'enforcing') return []
-  const lookup = accountLookup(context.facts)
   const findings: Finding[] = []
   const seen = new Set<string>()
   for (const pairing of context.pairings) {
     const key = addressKey(pairing.target)
     if (pairing.pool === undefined || !pairing.listening || seen.has(key)) continue
-    const events = eventsForAddress(poolNginxEvents(context, pairing.pool, eaccesOnConnect), pairing.target)
+    const events = poolNginxEvents(context, pairing.pool, eaccesOnConnect)
     if (events.length === 0) continue
     const {target} = pairing
     if (

@@ -122,7 +122,7 @@ function processControlTimeout(
   tt: FpmEffectiveConfig | undefined,
 ): FpmInstallFacts['processControlTimeout'] {
   const setting = globalSetting(source, tt, 'process_control_timeout')
-  return {value: parseDuration(setting.value ?? '0') ?? 0, source: setting.source}
+  return {value: parseDuration(setting.value ?? '0'), source: setting.source}
 }
 
 export function fpmFacts(

@@ -171,8 +171,11 @@ export interface FpmInstallFacts {
   test: {ok: boolean; errors: string[]; unknown?: string}
   pools: PoolFacts[]
   errorLogs: string[]
-  /** Global `process_control_timeout` in seconds: how long a reload or graceful stop lets busy workers finish. */
-  processControlTimeout: Sourced<number>
+  /**
+   * Global `process_control_timeout` in seconds: how long a reload or graceful stop lets busy workers
+   * finish. Undefined when written in a way fpmfix does not read (php-fpm's -t judges it).
+   */
+  processControlTimeout: Sourced<number | undefined>
   /** When the running master/children started (naive host time), as for nginx. */
   generation?: number
 }

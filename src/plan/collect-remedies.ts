@@ -27,6 +27,13 @@ function nginxKey(remedy: NginxEdit): string {
   return `${remedy.kind}\0${remedy.file}\0${remedy.line}\0${remedy.directive}`
 }
 
+/** What a remedy acts on: two remedies with one key are one edit once collected. */
+export function remedyKey(remedy: Exclude<Remedy, {kind: 'service'}>): string {
+  if (remedy.kind === 'fpm-set') return `fpm-set\0${fpmKey(remedy)}`
+  if (remedy.kind === 'fpm-pool') return `fpm-pool\0${remedy.install}\0${remedy.pool}`
+  return nginxKey(remedy)
+}
+
 /**
  * One remedy per setting across all findings. Two findings asking for different
  * numbers for the same php-fpm key (a pm repair and a memory-based raise) get the

@@ -8,7 +8,7 @@ import type {HostSnapshot} from '../model/snapshot.js'
 import type {HostTarget} from '../model/target.js'
 import {desiredState, withoutRefused, type DesiredChange} from '../policy/index.js'
 import {buildChanges} from './build-changes.js'
-import {collectRemedies} from './collect-remedies.js'
+import {collectRemedies, remedyKey} from './collect-remedies.js'
 import {fingerprints} from './fingerprints.js'
 import {plannedSnapshot} from './planned-snapshot.js'
 import {serviceActions} from './service-actions.js'
@@ -45,10 +45,9 @@ export function planFromSnapshot(
   if (built.refused.length > 0) {
     // A finding (or desired change) whose edit cannot be made is not fixed by this plan: none of
     // its remedies run (no reload for an edit that is not there).
-    const refused = new Set<Remedy>(built.refused)
-    fixing = findings.map((finding) =>
-      finding.remedies.some((remedy) => refused.has(remedy)) ? {...finding, remedies: []} : finding,
-    )
+    const keys = new Set(built.refused.map(remedyKey))
+    const refused = (remedy: Remedy) => remedy.kind !== 'service' && keys.has(remedyKey(remedy))
+    fixing = findings.map((finding) => (finding.remedies.some(refused) ? {...finding, remedies: []} : finding))
     wanted = withoutRefused(wanted, refused)
     remedies = remediesOf()
     const again = buildChanges(remedies, sources, nginxFiles)
@@ -74,8 +73,11 @@ export function planFromSnapshot(
   const unreadable = unreadableNote(snapshot, facts.unreadable)
   if (unreadable !== undefined) notes.unshift(unreadable)
   const unremedied = fixing.filter((finding) => finding.severity !== 'info' && finding.remedies.length === 0)
-  for (const finding of unremedied)
-    notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; see the finding`)
+  for (const [index, finding] of fixing.entries()) {
+    if (!unremedied.includes(finding)) continue
+    const why = findings[index]!.remedies.length > 0 ? 'its edit cannot be made (see above)' : 'see the finding'
+    notes.push(`${finding.id} (${finding.scope.label}): no change is proposed for this; ${why}`)
+  }
   for (const install of facts.installs) if (install.versionNote) notes.push(install.versionNote)
   notes.push(...(desired?.notes ?? []))
   const drift = wanted.flatMap((change) => change.drift)

@@ -29,8 +29,8 @@ export function isDropped(change: DesiredChange): boolean {
  * a change with a refused remedy is dropped whole and its drift marked unresolved, and so is every
  * change that requires a dropped one.
  */
-export function withoutRefused(changes: DesiredChange[], refused: ReadonlySet<Remedy>): DesiredChange[] {
-  const dropped = new Set(changes.filter((change) => change.remedies.some((remedy) => refused.has(remedy))))
+export function withoutRefused(changes: DesiredChange[], refused: (remedy: Remedy) => boolean): DesiredChange[] {
+  const dropped = new Set(changes.filter((change) => change.remedies.some(refused)))
   let grew = true
   while (grew) {
     grew = false
@@ -44,7 +44,7 @@ export function withoutRefused(changes: DesiredChange[], refused: ReadonlySet<Re
   return changes.map((change) =>
     !dropped.has(change)
       ? change
-      : change.remedies.some((remedy) => refused.has(remedy))
+      : change.remedies.some(refused)
         ? unresolved(change, 'an edit it needs cannot be made (see the notes)')
         : unresolved(change, 'a change it depends on is not made'),
   )

@@ -210,6 +210,6 @@ export function desiredState(
   }
   if (desired.nginx.length > 0) changes.push(...nginxDrift(facts.nginx?.sites ?? [], sources.nginx, desired.nginx))
   // A change that depends on one this plan cannot make is not made either.
-  const settled = withoutRefused(changes, new Set())
+  const settled = withoutRefused(changes, () => false)
   return {changes: settled.filter((change) => change.drift.length > 0 || !isDropped(change)), notes}
 }

@@ -1,15 +1,9 @@
+import {addressMatches} from '../../facts/pairing.js'
 import type {FpmInstallFacts} from '../../model/facts.js'
 import type {Finding} from '../../model/finding.js'
 import type {FpmLogEvent, NginxErrorEvent} from '../../model/log-events.js'
 import {fpmService} from '../../remedy/service.js'
-import {
-  configEvidence,
-  currentFpmEvents,
-  droppedByUpstream,
-  eventsForAddress,
-  isCurrent,
-  logEvidence,
-} from '../evidence.js'
+import {configEvidence, currentFpmEvents, droppedByUpstream, isCurrent, logEvidence} from '../evidence.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {hostScope} from '../scope.js'
 
@@ -23,7 +17,7 @@ export const reloadCutsRequests: Rule = {
   id: 'reload-cuts-requests',
   diagnose(context: RuleContext): Finding[] {
     return context.facts.installs.flatMap((install) => {
-      if (install.processControlTimeout.value > 0) return []
+      if (install.processControlTimeout.value !== 0) return []
       const reloads = currentFpmEvents(context, install, (event) => event.kind === 'reloading', {
         sinceGeneration: false,
       })
@@ -39,17 +33,19 @@ function droppedAtReloads(context: RuleContext, install: FpmInstallFacts, reload
   const dropped = context.facts.nginxEvents.filter(
     (event) =>
       droppedByUpstream(event) &&
+      event.upstream !== undefined &&
       event.action === 'reading response header from upstream' &&
       isCurrent(event, context, undefined) &&
       reloads.some((reload) => sameMoment(event, reload)),
   )
   const addresses = install.pools.flatMap((pool) => (pool.listen.value === undefined ? [] : [pool.listen.value]))
-  return dropped.filter((event) => addresses.some((address) => eventsForAddress([event], address).length > 0))
+  return dropped.filter((event) => addresses.some((address) => addressMatches(event.upstream!, address)))
 }
 
-/** Both logs write whole seconds: a line from the reload's second or the next. */
+/** A drop logged in the reload's second or the next (both logs write whole seconds), never before it. */
 function sameMoment(event: NginxErrorEvent, reload: FpmLogEvent): boolean {
-  return Math.abs(event.time! - reload.time!) <= 1000
+  const after = event.time! - reload.time!
+  return after >= 0 && after <= 1000
 }
 
 /** The policy's wait, and no longer than every pool's request_terminate_timeout lets a request run. */

@@ -129,6 +129,9 @@ function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]
         ...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])),
         nginxService('reload', 'load the corrected FastCGI address'),
       )
+      // Something answers there on purpose: say what the plan assumes, for the reviewer to judge.
+      if (listening)
+        summary += `; this plan assumes php-fpm was meant (if ${answeredBy(context, target)} was, that takes proxy_pass)`
     }
   } else if (choice.ambiguous.length > 1) {
     const candidates = choice.ambiguous.map((ref) => `${ref.pool.name} at ${formatAddress(ref.pool.listen.value)}`)

@@ -1,4 +1,4 @@
-import {accountLookup, canConnectUnix, mayAccess} from '../../facts/access.js'
+import {accountLookup, canConnectUnix, mayAccess, type AccountLookup} from '../../facts/access.js'
 import {sitesForPool, type Pairing, type PoolRef} from '../../facts/pairing.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {HostFacts, UserFact} from '../../model/facts.js'
@@ -24,19 +24,19 @@ function workerUser(facts: HostFacts): UserFact | undefined {
 export const socketPermission: Rule = {
   id: 'socket-permission',
   diagnose(context: RuleContext): Finding[] {
+    const worker = workerUser(context.facts)
+    const lookup = accountLookup(context.facts)
     return [
-      ...unixFindings(context),
+      ...unixFindings(context, worker, lookup),
       ...allowedClientsFindings(context),
-      ...selinuxFindings(context, workerUser(context.facts)),
+      ...selinuxFindings(context, worker, lookup),
     ]
   },
 }
 
-function unixFindings(context: RuleContext): Finding[] {
+function unixFindings(context: RuleContext, worker: UserFact | undefined, lookup: AccountLookup): Finding[] {
   const {facts} = context
-  const worker = workerUser(facts)
   if (worker === undefined) return []
-  const lookup = accountLookup(facts)
   const findings: Finding[] = []
   const seen = new Set<PoolRef['pool']>()
   for (const pairing of context.pairings) {
@@ -45,7 +45,7 @@ function unixFindings(context: RuleContext): Finding[] {
     const verdict = canConnectUnix(pairing.target.path, worker, facts.paths, lookup)
     if (verdict.ok) continue
     seen.add(ref.pool)
-    findings.push(permissionFinding(context, pairing, ref, worker, verdict.reason, verdict.path))
+    findings.push(permissionFinding(context, pairing, ref, worker, lookup, verdict))
   }
   return findings
 }
@@ -55,8 +55,8 @@ function permissionFinding(
   pairing: Pairing,
   ref: PoolRef,
   worker: UserFact,
-  reason: string,
-  failingPath: string,
+  lookup: AccountLookup,
+  {reason, path: failingPath}: {reason: string; path: string},
 ): Finding {
   const {facts} = context
   const {pool, install} = ref
@@ -98,7 +98,6 @@ function permissionFinding(
   let summary = `nginx (user ${worker.name}) cannot connect to ${path}: ${reason}`
   const dirBlocked = failingPath !== path
   const stat = facts.paths.get(path)
-  const lookup = accountLookup(facts)
   // Behind a closed directory the socket itself may refuse the worker too: both are fixed in one plan.
   const socketDenied = !dirBlocked || (stat?.exists === true && !mayAccess(stat, worker, 'w', lookup).ok)
   if (dirBlocked) {

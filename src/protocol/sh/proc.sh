@@ -44,10 +44,6 @@ digits_into() {
     esac
   done
 }
-digits_of() {
-  digits_into "$1"
-  printf '%s' "$DIGITS"
-}
 
 # PROC_MASTERS gets one "KIND PID" line (KIND nginx or fpm) per master process of this mount
 # namespace, ascending by pid: titled "nginx: master process" or "php-fpm: master process".

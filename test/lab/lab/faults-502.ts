@@ -46,6 +46,8 @@ export function provoke(host: LabHost, fault: Fault502): Promise<HttpResult[]> {
  * seconds before the next step: nginx and php-fpm log whole seconds, and fpmfix knows a restart's
  * time to the second, so lines from the second of a fix (or the one before it) may count as the
  * live config's. Tests that fix what they provoked and then expect a clean re-plan wait for this.
+ * Two seconds suffice because neither generation rests on process ages alone: php-fpm logs each
+ * (re)start's second ("fpm is running"), and nginx's lines name the worker that wrote them.
  */
 export async function logSecondsPassed(provokedAt: number): Promise<void> {
   const wait = Math.floor(provokedAt / 1000) * 1000 + 2_100 - Date.now()

@@ -72,6 +72,23 @@ describe('reload-cuts-requests: php-fpm reloads ending requests in flight', () =
     expect(findingsOf(planFor(fixed), 'reload-cuts-requests')).toEqual([])
   })
 
+  it('nothing for a drop logged the second before the reload: nginx can only see the cut after it', () => {
+    const before = restampTogether(
+      {
+        nginx: captured('nginx-error-reload-cut.log').map((line) => line.replace('15:05:46', '15:05:45')),
+        fpm: captured('php8.2-fpm-reload-cut.log'),
+      },
+      minutesBefore(DEFAULT_LOCAL_TIME, 1),
+    )
+    expect(findingsOf(planFor(debian(before)), 'reload-cuts-requests')).toEqual([])
+  })
+
+  it('nothing for drops at another address than the reloaded install’s pools', () => {
+    const elsewhere = reloadLogs()
+    const logs = {...elsewhere, nginx: elsewhere.nginx.replaceAll('php8.2-fpm.sock', 'php8.1-fpm.sock')}
+    expect(findingsOf(planFor(debian(logs)), 'reload-cuts-requests')).toEqual([])
+  })
+
   it('nothing when no request was dropped at a reload', () => {
     expect(findingsOf(planFor(debian(reloadLogs({nginx: false}))), 'reload-cuts-requests')).toEqual([])
   })

@@ -89,7 +89,9 @@ describe('file changes and fingerprints', () => {
       expect(mismatch).toHaveLength(1)
       expect(mismatch[0]!.remedies).toEqual([])
       expect(unfixedCriticals(bothPlan).map((finding) => finding.id)).toEqual(['socket-mismatch'])
-      expect(bothPlan.notes).toContainEqual(expect.stringMatching(/^socket-mismatch \(.*\): no change is proposed/))
+      expect(bothPlan.notes).toContainEqual(
+        expect.stringMatching(/^socket-mismatch \(.*\): no change is proposed for this; its edit cannot be made/),
+      )
     })
   })
 })
