@@ -16,7 +16,7 @@ export type {SetDirectiveRequest} from './editor.js'
 export {defaultListenBacklog} from './defaults.js'
 export {formatIniValue, iniScalar, parseIniBoolean, parseIniLine} from './ini-line.js'
 export type {IniEntryLine, IniLine} from './ini-line.js'
-export {atoi, parseDuration, parseListen, parseOctalMode, parseSize, splitList} from './values.js'
+export {atoi, formatListen, parseDuration, parseListen, parseOctalMode, parseSize, splitList} from './values.js'
 export type {
   FileLine,
   FpmConfigIssue,

@@ -1,4 +1,4 @@
-import {listenAll} from '../model/address.js'
+import {hostPort, listenAll} from '../model/address.js'
 import type {ListenAddress} from './types.js'
 
 /** C atoi: optional sign and leading digits; anything else stops it (0 when none). */
@@ -34,6 +34,12 @@ export function parseSize(text: string): number | undefined {
 export function parseOctalMode(text: string): number | undefined {
   const match = /^\s*([0-7]+)/.exec(text)
   return match ? Number.parseInt(match[1]!, 8) : undefined
+}
+
+/** An address as php-fpm's `listen` takes it: a socket path, `host:port`, or a bare port for every address. */
+export function formatListen(address: ListenAddress): string {
+  if (address.kind === 'unix') return address.path
+  return address.host === undefined ? String(address.port) : hostPort(address.host, address.port)
 }
 
 /**

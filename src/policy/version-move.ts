@@ -2,14 +2,15 @@ import {posix} from 'node:path'
 
 import {compareVersionKeys} from '../facts/install-version.js'
 import {addressMatches, formatAddress, type Pairing} from '../facts/pairing.js'
-import {parseListen, type FpmConfigSource} from '../fpm/index.js'
+import {formatListen, parseListen, type FpmConfigSource} from '../fpm/index.js'
 import type {DesiredPhp} from '../model/desired.js'
 import type {Address, FpmInstallFacts, HostFacts} from '../model/facts.js'
 import type {DriftItem} from '../model/plan.js'
 import {globMatch, isGlob} from '../util/glob.js'
 import {carriedSettings} from './carry-over.js'
 import {reportOnly, type DesiredChange} from './desired-change.js'
-import {addressFor, addressSpace, claim} from './listen-address.js'
+import {addressSpace, claim} from '../facts/address-space.js'
+import {addressFor} from './listen-address.js'
 import type {PoolMove} from './nginx-moves.js'
 import type {PoolTarget, WantedSetting} from './pool-drift.js'
 import {shortVersion, type PoolView} from './pool-view.js'
@@ -102,7 +103,7 @@ export function versionMove(facts: HostFacts, views: PoolView[], php: DesiredPhp
   const unresolved: DesiredChange[] = []
   const listenSetting = (address: Address, why: string): WantedSetting => ({
     key: 'listen',
-    value: address.kind === 'unix' ? address.path : formatAddress(address).replace(/^\*:/, ''),
+    value: formatListen(address),
     at: php.at,
     why,
   })

@@ -9,6 +9,7 @@ import {
   HIDDEN_SOCKET_DIR,
   ipv6OnlyPool,
   passToHttpPort,
+  portTakenByAnotherProgram,
   readTimeoutShorterThanRequests,
   socketInUnsearchableDirectory,
   stopNginx,
@@ -37,6 +38,24 @@ interface Cause {
 }
 
 const causes: Cause[] = [
+  {
+    name: 'php-fpm cannot bind its port: another program holds it',
+    inject: portTakenByAnotherProgram,
+    nginxLog: /upstream (?:prematurely closed connection|sent unsupported FastCGI protocol version)/,
+    finding: 'fpm-down',
+    explains(finding, host) {
+      const [port] = host.sparePorts
+      expect(finding.summary).toContain(`127.0.0.1:${port} is held by php, so php-fpm cannot bind it`)
+      expect(finding.evidence.some((item) => item.text.includes('Address already in use (98)'))).toBe(true)
+    },
+    remedy(plan, host) {
+      const moved = poolValue(changeOf(plan, FPM_POOL_FILE).after, 'www', 'listen') ?? ''
+      expect(moved).toMatch(/^127\.0\.0\.1:\d+$/)
+      expect(moved).not.toBe(`127.0.0.1:${host.sparePorts[0]}`)
+      expect(changeOf(plan, LAB_SITE_AVAILABLE).after).toContain(`fastcgi_pass ${moved};`)
+      expect(actionsOf(plan)).toEqual(['php8.2-fpm start', 'nginx reload'])
+    },
+  },
   {
     name: 'fastcgi_pass names a port where an HTTP server answers',
     inject: passToHttpPort,

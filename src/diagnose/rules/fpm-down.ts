@@ -1,15 +1,24 @@
-import {formatAddress, sitesForPool, type PoolRef} from '../../facts/pairing.js'
-import type {FastcgiSite} from '../../model/facts.js'
+import {addressMatches, formatAddress, sitesForPool, type PoolRef} from '../../facts/pairing.js'
+import type {FpmLogEvent} from '../../model/log-events.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Rule, RuleContext} from '../rule.js'
-import {currentNginxEvents, eventsForAddress, logEvidence, statEvidence} from '../evidence.js'
+import {
+  currentFpmEvents,
+  currentNginxEvents,
+  droppedByUpstream,
+  eventsForAddress,
+  logEvidence,
+  statEvidence,
+} from '../evidence.js'
+import {planPortMove} from '../port-move.js'
 import {pmRepairRemedies} from '../../remedy/pm-repair.js'
 import {fpmService} from '../../remedy/service.js'
 import {poolScope} from '../scope.js'
 
 /**
- * A pool nginx sends to is configured on this host but nothing listens at its address:
- * php-fpm is stopped, failed to start, or died leaving a stale socket.
+ * A pool nginx sends to is configured on this host but nothing listens at its address (php-fpm is
+ * stopped, failed to start, or died leaving a stale socket), or another program holds its TCP port
+ * while php-fpm is not running: php-fpm could not bind it.
  */
 export const fpmDown: Rule = {
   id: 'fpm-down',
@@ -17,27 +26,47 @@ export const fpmDown: Rule = {
     const findings: Finding[] = []
     const seen = new Set<PoolRef['pool']>()
     for (const pairing of context.pairings) {
-      if (pairing.pool === undefined || pairing.listening || seen.has(pairing.pool.pool)) continue
-      seen.add(pairing.pool.pool)
       const ref = pairing.pool
-      findings.push(
-        downFinding(
-          context,
-          ref,
-          sitesForPool(context.pairings, ref).map((other) => other.site),
-        ),
-      )
+      if (ref === undefined || seen.has(ref.pool)) continue
+      const holders = pairing.listening ? portHolders(context, ref) : undefined
+      if (pairing.listening && holders === undefined) continue
+      seen.add(ref.pool)
+      findings.push(downFinding(context, ref, holders))
     }
     return findings
   },
 }
 
-function downFinding(context: RuleContext, ref: PoolRef, sites: FastcgiSite[]): Finding {
+/**
+ * Who holds a stopped install's TCP pool address: the programs `ss` names when none is php-fpm, or,
+ * unnamed, the holder php-fpm's own log blames ("unable to bind … Address already in use").
+ */
+function portHolders(context: RuleContext, ref: PoolRef): string | undefined {
+  const address = ref.pool.listen.value
+  if (address?.kind !== 'tcp' || ref.install.running) return undefined
+  const programs = context.facts.listeningTcp
+    .filter((listener) => addressMatches(address, {kind: 'tcp', ...listener}))
+    .flatMap((listener) => listener.programs)
+  if (programs.some((program) => program.startsWith('php-fpm'))) return undefined
+  if (programs.length > 0) return [...new Set(programs)].join(', ')
+  return bindFailures(context, ref).length > 0 ? 'another program' : undefined
+}
+
+function bindFailures(context: RuleContext, ref: PoolRef): FpmLogEvent[] {
+  return currentFpmEvents(context, ref.install, (event) => event.kind === 'bind-failed', {sinceGeneration: false})
+}
+
+function downFinding(context: RuleContext, ref: PoolRef, holders: string | undefined): Finding {
   const {install, pool} = ref
+  const sites = sitesForPool(context.pairings, ref).map((other) => other.site)
   const address = pool.listen.value!
   const evidence: Evidence[] = []
   let why: string
-  if (address.kind === 'unix') {
+  if (holders !== undefined) {
+    why = `${formatAddress(address)} is held by ${holders}, so php-fpm cannot bind it`
+    evidence.push({kind: 'listener', text: `${formatAddress(address)} is held by ${holders}`})
+    evidence.push(...logEvidence(bindFailures(context, ref)))
+  } else if (address.kind === 'unix') {
     const stat = context.facts.paths.get(address.path)
     evidence.push(statEvidence(stat, address.path))
     why = stat?.exists
@@ -66,13 +95,23 @@ function downFinding(context: RuleContext, ref: PoolRef, sites: FastcgiSite[]): 
   const events = eventsForAddress(
     currentNginxEvents(
       context,
-      (event) => event.kind === 'connect-failed' && (event.errno === 2 || event.errno === 111),
+      // What nginx reads from the port's holder depends on what that program speaks.
+      holders === undefined
+        ? (event) => event.kind === 'connect-failed' && (event.errno === 2 || event.errno === 111)
+        : (event) => event.kind === 'not-fastcgi' || droppedByUpstream(event),
     ),
     address,
   )
   evidence.push(...logEvidence(events))
   const canStart = install.test.ok || remedies.length > 0
-  if (canStart) {
+  if (canStart && holders !== undefined) {
+    const move = planPortMove(context.facts, context.pairings, ref, holders)
+    if ('refused' in move) why += `; the pool cannot be moved: ${move.refused}`
+    else {
+      why += `; moving the pool to ${formatAddress(move.to)}, and nginx with it`
+      remedies.push(...move.remedies)
+    }
+  } else if (canStart) {
     remedies.push(
       fpmService(
         install.id,

@@ -1,5 +1,5 @@
 import {shellQuote} from '../../../src/util/shell-quote.js'
-import {FPM_POOL_FILE, FPM_SOCKET, LAB_SITE_AVAILABLE, LAB_WEB_ROOT} from './host-files.js'
+import {FPM_POOL_FILE, FPM_SERVICE, FPM_SOCKET, LAB_SITE_AVAILABLE, LAB_WEB_ROOT} from './host-files.js'
 import {
   confirmed,
   editFile,
@@ -17,7 +17,7 @@ import {
   WAIT_MS,
   waitForSocketOwner,
 } from './faults-502.js'
-import {reloadNginx, restartFpm, setPoolDirective} from './faults.js'
+import {reloadNginx, restartFpm, setPoolDirective, stopFpm} from './faults.js'
 import {LabError} from './lab-error.js'
 import type {LabHost} from './lab-host.js'
 import {waitFor} from './wait.js'
@@ -50,6 +50,31 @@ export async function variableSetToDeadSocket(host: LabHost): Promise<CauseFault
     )
     return replaceOnce(withSet, PHP_LOCATION_PASS, 'fastcgi_pass $php_backend;')
   })
+  await reloadNginx(host)
+  return fault(host, single('/index.php'))
+}
+
+/**
+ * The pool and the site use TCP sparePorts[0], but PHP's built-in web server (`php -S`, a developer's
+ * leftover) holds that port: php-fpm cannot bind it and does not start; nginx reaches the HTTP server.
+ */
+export async function portTakenByAnotherProgram(host: LabHost): Promise<CauseFault> {
+  const [port] = sparePortPair(host)
+  await stopFpm(host)
+  await setPoolDirective(host, FPM_POOL_FILE, 'listen', `127.0.0.1:${port}`)
+  await host.exec(`setsid php -S 127.0.0.1:${port} -t /tmp </dev/null >/dev/null 2>&1 &`)
+  await waitFor(async () => (await host.exec(`ss -Hltn 'sport = :${port}'`)).stdout.trim() !== '', {
+    timeoutMs: WAIT_MS,
+    what: `php -S to listen on ${port} on ${host.name}`,
+  })
+  await host.exec(`service ${FPM_SERVICE} start`, {allowFail: true})
+  await waitFor(async () => (await host.readFile(FPM_LOG)).includes('Address already in use'), {
+    timeoutMs: WAIT_MS,
+    what: `php-fpm on ${host.name} to fail to bind ${port}`,
+  })
+  await editFile(host, LAB_SITE_AVAILABLE, (site) =>
+    replaceOnce(site, PHP_LOCATION_PASS, `fastcgi_pass 127.0.0.1:${port};`),
+  )
   await reloadNginx(host)
   return fault(host, single('/index.php'))
 }

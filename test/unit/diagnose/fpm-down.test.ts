@@ -161,4 +161,56 @@ describe('fpm-down', () => {
       expect(findingsOf(planFor(snapshot), 'fpm-down')).toEqual([])
     })
   })
+
+  describe('its TCP port held by another program, so php-fpm cannot bind it', () => {
+    const SITE = '/etc/nginx/sites-enabled/default'
+    const bindFailed =
+      "[23-Nov-2026 21:44:00] ERROR: unable to bind listening socket for address '127.0.0.1:9000': Address already in use (98)\n"
+    const taken = (programs: string[], fpmLog?: string) =>
+      snapshotFromLayout('debian-php82', {
+        stopped: ['php8.2-fpm'],
+        fpm: [{pool: 'www', key: 'listen', value: '127.0.0.1:9000'}],
+        files: {
+          [SITE]: (text) => text.replace('fastcgi_pass unix:/run/php/php8.2-fpm.sock;', 'fastcgi_pass 127.0.0.1:9000;'),
+        },
+        ...(fpmLog === undefined ? {} : {fpmLog}),
+        edit: (host) =>
+          host.listeners.tcp.push({
+            address: '127.0.0.1',
+            port: 9000,
+            processes: programs.map((name, index) => ({name, pid: 4000 + index, fd: 5})),
+          }),
+      })
+
+    it('names the holder, moves the pool to the next free port with nginx, starts php-fpm, then reloads nginx', () => {
+      const snapshot = taken(['clickhouse-server'])
+      const plan = planFor(snapshot)
+      const finding = onlyFinding(plan, 'fpm-down')
+      expect(finding.summary).toBe(
+        'php-fpm pool www is down: 127.0.0.1:9000 is held by clickhouse-server, so php-fpm cannot bind it; ' +
+          'moving the pool to 127.0.0.1:9001, and nginx with it',
+      )
+      expect(poolAfter(snapshot, plan, 'php8.2-fpm', 'www').listen.value).toEqual({
+        kind: 'tcp',
+        host: '127.0.0.1',
+        port: 9001,
+      })
+      expect(changeOf(plan, '/etc/nginx/sites-available/default').diff).toContain('+\t\tfastcgi_pass 127.0.0.1:9001;')
+      expect(plan.actions.map((action) => `${action.service} ${action.action}`)).toEqual([
+        'php8.2-fpm start',
+        'nginx reload',
+      ])
+    })
+
+    it('unnamed (ss without process names), php-fpm’s own bind error names the cause', () => {
+      const finding = onlyFinding(planFor(taken([], bindFailed)), 'fpm-down')
+      expect(finding.summary).toContain('127.0.0.1:9000 is held by another program')
+      expect(finding.evidence.some((item) => item.text.includes('Address already in use (98)'))).toBe(true)
+    })
+
+    it('not when a php-fpm holds it (another version on the same port is the policy’s business), nor with no sign', () => {
+      expect(findingsOf(planFor(taken(['php-fpm8.1'])), 'fpm-down')).toEqual([])
+      expect(findingsOf(planFor(taken([])), 'fpm-down')).toEqual([])
+    })
+  })
 })
