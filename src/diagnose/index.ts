@@ -13,6 +13,7 @@ import {reloadCutsRequests} from './rules/reload-cuts-requests.js'
 import {socketMismatch} from './rules/socket-mismatch.js'
 import {socketPermission} from './rules/socket-permission.js'
 import {timeoutMismatch} from './rules/timeout-mismatch.js'
+import {unknownUpstreamError} from './rules/unknown-upstream-error.js'
 
 export const RULES: Rule[] = [
   configInvalid,
@@ -25,6 +26,7 @@ export const RULES: Rule[] = [
   headerBuffer,
   fpmCrashing,
   reloadCutsRequests,
+  unknownUpstreamError,
 ]
 
 export interface DiagnoseOptions {

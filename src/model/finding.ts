@@ -8,6 +8,7 @@ export const FINDING_IDS = [
   'header-buffer',
   'fpm-crashing',
   'reload-cuts-requests',
+  'unknown-upstream-error',
   'config-invalid',
   'nginx-down',
 ] as const
