@@ -1,9 +1,9 @@
 import {addressSpace, freePort} from '../facts/address-space.js'
-import {formatAddress, sitesForPool, type Pairing, type PoolRef} from '../facts/pairing.js'
+import {formatAddress, type Pairing, type PoolRef} from '../facts/pairing.js'
 import {formatListen} from '../fpm/index.js'
 import type {Address, HostFacts} from '../model/facts.js'
 import type {Remedy} from '../model/finding.js'
-import {retarget} from '../remedy/retarget.js'
+import {retargetPool} from '../remedy/retarget.js'
 import {fpmService, nginxService} from '../remedy/service.js'
 
 /**
@@ -22,10 +22,8 @@ export function planPortMove(
   const to = freePort(addressSpace(facts), listen.host, listen.port)
   if (to === undefined) return {refused: `no free port after ${listen.port}`}
   const reason = `pool ${ref.pool.name} moves to ${formatAddress(to)}: ${formatAddress(listen)} is ${holders}'s`
-  const edits = sitesForPool(pairings, ref).map((pairing) => retarget(pairing, {to, reason, reach: 'sole-value'}))
-  const refused = edits.flatMap((edit) => ('refused' in edit ? [edit.refused] : []))
-  if (refused.length > 0)
-    return {refused: `nginx's address for the pool cannot be changed with it: ${[...new Set(refused)].join('; ')}`}
+  const nginx = retargetPool(pairings, ref, to, reason)
+  if ('refused' in nginx) return nginx
   return {
     to,
     remedies: [
@@ -37,7 +35,7 @@ export function planPortMove(
         value: formatListen(to),
         reason,
       },
-      ...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])),
+      ...nginx.remedies,
       fpmService(ref.install.id, ref.install.running ? 'restart' : 'start', `listen at ${formatAddress(to)}`),
       nginxService('reload', `send to the pool at ${formatAddress(to)}`),
     ],

@@ -1,10 +1,10 @@
 import {posix} from 'node:path'
 
 import {canReachDirectory, type AccountLookup} from '../facts/access.js'
-import {allPools, sitesForPool, unixKey, type Pairing, type PoolRef} from '../facts/pairing.js'
+import {allPools, unixKey, type Pairing, type PoolRef} from '../facts/pairing.js'
 import type {Remedy} from '../model/finding.js'
 import type {HostFacts, UserFact} from '../model/facts.js'
-import {retarget} from '../remedy/retarget.js'
+import {retargetPool} from '../remedy/retarget.js'
 import {fpmService, nginxService} from '../remedy/service.js'
 
 export interface SocketMove {
@@ -82,12 +82,8 @@ export function planSocketMove(
   const path = freePath(facts, reachable.dir, ref, listen.path)
   if (path === undefined) return {refused: `every candidate socket name in ${reachable.dir} is taken`}
   const reason = `the pool's socket moves to ${path}`
-  const edits = sitesForPool(pairings, ref).map((pairing) =>
-    retarget(pairing, {to: {kind: 'unix', path}, reason, reach: 'sole-value'}),
-  )
-  const refused = edits.flatMap((edit) => ('refused' in edit ? [edit.refused] : []))
-  if (refused.length > 0)
-    return {refused: `nginx's address for the pool cannot be changed with it: ${[...new Set(refused)].join('; ')}`}
+  const nginx = retargetPool(pairings, ref, {kind: 'unix', path}, reason)
+  if ('refused' in nginx) return nginx
   return {
     path,
     why: reachable.why,
@@ -100,7 +96,7 @@ export function planSocketMove(
         value: path,
         reason: `a socket directory ${worker.name} can search (${reachable.why})`,
       },
-      ...edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : [])),
+      ...nginx.remedies,
       fpmService(ref.install.id, 'restart', `create the socket at ${path}`),
       nginxService('reload', `send to the pool at ${path}`),
     ],

@@ -1,4 +1,4 @@
-import {addressMatches, formatAddress, type Pairing} from '../facts/pairing.js'
+import {addressMatches, formatAddress, sitesForPool, type Pairing, type PoolRef} from '../facts/pairing.js'
 import {nginxAddress} from '../model/address.js'
 import type {Address} from '../model/facts.js'
 import type {Remedy} from '../model/finding.js'
@@ -99,4 +99,21 @@ export function retarget(
   if (remedies.length === 0)
     return {refused: `no set or map value behind ${site.variable.expr} names ${formatAddress(from)} by itself`}
   return {remedies}
+}
+
+/**
+ * Every place nginx names a pool (fastcgi_pass, upstream server, a literal set) pointed at `to`,
+ * or why not: nginx's address for the pool comes from something only the operator can change.
+ */
+export function retargetPool(
+  pairings: Pairing[],
+  ref: PoolRef,
+  to: Address,
+  reason: string,
+): {remedies: Remedy[]} | {refused: string} {
+  const edits = sitesForPool(pairings, ref).map((pairing) => retarget(pairing, {to, reason, reach: 'sole-value'}))
+  const refused = edits.flatMap((edit) => ('refused' in edit ? [edit.refused] : []))
+  if (refused.length > 0)
+    return {refused: `nginx's address for the pool cannot be changed with it: ${[...new Set(refused)].join('; ')}`}
+  return {remedies: edits.flatMap((edit) => ('remedies' in edit ? edit.remedies : []))}
 }
