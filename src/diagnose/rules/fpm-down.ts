@@ -1,5 +1,6 @@
 import {addressMatches, formatAddress, sitesForPool, type PoolRef} from '../../facts/pairing.js'
-import type {FpmLogEvent} from '../../model/log-events.js'
+import type {Address} from '../../model/facts.js'
+import type {FpmLogEvent, NginxErrorEvent} from '../../model/log-events.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {
@@ -38,8 +39,10 @@ export const fpmDown: Rule = {
 }
 
 /**
- * Who holds a stopped install's TCP pool address: the programs `ss` names when none is php-fpm, or,
- * unnamed, the holder php-fpm's own log blames ("unable to bind … Address already in use").
+ * Who holds a stopped install's TCP pool address, when something shows it failing: php-fpm's own
+ * "unable to bind … Address already in use", or nginx's requests there failing. Without either the
+ * holder may serve on purpose (a container's php-fpm behind docker-proxy). The programs `ss` names
+ * (none of them php-fpm), else "another program".
  */
 function portHolders(context: RuleContext, ref: PoolRef): string | undefined {
   const address = ref.pool.listen.value
@@ -48,8 +51,17 @@ function portHolders(context: RuleContext, ref: PoolRef): string | undefined {
     .filter((listener) => addressMatches(address, {kind: 'tcp', ...listener}))
     .flatMap((listener) => listener.programs)
   if (programs.some((program) => program.startsWith('php-fpm'))) return undefined
-  if (programs.length > 0) return [...new Set(programs)].join(', ')
-  return bindFailures(context, ref).length > 0 ? 'another program' : undefined
+  const failing = bindFailures(context, ref).length > 0 || heldPortErrors(context, address).length > 0
+  if (!failing) return undefined
+  return programs.length > 0 ? [...new Set(programs)].join(', ') : 'another program'
+}
+
+/** What nginx reads from a port's holder depends on what that program speaks. */
+function heldPortErrors(context: RuleContext, address: Address): NginxErrorEvent[] {
+  return eventsForAddress(
+    currentNginxEvents(context, (event) => event.kind === 'not-fastcgi' || droppedByUpstream(event)),
+    address,
+  )
 }
 
 function bindFailures(context: RuleContext, ref: PoolRef): FpmLogEvent[] {
@@ -92,16 +104,16 @@ function downFinding(context: RuleContext, ref: PoolRef, holders: string | undef
     evidence.push(...install.test.errors.map((text): Evidence => ({kind: 'command', text, source: `${install.id} -t`})))
     remedies.push(...pmRepairRemedies(install, 'php-fpm refuses to start'))
   }
-  const events = eventsForAddress(
-    currentNginxEvents(
-      context,
-      // What nginx reads from the port's holder depends on what that program speaks.
-      holders === undefined
-        ? (event) => event.kind === 'connect-failed' && (event.errno === 2 || event.errno === 111)
-        : (event) => event.kind === 'not-fastcgi' || droppedByUpstream(event),
-    ),
-    address,
-  )
+  const events =
+    holders === undefined
+      ? eventsForAddress(
+          currentNginxEvents(
+            context,
+            (event) => event.kind === 'connect-failed' && (event.errno === 2 || event.errno === 111),
+          ),
+          address,
+        )
+      : heldPortErrors(context, address)
   evidence.push(...logEvidence(events))
   const canStart = install.test.ok || remedies.length > 0
   if (canStart && holders !== undefined) {

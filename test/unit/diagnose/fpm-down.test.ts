@@ -183,7 +183,7 @@ describe('fpm-down', () => {
       })
 
     it('names the holder, moves the pool to the next free port with nginx, starts php-fpm, then reloads nginx', () => {
-      const snapshot = taken(['clickhouse-server'])
+      const snapshot = taken(['clickhouse-server'], bindFailed)
       const plan = planFor(snapshot)
       const finding = onlyFinding(plan, 'fpm-down')
       expect(finding.summary).toBe(
@@ -209,8 +209,12 @@ describe('fpm-down', () => {
     })
 
     it('not when a php-fpm holds it (another version on the same port is the policy’s business), nor with no sign', () => {
-      expect(findingsOf(planFor(taken(['php-fpm8.1'])), 'fpm-down')).toEqual([])
+      expect(findingsOf(planFor(taken(['php-fpm8.1'], bindFailed)), 'fpm-down')).toEqual([])
       expect(findingsOf(planFor(taken([])), 'fpm-down')).toEqual([])
+    })
+
+    it('not when nothing fails there: a container’s php-fpm behind docker-proxy serves on purpose', () => {
+      expect(findingsOf(planFor(taken(['docker-proxy'])), 'fpm-down')).toEqual([])
     })
   })
 })
