@@ -41,7 +41,9 @@ function classify(message: string): {kind: NginxEventKind; errno?: number; actio
   }
   if (message.startsWith('upstream sent too big header')) return {kind: 'too-big-header', ...base}
   if (message.startsWith('upstream prematurely closed')) return {kind: 'prematurely-closed', ...base}
-  if (/^(?:recv|readv|writev|send)\(\) failed \(104: /.test(message)) return {kind: 'reset-by-peer', ...base}
+  // php-fpm closed the connection: a reset while nginx reads, a broken pipe while it still sends the request.
+  if (/^(?:recv|readv|writev|send|sendfile)\(\) failed \((?:104|32): /.test(message))
+    return {kind: 'reset-by-peer', ...base}
   if (message.startsWith('upstream timed out')) return {kind: 'timed-out', ...base}
   if (message.startsWith('no live upstreams')) return {kind: 'no-live-upstreams', ...base}
   if (message.includes('Primary script unknown')) return {kind: 'primary-script-unknown', ...base}

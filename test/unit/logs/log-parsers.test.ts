@@ -37,6 +37,18 @@ describe('nginx error.log', () => {
     expect(tcp?.time).toBe(Date.UTC(2026, 10, 23, 21, 42, 5))
   })
 
+  it('reads a broken pipe while sending the request as php-fpm closing the connection, and names the writer', () => {
+    const line =
+      '2026/11/23 21:42:07 [error] 43#43: *12 writev() failed (32: Broken pipe) while sending request to upstream, ' +
+      'client: 127.0.0.1, server: , request: "POST /upload.php HTTP/1.1", upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:", host: "x"'
+    expect(parseNginxErrorLog(line, '/var/log/nginx/error.log')[0]).toMatchObject({
+      kind: 'reset-by-peer',
+      errno: 32,
+      pid: 43,
+      action: 'sending request to upstream',
+    })
+  })
+
   it('reads EAGAIN, stale-socket refusals and 504 timeouts', () => {
     const exhausted = parseNginxErrorLog(fixture('nginx-error-exhausted.log'), 'e.log')
     expect(exhausted.filter((event) => event.errno === 11)).toHaveLength(6)
