@@ -1,5 +1,4 @@
 import {addressMatches, formatAddress, sitesForPool, type PoolRef} from '../../facts/pairing.js'
-import type {Address} from '../../model/facts.js'
 import type {FpmLogEvent, NginxErrorEvent} from '../../model/log-events.js'
 import type {Evidence, Finding, Remedy} from '../../model/finding.js'
 import type {Rule, RuleContext} from '../rule.js'
@@ -29,13 +28,20 @@ export const fpmDown: Rule = {
     for (const pairing of context.pairings) {
       const ref = pairing.pool
       if (ref === undefined || seen.has(ref.pool)) continue
-      const holders = pairing.listening ? portHolders(context, ref) : undefined
-      if (pairing.listening && holders === undefined) continue
+      const held = pairing.listening ? heldPort(context, ref) : undefined
+      if (pairing.listening && held === undefined) continue
       seen.add(ref.pool)
-      findings.push(downFinding(context, ref, holders))
+      findings.push(downFinding(context, ref, held))
     }
     return findings
   },
+}
+
+interface HeldPort {
+  /** The programs `ss` names there, or "another program". */
+  holders: string
+  bindFailures: FpmLogEvent[]
+  failedRequests: NginxErrorEvent[]
 }
 
 /**
@@ -44,40 +50,36 @@ export const fpmDown: Rule = {
  * holder may serve on purpose (a container's php-fpm behind docker-proxy). The programs `ss` names
  * (none of them php-fpm), else "another program".
  */
-function portHolders(context: RuleContext, ref: PoolRef): string | undefined {
+function heldPort(context: RuleContext, ref: PoolRef): HeldPort | undefined {
   const address = ref.pool.listen.value
   if (address?.kind !== 'tcp' || ref.install.running) return undefined
   const programs = context.facts.listeningTcp
     .filter((listener) => addressMatches(address, {kind: 'tcp', ...listener}))
     .flatMap((listener) => listener.programs)
   if (programs.some((program) => program.startsWith('php-fpm'))) return undefined
-  const failing = bindFailures(context, ref).length > 0 || heldPortErrors(context, address).length > 0
-  if (!failing) return undefined
-  return programs.length > 0 ? [...new Set(programs)].join(', ') : 'another program'
-}
-
-/** What nginx reads from a port's holder depends on what that program speaks. */
-function heldPortErrors(context: RuleContext, address: Address): NginxErrorEvent[] {
-  return eventsForAddress(
+  const bindFailures = currentFpmEvents(context, ref.install, (event) => event.kind === 'bind-failed', {
+    sinceGeneration: false,
+  })
+  // What nginx reads from a port's holder depends on what that program speaks.
+  const failedRequests = eventsForAddress(
     currentNginxEvents(context, (event) => event.kind === 'not-fastcgi' || droppedByUpstream(event)),
     address,
   )
+  if (bindFailures.length === 0 && failedRequests.length === 0) return undefined
+  const holders = programs.length > 0 ? [...new Set(programs)].join(', ') : 'another program'
+  return {holders, bindFailures, failedRequests}
 }
 
-function bindFailures(context: RuleContext, ref: PoolRef): FpmLogEvent[] {
-  return currentFpmEvents(context, ref.install, (event) => event.kind === 'bind-failed', {sinceGeneration: false})
-}
-
-function downFinding(context: RuleContext, ref: PoolRef, holders: string | undefined): Finding {
+function downFinding(context: RuleContext, ref: PoolRef, held: HeldPort | undefined): Finding {
   const {install, pool} = ref
   const sites = sitesForPool(context.pairings, ref).map((other) => other.site)
   const address = pool.listen.value!
   const evidence: Evidence[] = []
   let why: string
-  if (holders !== undefined) {
-    why = `${formatAddress(address)} is held by ${holders}, so php-fpm cannot bind it`
-    evidence.push({kind: 'listener', text: `${formatAddress(address)} is held by ${holders}`})
-    evidence.push(...logEvidence(bindFailures(context, ref)))
+  if (held !== undefined) {
+    why = `${formatAddress(address)} is held by ${held.holders}, so php-fpm cannot bind it`
+    evidence.push({kind: 'listener', text: `${formatAddress(address)} is held by ${held.holders}`})
+    evidence.push(...logEvidence(held.bindFailures))
   } else if (address.kind === 'unix') {
     const stat = context.facts.paths.get(address.path)
     evidence.push(statEvidence(stat, address.path))
@@ -105,7 +107,7 @@ function downFinding(context: RuleContext, ref: PoolRef, holders: string | undef
     remedies.push(...pmRepairRemedies(install, 'php-fpm refuses to start'))
   }
   const events =
-    holders === undefined
+    held === undefined
       ? eventsForAddress(
           currentNginxEvents(
             context,
@@ -113,11 +115,11 @@ function downFinding(context: RuleContext, ref: PoolRef, holders: string | undef
           ),
           address,
         )
-      : heldPortErrors(context, address)
+      : held.failedRequests
   evidence.push(...logEvidence(events))
   const canStart = install.test.ok || remedies.length > 0
-  if (canStart && holders !== undefined) {
-    const move = planPortMove(context.facts, context.pairings, ref, holders)
+  if (canStart && held !== undefined) {
+    const move = planPortMove(context.facts, context.pairings, ref, held.holders)
     if ('refused' in move) why += `; the pool cannot be moved: ${move.refused}`
     else {
       why += `; moving the pool to ${formatAddress(move.to)}, and nginx with it`

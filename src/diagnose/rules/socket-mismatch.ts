@@ -87,15 +87,15 @@ function answeredBy(context: RuleContext, target: Address): string {
 
 function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]): Finding {
   const target = group[0]!.target
-  const listening = group[0]!.listening
+  const answerer = group[0]!.listening ? answeredBy(context, target) : undefined
   const places = uniqueBy(group, (pairing) => `${pairing.target.file}:${pairing.target.line}`)
   const evidence: Evidence[] = places.map(({target: place}) => ({
     kind: 'config',
     text: `${place.directive === 'server' ? `${upstreamLabel(group[0]!)}server` : 'fastcgi_pass'} ${formatAddress(place)}`,
     source: `${place.file}:${place.line}`,
   }))
-  if (listening)
-    evidence.push({kind: 'listener', text: `${formatAddress(target)} is answered by ${answeredBy(context, target)}`})
+  if (answerer !== undefined)
+    evidence.push({kind: 'listener', text: `${formatAddress(target)} is answered by ${answerer}`})
   else if (target.kind === 'unix') evidence.push(statEvidence(context.facts.paths.get(target.path), target.path))
   else evidence.push({kind: 'listener', text: `no TCP listener on port ${target.port}`})
   for (const ref of live)
@@ -107,14 +107,14 @@ function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]
       ),
     )
   const events = eventsForAddress(
-    currentNginxEvents(context, (event) => event.kind === (listening ? 'not-fastcgi' : 'connect-failed')),
+    currentNginxEvents(context, (event) => event.kind === (answerer !== undefined ? 'not-fastcgi' : 'connect-failed')),
     target,
   )
   evidence.push(...logEvidence(events))
   const remedies: Remedy[] = []
   const choice = chooseLivePool(live, target)
   let summary = `nginx sends to ${formatAddress(target)}, where no php-fpm pool listens`
-  if (listening) summary += ` (${answeredBy(context, target)} answers there, not in FastCGI)`
+  if (answerer !== undefined) summary += ` (${answerer} answers there, not in FastCGI)`
   if (choice.pool !== undefined) {
     const {pool, install} = choice.pool
     const version = install.version ? ` (php ${install.version})` : ''
@@ -130,8 +130,8 @@ function mismatchFinding(context: RuleContext, group: Pairing[], live: PoolRef[]
         nginxService('reload', 'load the corrected FastCGI address'),
       )
       // Something answers there on purpose: say what the plan assumes, for the reviewer to judge.
-      if (listening)
-        summary += `; this plan assumes php-fpm was meant (if ${answeredBy(context, target)} was, that takes proxy_pass)`
+      if (answerer !== undefined)
+        summary += `; this plan assumes php-fpm was meant (if ${answerer} was, that takes proxy_pass)`
     }
   } else if (choice.ambiguous.length > 1) {
     const candidates = choice.ambiguous.map((ref) => `${ref.pool.name} at ${formatAddress(ref.pool.listen.value)}`)

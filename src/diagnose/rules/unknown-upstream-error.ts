@@ -20,7 +20,9 @@ export const unknownUpstreamError: Rule = {
     const byAddress = new Map<string, NginxErrorEvent[]>()
     for (const event of unknown) {
       const key = addressKey(event.upstream!)
-      byAddress.set(key, [...(byAddress.get(key) ?? []), event])
+      const group = byAddress.get(key)
+      if (group === undefined) byAddress.set(key, [event])
+      else group.push(event)
     }
     return [...byAddress.values()].map((events) => finding(context, events))
   },
